@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from './config-error.js';
+import { parseYamlWith } from './load-yaml.js';
+import { configSchema, type ShipgateConfig } from './schema.js';
+
+export interface LoadedConfig {
+  config: ShipgateConfig;
+  /** SHA-256 of the file as written (before `${NAME}` substitution, so no secret goes into it). */
+  hash: string;
+  file: string;
+}
+
+export function parseConfig(text: string, file: string, env: Readonly<Record<string, string | undefined>>): LoadedConfig {
+  const config = parseYamlWith(configSchema, text, file, env);
+  return { config, hash: createHash('sha256').update(text).digest('hex'), file };
+}
+
+export function loadConfig(file: string, env: Readonly<Record<string, string | undefined>>): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found (copy shipgate.example.yml to start, or set SHIPGATE_CONFIG)' : (error as Error).message;
+    throw new ConfigError([{ file, line: null, path: '', message: reason }]);
+  }
+  return parseConfig(text, file, env);
+}

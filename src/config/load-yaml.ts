@@ -1,0 +1,77 @@
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from './config-error.js';
+
+type PathKey = string | number;
+
+/** Parses YAML text, substitutes `${NAME}` from `env`, and validates it with `schema`; errors carry file, line and path. */
+export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file: string, env: Readonly<Record<string, string | undefined>>): z.output<S> {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const lineOf = (offset: number) => lines.linePos(offset).line;
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((e) => ({ file, line: lineOf(e.pos[0]), path: '', message: e.message.split('\n')[0] ?? e.message })));
+  }
+  const unset = substituteVariables(doc, env);
+  if (unset.length > 0) {
+    throw new ConfigError(unset.map(({ node, message }) => ({ file, line: node.range ? lineOf(node.range[0]) : null, path: '', message })));
+  }
+
+  const parsed = schema.safeParse(doc.toJS() ?? {});
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => ({
+      file,
+      line: lineFor(doc, issue.path as PathKey[], lineOf),
+      path: issue.path.map(String).join('.'),
+      message: describeIssue(issue),
+    })),
+  );
+}
+
+/** Replaces `${NAME}` in every string scalar; a variable that is not set is a problem, never an empty string. */
+function substituteVariables(doc: Document, env: Readonly<Record<string, string | undefined>>): { node: Node; message: string }[] {
+  const problems: { node: Node; message: string }[] = [];
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'string' || !node.value.includes('${')) return;
+      node.value = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, variable: string) => {
+        const value = env[variable];
+        if (value === undefined || value === '') {
+          problems.push({ node, message: `environment variable ${variable} is not set (the configuration reads it with \${${variable}})` });
+          return '';
+        }
+        return value;
+      });
+    },
+  });
+  return problems;
+}
+
+/** The line of the deepest node that exists along `path` (a missing key points at its parent). */
+function lineFor(doc: Document, path: PathKey[], lineOf: (offset: number) => number): number | null {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+    if (node && (isMap(node) || isSeq(node) || isScalar(node)) && node.range) return lineOf(node.range[0]);
+  }
+  return null;
+}
+
+const ARTICLE_TYPES: Record<string, string> = { number: 'a number', string: 'a string', boolean: 'true or false', object: 'a mapping', array: 'a list', int: 'a whole number' };
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${ARTICLE_TYPES[issue.expected] ?? issue.expected}`;
+    case 'unrecognized_keys':
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'invalid_union':
+      return 'expected one of the documented shapes (check `type`)';
+    case 'too_small':
+      return issue.origin === 'number' ? `expected a number of at least ${String(issue.minimum)}` : issue.message;
+    case 'too_big':
+      return issue.origin === 'number' ? `expected a number of at most ${String(issue.maximum)}` : issue.message;
+    default:
+      return issue.message;
+  }
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { duration } from './duration.js';
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'expected a lower-case name (letters, digits, - and _)');
+const approver = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'expected a Slack user id (U…, W…) or user group id (S…)');
+const channel = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'expected a Slack channel id (C…)');
+
+const approvals = z
+  .object({
+    required: z.number().int().min(0),
+    approvers: z.array(approver).default([]),
+    self_approval: z.boolean().default(false),
+    expire_after: duration.optional(),
+  })
+  .strict();
+
+const environment = z
+  .object({
+    from: name.optional(),
+    channel: channel.optional(),
+    executor: name.optional(),
+    approvals: approvals.optional(),
+    rollback: z.object({ approvals: approvals.optional() }).strict().optional(),
+  })
+  .strict();
+
+const app = z
+  .object({
+    executor: name,
+    environments: z.record(name, z.object({ executor: name.optional() }).strict()).optional(),
+  })
+  .strict();
+
+const webhookExecutor = z
+  .object({
+    type: z.literal('webhook'),
+    url: z.url({ protocol: /^https?$/, error: 'expected an http or https URL' }),
+    secret: z.string().min(16, 'expected a secret of at least 16 characters (write "${NAME}" to read it from the environment)'),
+    timeout: duration.default(10_000),
+    attempts: z.number().int().min(1).max(50).default(5),
+    backoff: duration.default(2_000),
+  })
+  .strict();
+
+const executor = z.discriminatedUnion('type', [webhookExecutor]);
+
+export const configSchema = z
+  .object({
+    slack: z
+      .object({
+        channel: channel.optional(),
+        usergroup_cache: duration.default(60_000),
+      })
+      .strict()
+      .default({ usergroup_cache: 60_000 }),
+    apps: z.record(name, app).refine((a) => Object.keys(a).length > 0, 'declare at least one app'),
+    environments: z.record(name, environment).refine((e) => Object.keys(e).length > 0, 'declare at least one environment'),
+    executors: z.record(name, executor).default({}),
+    queue: z
+      .object({
+        prefix: z.string().regex(/^[^:\s]+$/, 'expected a prefix without ":" or spaces').default('{shipgate}'),
+        lock_duration: duration.default(30_000),
+        stalled_interval: duration.default(30_000),
+      })
+      .strict()
+      .default({ prefix: '{shipgate}', lock_duration: 30_000, stalled_interval: 30_000 }),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const envs = config.environments;
+    for (const [envName, env] of Object.entries(envs)) {
+      const at = ['environments', envName];
+      if (env.from !== undefined) {
+        if (!(env.from in envs)) ctx.addIssue({ code: 'custom', path: [...at, 'from'], message: `no environment called "${env.from}"` });
+        else if (pathLoops(envs, envName)) ctx.addIssue({ code: 'custom', path: [...at, 'from'], message: 'the promotion path loops back on itself' });
+      }
+      if (!env.channel && !config.slack.channel) {
+        ctx.addIssue({ code: 'custom', path: [...at, 'channel'], message: 'no channel: set slack.channel or a channel for this environment' });
+      }
+      if (env.executor && !(env.executor in config.executors)) {
+        ctx.addIssue({ code: 'custom', path: [...at, 'executor'], message: `no executor called "${env.executor}"` });
+      }
+      for (const [policyPath, policy] of [[['approvals'], env.approvals], [['rollback', 'approvals'], env.rollback?.approvals]] as const) {
+        if (policy && policy.required > 0 && policy.approvers.length === 0 && policyPath.length === 1) {
+          ctx.addIssue({ code: 'custom', path: [...at, ...policyPath, 'approvers'], message: `${policy.required} approval(s) required but nobody may give them: list user ids (U…) or group ids (S…)` });
+        }
+      }
+    }
+    for (const [appName, app] of Object.entries(config.apps)) {
+      if (!(app.executor in config.executors)) {
+        ctx.addIssue({ code: 'custom', path: ['apps', appName, 'executor'], message: `no executor called "${app.executor}"` });
+      }
+      for (const [envName, override] of Object.entries(app.environments ?? {})) {
+        if (!(envName in envs)) ctx.addIssue({ code: 'custom', path: ['apps', appName, 'environments', envName], message: `no environment called "${envName}"` });
+        if (override.executor && !(override.executor in config.executors)) {
+          ctx.addIssue({ code: 'custom', path: ['apps', appName, 'environments', envName, 'executor'], message: `no executor called "${override.executor}"` });
+        }
+      }
+    }
+  });
+
+function pathLoops(envs: Record<string, { from?: string | undefined }>, start: string): boolean {
+  const seen = new Set<string>();
+  for (let at: string | undefined = start; at !== undefined; at = envs[at]?.from) {
+    if (seen.has(at)) return true;
+    seen.add(at);
+  }
+  return false;
+}
+
+export type ShipgateConfig = z.output<typeof configSchema>;
+export type ExecutorConfig = ShipgateConfig['executors'][string];

@@ -1,0 +1,40 @@
+import type { ApprovalPolicy, EnvironmentPolicy, Policy } from '../domain/policy.js';
+import type { ExecutorConfig, ShipgateConfig } from './schema.js';
+
+type ApprovalsConfig = NonNullable<ShipgateConfig['environments'][string]['approvals']>;
+
+function approvalPolicy(a: ApprovalsConfig | undefined): ApprovalPolicy {
+  return {
+    required: a?.required ?? 0,
+    approvers: a?.approvers ?? [],
+    selfApproval: a?.self_approval ?? false,
+    expireAfterMs: a?.expire_after ?? null,
+  };
+}
+
+/**
+ * The domain's view of the configuration. Without a `rollback` policy, a rollback
+ * needs no second person but only the environment's approvers may start it.
+ */
+export function toPolicy(config: ShipgateConfig, configHash: string): Policy {
+  const environments = new Map<string, EnvironmentPolicy>();
+  for (const [name, env] of Object.entries(config.environments)) {
+    const approvals = approvalPolicy(env.approvals);
+    const rollbackConfig = env.rollback?.approvals;
+    const rollback: ApprovalPolicy = rollbackConfig
+      ? { ...approvalPolicy(rollbackConfig), approvers: rollbackConfig.approvers.length ? rollbackConfig.approvers : approvals.approvers }
+      : { required: 0, approvers: approvals.approvers, selfApproval: true, expireAfterMs: null };
+    environments.set(name, { name, from: env.from ?? null, channel: (env.channel ?? config.slack.channel)!, approvals, rollback });
+  }
+  const apps = new Map(Object.keys(config.apps).map((name) => [name, { name }]));
+  return { apps, environments, configHash };
+}
+
+/** The executor that deploys APP to ENV: the app's per-environment override, the environment's, then the app's. */
+export function executorFor(config: ShipgateConfig, app: string, environment: string): { name: string; executor: ExecutorConfig } {
+  const appConfig = config.apps[app];
+  const name = appConfig?.environments?.[environment]?.executor ?? config.environments[environment]?.executor ?? appConfig?.executor;
+  const executor = name ? config.executors[name] : undefined;
+  if (!name || !executor) throw new Error(`No executor for ${app} in ${environment}.`);
+  return { name, executor };
+}

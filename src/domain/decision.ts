@@ -1,0 +1,39 @@
+import type { Promotion, Instant } from './promotion.js';
+
+/** A fact for the audit log; the store adds sequence, time, config hash and the hash chain. */
+export interface AuditFact {
+  type: string;
+  actor: string;
+  detail?: Record<string, string | number | boolean | null>;
+}
+
+/** Work that follows a committed change; run by queues, never inside the decision. */
+export type Effect =
+  | { type: 'deploy' }
+  | { type: 'render'; at?: Instant }
+  | { type: 'note'; text: string; rollbackTo?: string };
+
+export interface LedgerChange {
+  app: string;
+  environment: string;
+  version: string;
+  promotionId: string;
+  at: Instant;
+}
+
+export type Decision =
+  | { kind: 'accept'; next: Promotion; audit: AuditFact[]; effects: Effect[]; ledger?: LedgerChange; reply?: string }
+  | { kind: 'refuse'; reason: string; audit?: AuditFact }
+  | { kind: 'unchanged'; reason: string };
+
+export function accept(next: Promotion, audit: AuditFact[], effects: Effect[], extra: { ledger?: LedgerChange; reply?: string } = {}): Decision {
+  return { kind: 'accept', next, audit, effects, ...extra };
+}
+
+export function refuse(reason: string, audit?: AuditFact): Decision {
+  return audit ? { kind: 'refuse', reason, audit } : { kind: 'refuse', reason };
+}
+
+export function unchanged(reason: string): Decision {
+  return { kind: 'unchanged', reason };
+}

@@ -1,0 +1,43 @@
+/** Who may approve, and how many of them must. Approvers are Slack user ids (U…/W…) or user group ids (S…). */
+export interface ApprovalPolicy {
+  required: number;
+  approvers: readonly string[];
+  selfApproval: boolean;
+  /** Approvals older than this no longer count; null keeps them for ever. */
+  expireAfterMs: number | null;
+}
+
+export interface EnvironmentPolicy {
+  name: string;
+  /** The environment whose current version is the only one that may be promoted here. */
+  from: string | null;
+  channel: string;
+  approvals: ApprovalPolicy;
+  rollback: ApprovalPolicy;
+}
+
+export interface AppPolicy {
+  name: string;
+}
+
+/** Everything the domain needs to know about the configuration, already parsed and checked. */
+export interface Policy {
+  apps: ReadonlyMap<string, AppPolicy>;
+  environments: ReadonlyMap<string, EnvironmentPolicy>;
+  configHash: string;
+}
+
+export function isGroupId(approver: string): boolean {
+  return approver.startsWith('S');
+}
+
+/** True when the user is listed by id, or belongs to a listed group (memberOf: groups known to contain the user). */
+export function isAuthorized(policy: ApprovalPolicy, user: string, memberOf: readonly string[]): boolean {
+  if (policy.approvers.length === 0) return true;
+  return policy.approvers.includes(user) || memberOf.some((group) => policy.approvers.includes(group));
+}
+
+export function describeApprovers(policy: ApprovalPolicy): string {
+  if (policy.approvers.length === 0) return 'anyone';
+  return policy.approvers.map((a) => (isGroupId(a) ? `<!subteam^${a}>` : `<@${a}>`)).join(', ');
+}

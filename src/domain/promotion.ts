@@ -1,0 +1,65 @@
+/** Epoch milliseconds. Domain code never reads the clock; time is passed in. */
+export type Instant = number;
+
+export const OPEN_STATES = ['requested', 'checking', 'awaiting_approval', 'scheduled'] as const;
+export const ACTIVE_STATES = [...OPEN_STATES, 'deploying'] as const;
+export const FINAL_STATES = ['deployed', 'rejected', 'cancelled', 'expired', 'blocked', 'failed', 'rolled_back'] as const;
+
+export type OpenState = (typeof OPEN_STATES)[number];
+export type PromotionState = (typeof ACTIVE_STATES)[number] | (typeof FINAL_STATES)[number];
+export type PromotionKind = 'promote' | 'rollback';
+
+export interface Approval {
+  user: string;
+  at: Instant;
+}
+
+export interface Ending {
+  user: string;
+  at: Instant;
+  reason: string | null;
+}
+
+export interface Deployment {
+  startedAt: Instant;
+  finishedAt: Instant | null;
+  error: string | null;
+}
+
+export interface Promotion {
+  id: string;
+  kind: PromotionKind;
+  app: string;
+  /** The artifact version being moved. */
+  version: string;
+  environment: string;
+  /** The environment the version must come from; null for entry environments and rollbacks. */
+  from: string | null;
+  /** What ran in `environment` when the promotion was asked for. */
+  previousVersion: string | null;
+  /** For a rollback: the promotion whose deployment it undoes. */
+  rollbackOf: string | null;
+  requester: string;
+  reason: string;
+  requestedAt: Instant;
+  state: PromotionState;
+  approvals: Approval[];
+  ending: Ending | null;
+  deployment: Deployment | null;
+  /** Where the promotion message lives; `ts` is null until the message is posted. */
+  message: { channel: string; ts: string | null };
+  /** SHA-256 of the configuration in force when the promotion was asked for. */
+  configHash: string;
+}
+
+export function isOpen(state: PromotionState): state is OpenState {
+  return (OPEN_STATES as readonly string[]).includes(state);
+}
+
+export function isActive(state: PromotionState): boolean {
+  return (ACTIVE_STATES as readonly string[]).includes(state);
+}
+
+export function describeTarget(p: Pick<Promotion, 'app' | 'version' | 'environment'>): string {
+  return `${p.app} ${p.version} to ${p.environment}`;
+}

@@ -1,0 +1,35 @@
+import type { Decision } from '../domain/decision.js';
+import type { Instant, Promotion } from '../domain/promotion.js';
+import type { AppSnapshot, DeployedVersion } from '../domain/request.js';
+import type { Outcome, StoredPromotion } from '../store/promotion-store.js';
+
+/** Where promotions live; every change is a compare-and-set commit with its audit entries. */
+export interface PromotionRepository {
+  nextId(): Promise<string>;
+  get(id: string): Promise<StoredPromotion | null>;
+  current(app: string, environment: string): Promise<DeployedVersion | null>;
+  active(): Promise<Promotion[]>;
+  create(app: string, environment: string, environments: readonly string[], decide: (snapshot: AppSnapshot) => Decision): Promise<Outcome>;
+  transition(id: string, decide: (current: Promotion) => Decision): Promise<Outcome>;
+}
+
+/** Follow-up work, queued after a commit. Every method is idempotent for the same arguments. */
+export interface Jobs {
+  deploy(promotion: Promotion): Promise<void>;
+  render(promotionId: string, at?: Instant): Promise<void>;
+  note(promotionId: string, key: string, text: string, rollbackTo?: string): Promise<void>;
+}
+
+/** Who belongs to a Slack user group. */
+export interface Directory {
+  membersOf(groupId: string): Promise<ReadonlySet<string>>;
+}
+
+/** A directory failure with a sentence a person can act on (for example, a free Slack plan). */
+export class DirectoryError extends Error {}
+
+export interface Clock {
+  now(): Instant;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

@@ -1,0 +1,135 @@
+import type { Logger } from 'pino';
+import { decideApproval, decideCancel, decideRejection } from '../domain/approvals.js';
+import type { Decision } from '../domain/decision.js';
+import { decideDeploymentFailed, decideDeploymentSucceeded, decideRolledBack } from '../domain/deployment.js';
+import type { Policy } from '../domain/policy.js';
+import type { Promotion } from '../domain/promotion.js';
+import { policyFor } from '../domain/readiness.js';
+import { decidePromotionRequest, decideRollbackRequest } from '../domain/request.js';
+import type { Outcome } from '../store/promotion-store.js';
+import { approverGroupsOf } from './membership.js';
+import type { Clock, Directory, Jobs, PromotionRepository } from './ports.js';
+
+export type ServiceResult = { ok: true; reply: string; promotion: Promotion | null } | { ok: false; reason: string };
+
+export interface PromotionAskInput {
+  app: string;
+  version: string;
+  environment: string;
+  reason: string;
+  requester: string;
+}
+
+export interface RollbackAskInput {
+  app: string;
+  environment: string;
+  version: string | null;
+  reason: string;
+  requester: string;
+}
+
+/** The use cases: each reads state, runs a pure decision, commits atomically, then queues what follows. */
+export class PromotionService {
+  constructor(
+    private readonly policy: Policy,
+    private readonly repository: PromotionRepository,
+    private readonly jobs: Jobs,
+    private readonly directory: Directory,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  async request(ask: PromotionAskInput): Promise<ServiceResult> {
+    const id = await this.repository.nextId();
+    const environments = [...this.policy.environments.keys()];
+    const outcome = await this.repository.create(ask.app, ask.environment, environments, (snapshot) =>
+      decidePromotionRequest({ ...ask, id, requesterMemberOf: [], now: this.clock.now() }, this.policy, snapshot),
+    );
+    return this.finish(outcome);
+  }
+
+  async rollback(ask: RollbackAskInput): Promise<ServiceResult> {
+    const env = this.policy.environments.get(ask.environment);
+    let memberOf: string[] = [];
+    if (env && this.policy.apps.has(ask.app)) {
+      const membership = await approverGroupsOf(this.directory, env.rollback, ask.requester);
+      if (!membership.ok) return { ok: false, reason: membership.reason };
+      memberOf = membership.memberOf;
+    }
+    const id = await this.repository.nextId();
+    const environments = [...this.policy.environments.keys()];
+    const outcome = await this.repository.create(ask.app, ask.environment, environments, (snapshot) =>
+      decideRollbackRequest({ ...ask, id, requesterMemberOf: memberOf, now: this.clock.now() }, this.policy, snapshot),
+    );
+    return this.finish(outcome);
+  }
+
+  /** The **Roll back** button under a deployment: roll that environment back to what ran before it. */
+  async rollbackDeployment(promotionId: string, user: string): Promise<ServiceResult> {
+    const stored = await this.repository.get(promotionId);
+    if (!stored) return { ok: false, reason: `There is no promotion ${promotionId}.` };
+    const p = stored.promotion;
+    const live = await this.repository.current(p.app, p.environment);
+    if (p.state !== 'deployed' || live?.promotionId !== p.id) {
+      return { ok: false, reason: `${p.app} ${p.version} is no longer what runs in ${p.environment}${live ? ` (it runs ${live.version})` : ''}. Use \`/promote rollback ${p.app} ${p.environment}\` to choose a version.` };
+    }
+    if (p.previousVersion === null) return { ok: false, reason: `There was nothing in ${p.environment} before ${p.version}.` };
+    return this.rollback({ app: p.app, environment: p.environment, version: p.previousVersion, reason: `rollback of ${p.id}`, requester: user });
+  }
+
+  approve(id: string, user: string): Promise<ServiceResult> {
+    return this.clicked(id, user, (p, memberOf, env) => decideApproval(p, { user, memberOf }, env, this.clock.now()));
+  }
+
+  reject(id: string, user: string, reason: string | null = null): Promise<ServiceResult> {
+    return this.clicked(id, user, (p, memberOf, env) => decideRejection(p, { user, memberOf, reason }, env, this.clock.now()));
+  }
+
+  cancel(id: string, user: string): Promise<ServiceResult> {
+    return this.clicked(id, user, (p, memberOf, env) => decideCancel(p, { user, memberOf }, env, this.clock.now()));
+  }
+
+  async deploymentSucceeded(id: string): Promise<void> {
+    const outcome = await this.repository.transition(id, (p) => decideDeploymentSucceeded(p, this.clock.now()));
+    await this.finish(outcome);
+    if (outcome.kind === 'accept' && outcome.promotion.rollbackOf) {
+      const rollback = outcome.promotion;
+      await this.finish(await this.repository.transition(rollback.rollbackOf!, (p) => decideRolledBack(p, rollback, this.clock.now())));
+    }
+  }
+
+  async deploymentFailed(id: string, error: string): Promise<void> {
+    await this.finish(await this.repository.transition(id, (p) => decideDeploymentFailed(p, error, this.clock.now())));
+  }
+
+  /** Re-queues the follow-up of promotions left deploying by a process that stopped between commit and enqueue. */
+  async resumeDeployments(): Promise<number> {
+    const deploying = (await this.repository.active()).filter((p) => p.state === 'deploying');
+    for (const p of deploying) await this.jobs.deploy(p);
+    return deploying.length;
+  }
+
+  private async clicked(id: string, user: string, decide: (p: Promotion, memberOf: string[], env: NonNullable<ReturnType<Policy['environments']['get']>>) => Decision): Promise<ServiceResult> {
+    const stored = await this.repository.get(id);
+    if (!stored) return { ok: false, reason: `There is no promotion ${id}.` };
+    const env = this.policy.environments.get(stored.promotion.environment);
+    if (!env) return { ok: false, reason: `Environment ${stored.promotion.environment} is no longer configured; this promotion cannot change.` };
+    const membership = await approverGroupsOf(this.directory, policyFor(stored.promotion, env), user);
+    if (!membership.ok) return { ok: false, reason: membership.reason };
+    return this.finish(await this.repository.transition(id, (p) => decide(p, membership.memberOf, env)));
+  }
+
+  private async finish(outcome: Outcome): Promise<ServiceResult> {
+    if (outcome.kind !== 'accept') return { ok: false, reason: outcome.reason };
+    const p = outcome.promotion;
+    const log = this.log.child({ promotion: p.id });
+    log.info({ state: p.state, app: p.app, version: p.version, environment: p.environment }, 'promotion changed');
+    let note = 0;
+    for (const effect of outcome.effects) {
+      if (effect.type === 'deploy') await this.jobs.deploy(p);
+      else if (effect.type === 'render') await this.jobs.render(p.id, effect.at);
+      else await this.jobs.note(p.id, `${p.id}-r${outcome.rev}-${note++}`, effect.text, effect.rollbackTo);
+    }
+    return { ok: true, reply: outcome.reply ?? 'Done.', promotion: p };
+  }
+}

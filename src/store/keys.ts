@@ -1,0 +1,24 @@
+/**
+ * Every key shares one prefix. The default, `{shipgate}`, is a Redis Cluster hash tag,
+ * so the multi-key commit script stays within one slot on a cluster.
+ */
+export function keysFor(prefix: string) {
+  const k = (...parts: string[]) => [prefix, ...parts].join(':');
+  return {
+    promotion: (id: string) => k('promotion', id),
+    sequence: k('seq', 'promotion'),
+    /** One promotion in flight per app and environment. */
+    inFlight: (app: string, env: string) => k('inflight', app, env),
+    ledger: (app: string, env: string) => k('ledger', app, env),
+    history: (app: string, env: string) => k('history', app, env),
+    all: k('promotions'),
+    active: k('promotions', 'active'),
+    auditLog: k('audit', 'log'),
+    auditHead: k('audit', 'head'),
+    usergroup: (id: string) => k('usergroup', id),
+    renderLock: (id: string) => k('render-lock', id),
+    rendered: (id: string) => k('rendered', id),
+  };
+}
+
+export type Keys = ReturnType<typeof keysFor>;

@@ -20,12 +20,14 @@ export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file
   const parsed = schema.safeParse(doc.toJS() ?? {});
   if (parsed.success) return parsed.data;
   throw new ConfigError(
-    parsed.error.issues.map((issue) => ({
+    parsed.error.issues
+      .map((issue) => ({
       file,
       line: lineFor(doc, issue.path as PathKey[], lineOf),
       path: issue.path.map(String).join('.'),
       message: describeIssue(issue),
-    })),
+      }))
+      .sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
   );
 }
 

@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+import { writeSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError } from './config/config-error.js';
+import { loadConfig, type LoadedConfig } from './config/load-config.js';
+import { missingSlackSettings, readSettings, type Settings } from './config/settings.js';
+import { createLogger } from './logger.js';
+import { connectRedis, probeRedis } from './queue/redis-connection.js';
+import { startServe, startWorker, type Running } from './runtime.js';
+import { AuditLog } from './store/audit-log.js';
+import { keysFor } from './store/keys.js';
+
+const USAGE = `Usage: shipgate <command>
+
+  start                 Slack receiver and workers in one process
+  serve                 Slack receiver, alert webhooks, /healthz, /readyz, /metrics
+  worker                deployments and Slack message rendering
+  check-config          validate shipgate.yml (SHIPGATE_CONFIG)
+  audit verify          recompute the audit hash chain; exits 1 on any break
+  audit export          write the audit log as JSON Lines to standard output
+`;
+
+/** An error that ends the process with one message a person can act on. */
+class StartupError extends Error {}
+
+function out(text: string) {
+  writeSync(1, text.endsWith('\n') ? text : `${text}\n`);
+}
+
+function settingsOrExit(): Settings {
+  const read = readSettings(process.env);
+  if (!read.ok) throw new StartupError(`The environment is not usable:\n  ${read.problems.join('\n  ')}`);
+  return read.settings;
+}
+
+function configOrExit(settings: Settings): LoadedConfig {
+  try {
+    return loadConfig(settings.configPath, process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new StartupError(`The configuration is not valid:\n  ${error.message.split('\n').join('\n  ')}`);
+    throw error;
+  }
+}
+
+async function requireRedis(settings: Settings): Promise<void> {
+  const probe = await probeRedis(settings.redisUrl);
+  if (!probe.ok) {
+    throw new StartupError(`Cannot reach Redis at ${redactUrl(settings.redisUrl)} (${probe.reason}). Start it (redis-server --daemonize yes) or set REDIS_URL.`);
+  }
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
+async function run(roles: ('serve' | 'worker')[]): Promise<void> {
+  const settings = settingsOrExit();
+  const problems = missingSlackSettings(settings, roles.includes('serve') ? 'serve' : 'worker');
+  if (problems.length > 0) throw new StartupError(`Slack is not configured:\n  ${problems.join('\n  ')}`);
+  const config = configOrExit(settings);
+  await requireRedis(settings);
+  const log = createLogger(settings.logLevel);
+  const options = { config, redisUrl: settings.redisUrl, slack: { ...settings.slack, botToken: settings.slack.botToken! }, log };
+  const running: Running[] = [];
+  if (roles.includes('worker')) running.push(await startWorker(options));
+  if (roles.includes('serve')) running.push(await startServe(options, settings.port));
+  const stop = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    await Promise.allSettled(running.map((r) => r.close()));
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+async function audit(action: string | undefined): Promise<number> {
+  const settings = settingsOrExit();
+  const config = configOrExit(settings);
+  await requireRedis(settings);
+  const redis = connectRedis(settings.redisUrl, 'http');
+  try {
+    const log = new AuditLog(redis, keysFor(config.config.queue.prefix));
+    if (action === 'verify') {
+      const check = await log.verify();
+      if (check.ok) {
+        out(`audit log intact: ${check.entries} entries`);
+        return 0;
+      }
+      out(`audit log BROKEN at entry ${check.seq}: ${check.problem}`);
+      return 1;
+    }
+    if (action === 'export') {
+      for await (const line of log.entries()) out(line);
+      return 0;
+    }
+    throw new StartupError('Usage: shipgate audit verify | shipgate audit export');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function main(argv: string[]): Promise<number | 'running'> {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: {} });
+  const [command, sub] = positionals;
+  switch (command) {
+    case 'start':
+      await run(['worker', 'serve']);
+      return 'running';
+    case 'serve':
+      await run(['serve']);
+      return 'running';
+    case 'worker':
+      await run(['worker']);
+      return 'running';
+    case 'check-config': {
+      const settings = settingsOrExit();
+      const loaded = configOrExit(settings);
+      out(`${loaded.file}: valid (${Object.keys(loaded.config.apps).length} apps, ${Object.keys(loaded.config.environments).length} environments)`);
+      return 0;
+    }
+    case 'audit':
+      return audit(sub);
+    case undefined:
+    case 'help':
+    case '--help':
+      out(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new StartupError(`Unknown command "${command}".\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 'running') process.exit(code);
+  },
+  (error: unknown) => {
+    if (error instanceof StartupError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      writeSync(2, `shipgate: ${(error as Error).message}\n`);
+      process.exit(2);
+    }
+    writeSync(2, `shipgate: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,51 @@
+import { executorFor } from '../config/to-policy.js';
+import type { ShipgateConfig } from '../config/schema.js';
+import type { Instant, Promotion } from '../domain/promotion.js';
+import type { Clock, Jobs } from '../service/ports.js';
+import type { Queues } from './queues.js';
+
+const DAY = 24 * 3600 * 1000;
+
+/**
+ * Jobs as BullMQ jobs with deterministic ids (never containing `:`): adding the same
+ * deployment twice is a no-op while the first job is kept, which is 30 days.
+ */
+export class BullJobs implements Jobs {
+  constructor(
+    private readonly queues: Queues,
+    private readonly config: ShipgateConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  async deploy(p: Promotion): Promise<void> {
+    const { executor } = executorFor(this.config, p.app, p.environment);
+    await this.queues.deploy.add(
+      'deploy',
+      { promotionId: p.id },
+      {
+        jobId: `deploy-${p.id}`,
+        attempts: executor.attempts,
+        backoff: { type: 'exponential', delay: executor.backoff },
+        removeOnComplete: { age: 30 * DAY / 1000 },
+        removeOnFail: { age: 30 * DAY / 1000 },
+      },
+    );
+  }
+
+  async render(promotionId: string, at?: Instant): Promise<void> {
+    const delay = at === undefined ? 0 : Math.max(0, at - this.clock.now());
+    await this.queues.slack.add(
+      'render',
+      { kind: 'render', promotionId, force: at !== undefined },
+      { delay, attempts: 20, backoff: { type: 'fixed', delay: 250 }, removeOnComplete: true, removeOnFail: { age: 7 * DAY / 1000 } },
+    );
+  }
+
+  async note(promotionId: string, key: string, text: string, rollbackTo?: string): Promise<void> {
+    await this.queues.slack.add(
+      'note',
+      rollbackTo === undefined ? { kind: 'note', promotionId, text } : { kind: 'note', promotionId, text, rollbackTo },
+      { jobId: `note-${key}`, attempts: 20, backoff: { type: 'exponential', delay: 250 }, removeOnComplete: { age: DAY / 1000 }, removeOnFail: { age: 7 * DAY / 1000 } },
+    );
+  }
+}

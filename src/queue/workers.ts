@@ -1,0 +1,90 @@
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { executorFor } from '../config/to-policy.js';
+import type { ShipgateConfig } from '../config/schema.js';
+import { createExecutor } from '../executors/create-executor.js';
+import { deployRequestFor } from '../executors/executor.js';
+import type { PromotionService } from '../service/promotion-service.js';
+import type { MessagePublisher } from '../slack/message-publisher.js';
+import type { PromotionStore } from '../store/promotion-store.js';
+import { QUEUE, type DeployJob, type SlackJob } from './queues.js';
+
+export interface WorkerDeps {
+  connection: Redis;
+  config: ShipgateConfig;
+  store: PromotionStore;
+  service: PromotionService;
+  publisher: MessagePublisher;
+  log: Logger;
+}
+
+function isLastAttempt(job: Job): boolean {
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+/**
+ * Calls the executor for a promotion in `deploying`. Delivery is at least once:
+ * a stalled job runs again and the target sees the same Idempotency-Key; a job for
+ * a promotion no longer deploying does nothing.
+ */
+export function createDeployWorker(deps: WorkerDeps): Worker<DeployJob> {
+  const { config, store, service, log } = deps;
+  return new Worker<DeployJob>(
+    QUEUE.deploy,
+    async (job) => {
+      const stored = await store.get(job.data.promotionId);
+      if (!stored || stored.promotion.state !== 'deploying') return;
+      const p = stored.promotion;
+      const plog = log.child({ promotion: p.id, attempt: job.attemptsMade + 1 });
+      const { executor } = executorFor(config, p.app, p.environment);
+      try {
+        await createExecutor(executor).deploy(deployRequestFor(p));
+      } catch (error) {
+        const reason = (error as Error).message;
+        plog.warn({ reason }, 'deployment attempt failed');
+        if (!isLastAttempt(job)) throw error;
+        await service.deploymentFailed(p.id, `${reason} (after ${job.attemptsMade + 1} attempts)`);
+        return;
+      }
+      plog.info('deployment accepted by the executor');
+      await service.deploymentSucceeded(p.id);
+    },
+    workerOptions(deps, 4),
+  );
+}
+
+export function createSlackWorker(deps: WorkerDeps): Worker<SlackJob> {
+  const { publisher } = deps;
+  return new Worker<SlackJob>(
+    QUEUE.slack,
+    async (job) => {
+      const data = job.data;
+      if (data.kind === 'render') await publisher.render(data.promotionId, data.force);
+      else await publisher.note(data.promotionId, data.text, data.rollbackTo);
+    },
+    // chat.update is rate limited per workspace; a few per second keeps well inside it.
+    { ...workerOptions(deps, 4), limiter: { max: 10, duration: 1000 } },
+  );
+}
+
+function workerOptions(deps: WorkerDeps, concurrency: number) {
+  return {
+    connection: deps.connection,
+    prefix: deps.config.queue.prefix,
+    concurrency,
+    lockDuration: deps.config.queue.lock_duration,
+    stalledInterval: deps.config.queue.stalled_interval,
+  };
+}
+
+/** `worker.close()` waits for running jobs without a limit; give it one. */
+export async function closeWithin(close: () => Promise<void>, ms: number, force?: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  const result = await Promise.race([close().then(() => 'closed' as const), timedOut]);
+  clearTimeout(timer);
+  if (result === 'timeout' && force) await force();
+}

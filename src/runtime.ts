@@ -1,0 +1,129 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { WebClient } from '@slack/web-api';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { LoadedConfig } from './config/load-config.js';
+import { toPolicy } from './config/to-policy.js';
+import type { Policy } from './domain/policy.js';
+import { healthRoutes } from './http/health-routes.js';
+import { createMetrics } from './metrics.js';
+import { BullJobs } from './queue/bull-jobs.js';
+import { createQueues, type Queues } from './queue/queues.js';
+import { connectRedis } from './queue/redis-connection.js';
+import { closeWithin, createDeployWorker, createSlackWorker } from './queue/workers.js';
+import { systemClock, type Clock } from './service/ports.js';
+import { PromotionService, type ServiceResult } from './service/promotion-service.js';
+import { readStatus } from './service/status-query.js';
+import { createSlackApp } from './slack/create-slack-app.js';
+import { SlackDirectory } from './slack/directory.js';
+import { registerPromoteCommand, type CommandRunner } from './slack/listeners/promote-command.js';
+import { registerPromotionButtons } from './slack/listeners/promotion-buttons.js';
+import { MessagePublisher } from './slack/message-publisher.js';
+import { statusText } from './slack/views/status.js';
+import { keysFor } from './store/keys.js';
+import { PromotionStore } from './store/promotion-store.js';
+
+export interface RuntimeOptions {
+  config: LoadedConfig;
+  redisUrl: string;
+  slack: { botToken: string; signingSecret: string | null; appToken: string | null; apiUrl: string | null };
+  log: Logger;
+  clock?: Clock;
+}
+
+/** The objects one process shares between its Slack receiver and its workers. */
+class Runtime {
+  readonly policy: Policy;
+  readonly redis: Redis;
+  readonly queues: Queues;
+  readonly store: PromotionStore;
+  readonly service: PromotionService;
+  readonly client: WebClient;
+  readonly clock: Clock;
+  readonly metrics = createMetrics();
+
+  constructor(readonly options: RuntimeOptions, role: 'http' | 'worker') {
+    const { config } = options.config;
+    this.clock = options.clock ?? systemClock;
+    this.policy = toPolicy(config, options.config.hash);
+    this.redis = connectRedis(options.redisUrl, role);
+    const keys = keysFor(config.queue.prefix);
+    this.queues = createQueues(this.redis, config.queue.prefix);
+    this.store = new PromotionStore(this.redis, keys, () => this.clock.now());
+    this.client = new WebClient(options.slack.botToken, options.slack.apiUrl ? { slackApiUrl: options.slack.apiUrl } : {});
+    const directory = new SlackDirectory(this.client, this.redis, keys, config.slack.usergroup_cache);
+    this.service = new PromotionService(this.policy, this.store, new BullJobs(this.queues, config, this.clock), directory, this.clock, options.log);
+  }
+
+  publisher(): MessagePublisher {
+    return new MessagePublisher(this.client, this.store, this.redis, keysFor(this.options.config.config.queue.prefix), this.policy, this.clock);
+  }
+
+  async close(): Promise<void> {
+    await this.queues.close();
+    this.redis.disconnect();
+  }
+}
+
+export interface Running {
+  /** The HTTP port, when this process serves Slack. */
+  port: number | null;
+  close(): Promise<void>;
+}
+
+function commandRunner(runtime: Runtime): CommandRunner {
+  return async (command, user): Promise<ServiceResult> => {
+    switch (command.type) {
+      case 'promote':
+        return runtime.service.request({ ...command, requester: user });
+      case 'rollback':
+        return runtime.service.rollback({ ...command, requester: user });
+      case 'cancel':
+        return runtime.service.cancel(command.id, user);
+      case 'status': {
+        const status = await readStatus(runtime.policy, runtime.store, command.app);
+        return status.ok ? { ok: true, reply: statusText(status.apps), promotion: null } : status;
+      }
+    }
+  };
+}
+
+/** `shipgate serve`: the Slack receiver and the HTTP routes. */
+export async function startServe(options: RuntimeOptions, port: number): Promise<Running> {
+  const runtime = new Runtime(options, 'http');
+  const app = createSlackApp({ ...options.slack, port, routes: healthRoutes(runtime.redis, runtime.metrics), log: options.log });
+  registerPromoteCommand(app, commandRunner(runtime), runtime.metrics);
+  registerPromotionButtons(app, runtime.service, runtime.metrics);
+  app.error(async (error) => {
+    options.log.error({ err: error }, 'Slack listener failed');
+  });
+  const server = (await app.start(port)) as Server | undefined;
+  const bound = server && typeof server.address === 'function' ? (server.address() as AddressInfo | null)?.port ?? port : port;
+  options.log.info({ port: bound, mode: options.slack.appToken ? 'socket' : 'http' }, 'shipgate serve is listening');
+  return {
+    port: bound,
+    async close() {
+      await app.stop();
+      await runtime.close();
+    },
+  };
+}
+
+/** `shipgate worker`: deployments and Slack message rendering. */
+export async function startWorker(options: RuntimeOptions): Promise<Running> {
+  const runtime = new Runtime(options, 'worker');
+  const deps = { connection: runtime.redis, config: options.config.config, store: runtime.store, service: runtime.service, publisher: runtime.publisher(), log: options.log };
+  const workers = [createDeployWorker(deps), createSlackWorker(deps)];
+  for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  const resumed = await runtime.service.resumeDeployments();
+  options.log.info({ resumed }, 'shipgate worker is running');
+  return {
+    port: null,
+    async close() {
+      await Promise.all(workers.map((w) => closeWithin(() => w.close(), 10_000, () => w.close(true))));
+      await runtime.close();
+    },
+  };
+}

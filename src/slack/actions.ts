@@ -1,0 +1,7 @@
+/** Action ids of Shipgate's buttons. Button values carry the promotion id only. */
+export const ACTIONS = {
+  approve: 'promotion_approve',
+  reject: 'promotion_reject',
+  cancel: 'promotion_cancel',
+  rollback: 'promotion_rollback',
+} as const;

@@ -1,0 +1,40 @@
+import { App, LogLevel, type CustomRoute, type Logger as BoltLogger } from '@slack/bolt';
+import type { Logger } from 'pino';
+
+export interface SlackAppOptions {
+  botToken: string;
+  signingSecret: string | null;
+  appToken: string | null;
+  apiUrl: string | null;
+  port: number;
+  routes: CustomRoute[];
+  log: Logger;
+}
+
+/** Bolt's logger interface over pino, so Bolt's lines are structured like ours. */
+function boltLogger(log: Logger): BoltLogger {
+  const child = log.child({ component: 'bolt' });
+  return {
+    debug: (...m: unknown[]) => child.debug(m.map(String).join(' ')),
+    info: (...m: unknown[]) => child.info(m.map(String).join(' ')),
+    warn: (...m: unknown[]) => child.warn(m.map(String).join(' ')),
+    error: (...m: unknown[]) => child.error(m.map(String).join(' ')),
+    setLevel: () => undefined,
+    getLevel: () => LogLevel.INFO,
+    setName: () => undefined,
+  };
+}
+
+/** HTTP receiver on PORT, or Socket Mode when an app-level token is given. */
+export function createSlackApp(options: SlackAppOptions): App {
+  const common = {
+    token: options.botToken,
+    logger: boltLogger(options.log),
+    customRoutes: options.routes,
+    ...(options.apiUrl ? { clientOptions: { slackApiUrl: options.apiUrl } } : {}),
+  };
+  if (options.appToken) {
+    return new App({ ...common, socketMode: true, appToken: options.appToken, installerOptions: { port: options.port } });
+  }
+  return new App({ ...common, signingSecret: options.signingSecret ?? '' });
+}

@@ -1,0 +1,21 @@
+import type { App } from '@slack/bolt';
+import type { Metrics } from '../../metrics.js';
+import type { ServiceResult } from '../../service/promotion-service.js';
+import { parsePromoteCommand, type PromoteCommand } from '../parse-command.js';
+import { ephemeral } from '../views/ephemeral.js';
+import { HELP_TEXT } from '../views/help.js';
+
+/** Runs a parsed command for a user; the listener knows nothing of how. */
+export type CommandRunner = (command: Exclude<PromoteCommand, { type: 'help' | 'modal' }>, user: string) => Promise<ServiceResult>;
+
+export function registerPromoteCommand(app: App, run: CommandRunner, metrics: Metrics) {
+  app.command('/promote', async ({ ack, command, respond }) => {
+    const parsed = parsePromoteCommand(command.text);
+    if (!parsed.ok) return ack(ephemeral(parsed.error));
+    if (parsed.value.type === 'help' || parsed.value.type === 'modal') return ack(ephemeral(HELP_TEXT));
+    await ack();
+    const outcome = await run(parsed.value, command.user_id);
+    metrics.slackRequests.inc({ kind: parsed.value.type, outcome: outcome.ok ? 'ok' : 'refused' });
+    await respond(ephemeral(outcome.ok ? outcome.reply : outcome.reason));
+  });
+}

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import type { WebClient } from '@slack/web-api';
+import type { Redis } from 'ioredis';
+import type { Policy } from '../domain/policy.js';
+import type { Clock } from '../service/ports.js';
+import type { Keys } from '../store/keys.js';
+import type { PromotionStore } from '../store/promotion-store.js';
+import { promotionMessage } from './views/promotion-message.js';
+import { threadNote } from './views/thread-note.js';
+
+/** Thrown when another worker is rendering the same promotion; the job is retried shortly. */
+export class RenderBusyError extends Error {}
+/** Thrown when a note arrives before its promotion message exists; the job is retried shortly. */
+export class MessageNotPostedError extends Error {}
+
+const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+const LOCK_MS = 15_000;
+const RENDERED_KEPT_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * Posts the promotion message, then keeps it equal to the stored record. A lock per
+ * promotion serialises renders across workers, and the state is read inside it, so
+ * the last update always shows the latest committed record; a render of a revision
+ * already shown is skipped (coalescing).
+ */
+export class MessagePublisher {
+  constructor(
+    private readonly client: WebClient,
+    private readonly store: PromotionStore,
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly policy: Policy,
+    private readonly clock: Clock,
+  ) {}
+
+  async render(id: string, force = false): Promise<void> {
+    const token = randomUUID();
+    const lock = this.keys.renderLock(id);
+    if ((await this.redis.set(lock, token, 'PX', LOCK_MS, 'NX')) !== 'OK') throw new RenderBusyError(`promotion ${id} is being rendered`);
+    try {
+      const stored = await this.store.get(id);
+      if (!stored) return;
+      const { promotion: p, rev } = stored;
+      if (!force && (await this.redis.get(this.keys.rendered(id))) === String(rev)) return;
+      const env = this.policy.environments.get(p.environment);
+      if (!env) return;
+      const message = promotionMessage(p, env, this.clock.now());
+      if (p.message.ts === null) {
+        const posted = await this.client.chat.postMessage({ channel: p.message.channel, ...message, unfurl_links: false });
+        if (posted.ts) await this.store.setMessageTs(id, posted.ts);
+      } else {
+        await this.client.chat.update({ channel: p.message.channel, ts: p.message.ts, ...message });
+        await this.redis.set(this.keys.rendered(id), String(rev), 'PX', RENDERED_KEPT_MS);
+      }
+    } finally {
+      await this.redis.eval(RELEASE_LOCK, 1, lock, token);
+    }
+  }
+
+  async note(id: string, text: string, rollbackTo?: string): Promise<void> {
+    const stored = await this.store.get(id);
+    if (!stored) return;
+    const p = stored.promotion;
+    if (p.message.ts === null) throw new MessageNotPostedError(`promotion ${id} has no message yet`);
+    await this.client.chat.postMessage({ channel: p.message.channel, thread_ts: p.message.ts, ...threadNote(p, text, rollbackTo), unfurl_links: false });
+  }
+}

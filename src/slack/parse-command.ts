@@ -1,0 +1,67 @@
+import { isValidVersion, VERSION_HINT } from '../domain/version.js';
+import { HELP_TEXT } from './views/help.js';
+
+export type PromoteCommand =
+  | { type: 'promote'; app: string; version: string; environment: string; reason: string }
+  | { type: 'rollback'; app: string; environment: string; version: string | null; reason: string }
+  | { type: 'status'; app: string | null }
+  | { type: 'cancel'; id: string }
+  | { type: 'help' }
+  | { type: 'modal' };
+
+export type Parsed = { ok: true; value: PromoteCommand } | { ok: false; error: string };
+
+const NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+const ID = /^sg-\d+$/;
+
+const usage = (problem: string, example: string): Parsed => ({ ok: false, error: `${problem}\nTry: \`${example}\`\n\n${HELP_TEXT}` });
+
+/** Reads the text after `/promote`. Pure: knows the grammar, not the configuration. */
+export function parsePromoteCommand(text: string): Parsed {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const [first, ...rest] = words;
+  if (first === undefined) return { ok: true, value: { type: 'modal' } };
+  switch (first.toLowerCase()) {
+    case 'help':
+      return { ok: true, value: { type: 'help' } };
+    case 'status': {
+      if (rest.length > 1 || (rest[0] !== undefined && !NAME.test(rest[0]))) return usage('`status` takes at most one app name.', '/promote status web');
+      return { ok: true, value: { type: 'status', app: rest[0] ?? null } };
+    }
+    case 'cancel': {
+      const id = rest[0]?.toLowerCase();
+      if (rest.length !== 1 || !id || !ID.test(id)) return usage('`cancel` takes one promotion id, such as sg-12.', '/promote cancel sg-12');
+      return { ok: true, value: { type: 'cancel', id } };
+    }
+    case 'rollback':
+      return parseRollback(rest);
+    default:
+      return parsePromotion(words);
+  }
+}
+
+function parsePromotion(words: string[]): Parsed {
+  const example = '/promote web 1.4.2 to production reason…';
+  const [app, version, maybeTo, ...tail] = words;
+  if (!app || !NAME.test(app)) return usage(`\`${app ?? ''}\` is not an app name or a command.`, example);
+  if (!version) return usage('Say which version to promote.', example);
+  if (!isValidVersion(version)) return usage(`\`${version}\` is not a version: ${VERSION_HINT}.`, example);
+  const [environment, ...reason] = maybeTo?.toLowerCase() === 'to' ? tail : [maybeTo, ...tail];
+  if (!environment) return usage('Say which environment to promote to.', example);
+  if (!NAME.test(environment)) return usage(`\`${environment}\` is not an environment name.`, example);
+  return { ok: true, value: { type: 'promote', app, version, environment, reason: reason.join(' ') } };
+}
+
+function parseRollback(words: string[]): Parsed {
+  const example = '/promote rollback web production [to 1.4.1]';
+  const [app, environment, ...tail] = words;
+  if (!app || !environment || !NAME.test(app) || !NAME.test(environment)) return usage('`rollback` takes an app and an environment.', example);
+  let version: string | null = null;
+  let reason = tail;
+  if (tail[0]?.toLowerCase() === 'to') {
+    version = tail[1] ?? null;
+    if (!version || !isValidVersion(version)) return usage(`\`${version ?? ''}\` is not a version: ${VERSION_HINT}.`, example);
+    reason = tail.slice(2);
+  }
+  return { ok: true, value: { type: 'rollback', app, environment, version, reason: reason.join(' ') } };
+}

@@ -1,0 +1,9 @@
+export const HELP_TEXT = [
+  '*Shipgate* moves a version from one environment to the next, with approvals and a rollback button.',
+  '• `/promote APP VERSION to ENV [reason…]`: ask for a promotion (the word `to` is optional)',
+  '• `/promote rollback APP ENV [to VERSION]`: roll ENV back (to the version before the current one by default)',
+  '• `/promote status [APP]`: what runs where, and what waits',
+  '• `/promote cancel ID`: cancel a promotion you asked for',
+  '• `/promote help`: this text',
+  'Example: `/promote web 1.4.2 to production fixes checkout timeout`',
+].join('\n');

@@ -1,0 +1,23 @@
+import dayjs from 'dayjs';
+import utc from 'dayjs/plugin/utc.js';
+
+dayjs.extend(utc);
+
+/** Escapes text a person typed so it cannot ping @channel, forge a link or break formatting. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function user(id: string): string {
+  return `<@${id}>`;
+}
+
+/** A date Slack shows in each reader's own time zone, with a UTC fallback. */
+export function slackDate(at: number): string {
+  return `<!date^${Math.floor(at / 1000)}^{date_short_pretty} {time}|${dayjs.utc(at).format('YYYY-MM-DD HH:mm')} UTC>`;
+}
+
+/** Slack refuses section texts over 3,000 characters. */
+export function clip(text: string, max = 2900): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

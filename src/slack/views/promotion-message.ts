@@ -1,0 +1,93 @@
+import type { KnownBlock } from '@slack/types';
+import type { EnvironmentPolicy } from '../../domain/policy.js';
+import type { Instant, Promotion, PromotionState } from '../../domain/promotion.js';
+import { isApprovalCurrent, policyFor } from '../../domain/readiness.js';
+import { ACTIONS } from '../actions.js';
+import { clip, escapeMrkdwn, slackDate, user } from './mrkdwn.js';
+
+const STATE_LABEL: Record<PromotionState, string> = {
+  requested: ':hourglass_flowing_sand: Requested',
+  checking: ':mag: Checking',
+  awaiting_approval: ':raised_hand: Awaiting approval',
+  scheduled: ':calendar: Scheduled',
+  deploying: ':rocket: Deploying',
+  deployed: ':white_check_mark: Deployed',
+  rejected: ':no_entry: Rejected',
+  cancelled: ':heavy_multiplication_x: Cancelled',
+  expired: ':hourglass: Expired',
+  blocked: ':no_entry_sign: Blocked',
+  failed: ':x: Deployment failed',
+  rolled_back: ':leftwards_arrow_with_hook: Rolled back',
+};
+
+function title(p: Promotion): string {
+  const what = p.kind === 'rollback' ? 'Rollback' : 'Promotion';
+  return `${what} of ${p.app} ${p.version} to ${p.environment}`;
+}
+
+function path(p: Promotion): string {
+  if (p.kind === 'rollback') return `${p.environment}: ${p.previousVersion ?? '—'} → ${p.version} (rollback)`;
+  return `${p.from ?? 'new'} → ${p.environment}`;
+}
+
+function approvalsLine(p: Promotion, env: EnvironmentPolicy, now: Instant): string {
+  const policy = policyFor(p, env);
+  if (policy.required === 0) return 'none required';
+  const counted = p.approvals.filter((a) => isApprovalCurrent(a, policy, now));
+  const lapsed = p.approvals.filter((a) => !isApprovalCurrent(a, policy, now));
+  const who = [...counted.map((a) => user(a.user)), ...lapsed.map((a) => `~${user(a.user)}~ (expired)`)];
+  return `${Math.min(counted.length, policy.required)}/${policy.required}${who.length ? `: ${who.join(', ')}` : ''}`;
+}
+
+/** The promotion message: a pure function of the record, the environment and the time. */
+export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Instant): { text: string; blocks: KnownBlock[] } {
+  const text = `${title(p)}: ${STATE_LABEL[p.state].replace(/^:[a-z_]+: /, '')}`;
+  const fields = [
+    `*App*\n${escapeMrkdwn(p.app)}`,
+    `*Version*\n${escapeMrkdwn(p.version)}`,
+    `*Path*\n${escapeMrkdwn(path(p))}`,
+    `*Requested by*\n${user(p.requester)}`,
+    `*Approvals*\n${approvalsLine(p, env, now)}`,
+    `*State*\n${STATE_LABEL[p.state]}`,
+  ];
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(title(p))}*` } },
+    { type: 'section', fields: fields.map((f) => ({ type: 'mrkdwn' as const, text: f })) },
+  ];
+  if (p.reason) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Reason*\n${escapeMrkdwn(p.reason)}`) } });
+  if (p.ending) {
+    const why = p.ending.reason ? `: ${escapeMrkdwn(p.ending.reason)}` : '';
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`${STATE_LABEL[p.state]} by ${user(p.ending.user)} ${slackDate(p.ending.at)}${why}`) } });
+  }
+  if (p.deployment?.error) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Deployment failed:* ${escapeMrkdwn(p.deployment.error)}`) } });
+  }
+  if (p.state === 'awaiting_approval') {
+    blocks.push({
+      type: 'actions',
+      block_id: 'promotion_actions',
+      elements: [
+        { type: 'button', action_id: ACTIONS.approve, text: { type: 'plain_text', text: 'Approve' }, style: 'primary', value: p.id },
+        {
+          type: 'button',
+          action_id: ACTIONS.reject,
+          text: { type: 'plain_text', text: 'Reject' },
+          style: 'danger',
+          value: p.id,
+          confirm: {
+            title: { type: 'plain_text', text: 'Reject this promotion?' },
+            text: { type: 'plain_text', text: `${p.app} ${p.version} will not reach ${p.environment}.` },
+            confirm: { type: 'plain_text', text: 'Reject' },
+            deny: { type: 'plain_text', text: 'Keep it' },
+          },
+        },
+        { type: 'button', action_id: ACTIONS.cancel, text: { type: 'plain_text', text: 'Cancel' }, value: p.id },
+      ],
+    });
+  }
+  blocks.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: `${p.id} · requested ${slackDate(p.requestedAt)} · config ${p.configHash.slice(0, 12)}` }],
+  });
+  return { text, blocks };
+}

@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { parseConfig, type LoadedConfig } from '../../src/config/load-config.js';
+import type { Promotion } from '../../src/domain/promotion.js';
+import { startServe, startWorker, type Running, type RuntimeOptions } from '../../src/runtime.js';
+import type { Clock } from '../../src/service/ports.js';
+import { AuditLog } from '../../src/store/audit-log.js';
+import type { AuditEntry } from '../../src/store/audit-chain.js';
+import { keysFor } from '../../src/store/keys.js';
+import { PromotionStore } from '../../src/store/promotion-store.js';
+import { buttonsOf, FakeSlack, type SlackMessage } from './fake-slack.js';
+import { FakeDeployTarget } from './fake-deploy-target.js';
+import { TEST_REDIS_URL } from './global-setup.js';
+import { SlackDriver } from './slack-driver.js';
+import { eventually } from './eventually.js';
+
+export const SIGNING_SECRET = 'test-signing-secret';
+export const BOT_TOKEN = 'xoxb-test-token';
+export const DEPLOY_SECRET = 'deploy-secret-0123456789';
+
+/** People in the tests. Group membership is what the fake Slack answers to usergroups.users.list. */
+export const PEOPLE = {
+  alice: 'UALICE', // a developer; asks for promotions
+  lead: 'U0LEAD', // listed by id as a staging approver
+  quinn: 'UQUINN', // in S0QA (staging approvers)
+  rita: 'URITA', // in S0REL (production approvers)
+  raj: 'URAJ', // in S0REL
+  omar: 'UOMAR', // in S0ONCALL (production rollback)
+  mallory: 'UMALLORY', // in no group
+} as const;
+
+export const USERGROUPS = { S0QA: [PEOPLE.quinn], S0REL: [PEOPLE.rita, PEOPLE.raj], S0ONCALL: [PEOPLE.omar] };
+
+/** The configuration of the issue: staging needs one approval, production two (no self-approval), rollback one on-call. */
+export function standardConfig(deployUrl: string, prefix: string, extra = ''): string {
+  return `
+slack: { channel: C0DEPLOYS, usergroup_cache: 1s }
+apps:
+  web: { executor: target }
+environments:
+  development: {}
+  staging:
+    from: development
+    approvals: { required: 1, approvers: [S0QA, U0LEAD] }
+  production:
+    from: staging
+    channel: C0PROD
+    approvals: { required: 2, approvers: [S0REL], self_approval: false, expire_after: 4h }
+    rollback: { approvals: { required: 1, approvers: [S0ONCALL] } }
+executors:
+  target: { type: webhook, url: "${deployUrl}", secret: "\${DEPLOY_SECRET}", timeout: 2s, attempts: 3, backoff: 50ms }
+queue: { prefix: "${prefix}", lock_duration: 2s, stalled_interval: 1s }
+${extra}`;
+}
+
+/** A clock the test can move forward; shared by the receiver and the workers of one Shipgate. */
+export class TestClock implements Clock {
+  offset = 0;
+  now() {
+    return Date.now() + this.offset;
+  }
+  advance(ms: number) {
+    this.offset += ms;
+  }
+}
+
+export interface StartOptions {
+  config?: (deployUrl: string, prefix: string) => string;
+  /** Start no worker in this process (a test starts its own). */
+  noWorker?: boolean;
+  /** Extra receivers sharing the same Redis (replicas). */
+  replicas?: number;
+}
+
+export async function startShipgate(options: StartOptions = {}) {
+  const prefix = `{t-${randomBytes(5).toString('hex')}}`;
+  const fake = await new FakeSlack().start();
+  fake.usergroups = { ...USERGROUPS };
+  const deployTarget = await new FakeDeployTarget().start();
+  const yaml = (options.config ?? standardConfig)(deployTarget.url, prefix);
+  const loaded: LoadedConfig = parseConfig(yaml, 'shipgate.yml', { DEPLOY_SECRET });
+  const clock = new TestClock();
+  const runtimeOptions: RuntimeOptions = {
+    config: loaded,
+    redisUrl: TEST_REDIS_URL,
+    slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: null, apiUrl: fake.apiUrl },
+    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    clock,
+  };
+  const running: Running[] = [];
+  const receivers: string[] = [];
+  for (let i = 0; i <= (options.replicas ?? 0); i++) {
+    const serve = await startServe(runtimeOptions, 0);
+    running.push(serve);
+    receivers.push(`http://127.0.0.1:${serve.port}`);
+  }
+  const startWorkerHere = async () => {
+    const worker = await startWorker(runtimeOptions);
+    running.push(worker);
+    return worker;
+  };
+  if (!options.noWorker) await startWorkerHere();
+
+  const redis = new Redis(TEST_REDIS_URL);
+  const keys = keysFor(prefix);
+  const store = new PromotionStore(redis, keys, () => clock.now());
+  const slack = new SlackDriver(fake, receivers[0]!, SIGNING_SECRET);
+
+  const shipgate = {
+    prefix,
+    keys,
+    redis,
+    store,
+    receivers,
+    clock,
+    runtimeOptions,
+    startWorker: startWorkerHere,
+    /** The promotion record behind a message (its buttons and context carry the id). */
+    async promotion(message: SlackMessage | string): Promise<Promotion> {
+      const id = typeof message === 'string' ? message : idOf(fake.refreshed(message));
+      const stored = await store.get(id);
+      if (!stored) throw new Error(`no promotion ${id}`);
+      return stored.promotion;
+    },
+    async live(app: string, env: string) {
+      return (await store.current(app, env))?.version ?? null;
+    },
+    async auditEntries(): Promise<AuditEntry[]> {
+      return (await redis.lrange(keys.auditLog, 0, -1)).map((e) => JSON.parse(e) as AuditEntry);
+    },
+    audit: new AuditLog(redis, keys),
+    async promotionCount(): Promise<number> {
+      return redis.zcard(keys.all);
+    },
+  };
+
+  /** Sends a /promote command and waits for the promotion message it produces in CHANNEL. */
+  const ask = async (user: string, text: string, channel: string) => {
+    const before = fake.topLevelIn(channel).length;
+    const ack = await slack.command(user, text);
+    const message = await eventually(() => {
+      const posted = fake.topLevelIn(channel)[before];
+      if (!posted) throw new Error(`no new message in ${channel} after "${text}" (ack: ${ack.text})`);
+      return posted;
+    });
+    return { ack, message };
+  };
+
+  return {
+    ask,
+    slack: Object.assign(slack, { fake }),
+    fake,
+    deployTarget,
+    shipgate,
+    async close() {
+      await Promise.allSettled(running.map((r) => r.close()));
+      const leftover = await redis.keys(`${prefix}*`);
+      if (leftover.length) await redis.del(...leftover);
+      redis.disconnect();
+      await fake.close();
+      await deployTarget.close();
+    },
+  };
+}
+
+export type Harness = Awaited<ReturnType<typeof startShipgate>>;
+
+export function idOf(message: SlackMessage): string {
+  const fromButton = buttonsOf(message)[0]?.value;
+  if (fromButton) return fromButton;
+  const context = message.blocks.find((b) => b.type === 'context')?.elements?.[0];
+  const text = typeof context?.text === 'string' ? context.text : context?.text?.text ?? '';
+  const id = /\bsg-\d+\b/.exec(text)?.[0];
+  if (!id) throw new Error('the message names no promotion');
+  return id;
+}

@@ -8,6 +8,8 @@ export interface Click {
   user: string;
   /** The approver groups (S…) of the policy that are known to contain the user. */
   memberOf: readonly string[];
+  /** Why group membership could not be checked, if it could not; said instead of "not an approver". */
+  membershipUnknown?: string | null;
 }
 
 export function decideApproval(p: Promotion, click: Click, env: EnvironmentPolicy, now: Instant): Decision {
@@ -18,7 +20,7 @@ export function decideApproval(p: Promotion, click: Click, env: EnvironmentPolic
     return refused('You asked for this promotion; someone else must approve it.');
   }
   if (!isAuthorized(policy, click.user, click.memberOf)) {
-    return refused(`You are not an approver for ${p.environment}. Approvers: ${describeApprovers(policy)}.`);
+    return refused(click.membershipUnknown ?? `You are not an approver for ${p.environment}. Approvers: ${describeApprovers(policy)}.`);
   }
   const mine = p.approvals.find((a) => a.user === click.user);
   if (mine && isApprovalCurrent(mine, policy, now)) return unchanged('You already approved this promotion.');
@@ -45,7 +47,7 @@ export function decideRejection(p: Promotion, click: Click & { reason: string | 
   const policy = policyFor(p, env);
   if (p.state !== 'awaiting_approval') return refuse(`This promotion is already ${p.state.replace('_', ' ')}; it can no longer be rejected.`);
   if (policy.approvers.length === 0 || !isAuthorized(policy, click.user, click.memberOf)) {
-    const reason = `Only an approver for ${p.environment} can reject this promotion. Approvers: ${describeApprovers(policy)}.`;
+    const reason = click.membershipUnknown ?? `Only an approver for ${p.environment} can reject this promotion. Approvers: ${describeApprovers(policy)}.`;
     return refuse(reason, { type: 'rejection_refused', actor: click.user, detail: { reason } });
   }
   return accept(
@@ -64,7 +66,7 @@ export function decideCancel(p: Promotion, click: Click, env: EnvironmentPolicy,
   }
   const isApprover = policy.approvers.length > 0 && isAuthorized(policy, click.user, click.memberOf);
   if (click.user !== p.requester && !isApprover) {
-    const reason = 'Only the person who asked for this promotion, or an approver, can cancel it.';
+    const reason = click.membershipUnknown ?? 'Only the person who asked for this promotion, or an approver, can cancel it.';
     return refuse(reason, { type: 'cancel_refused', actor: click.user, detail: { reason } });
   }
   return accept(

@@ -29,6 +29,8 @@ export interface PromotionAsk {
   requester: string;
   /** Approver groups of the relevant policy that contain the requester. */
   requesterMemberOf: readonly string[];
+  /** Why the requester's group membership could not be checked, if it could not. */
+  membershipUnknown?: string | null;
   now: Instant;
 }
 
@@ -126,7 +128,7 @@ export function decideRollbackRequest(ask: Omit<PromotionAsk, 'version'> & { ver
     }
   }
   if (!isAuthorized(env.rollback, ask.requester, ask.requesterMemberOf) && env.rollback.required === 0) {
-    const reason = `Only ${describeApprovers(env.rollback)} can roll back ${ask.environment}.`;
+    const reason = ask.membershipUnknown ?? `Only ${describeApprovers(env.rollback)} can roll back ${ask.environment}.`;
     return refuse(reason, { type: 'rollback_refused', actor: ask.requester, detail: { reason } });
   }
   const busy = inFlightRefusal({ ...ask, version: target.version }, snapshot);

@@ -1,22 +1,26 @@
 import { isGroupId, type ApprovalPolicy } from '../domain/policy.js';
 import { DirectoryError, type Directory } from './ports.js';
 
-export type Membership = { ok: true; memberOf: string[] } | { ok: false; reason: string };
+/** The groups known to contain the user, and why others could not be checked (a free Slack plan, a missing group). */
+export interface Membership {
+  memberOf: string[];
+  unknown: string | null;
+}
 
 /**
  * The approver groups of `policy` that contain `user`. Users listed by id need no
- * look-up; a directory failure only matters when the group look-up was needed.
+ * look-up; a directory failure is passed on, for the decision to say only if it matters.
  */
 export async function approverGroupsOf(directory: Directory, policy: ApprovalPolicy, user: string): Promise<Membership> {
-  if (policy.approvers.includes(user)) return { ok: true, memberOf: [] };
+  if (policy.approvers.includes(user)) return { memberOf: [], unknown: null };
   const memberOf: string[] = [];
   for (const group of policy.approvers.filter(isGroupId)) {
     try {
       if ((await directory.membersOf(group)).has(user)) memberOf.push(group);
     } catch (error) {
-      if (error instanceof DirectoryError) return { ok: false, reason: error.message };
+      if (error instanceof DirectoryError) return { memberOf, unknown: error.message };
       throw error;
     }
   }
-  return { ok: true, memberOf };
+  return { memberOf, unknown: null };
 }

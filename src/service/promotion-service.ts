@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { decideApproval, decideCancel, decideRejection } from '../domain/approvals.js';
+import { decideApproval, decideCancel, decideRejection, type Click } from '../domain/approvals.js';
 import type { Decision } from '../domain/decision.js';
 import { decideDeploymentFailed, decideDeploymentSucceeded, decideRolledBack } from '../domain/deployment.js';
-import type { Policy } from '../domain/policy.js';
+import type { EnvironmentPolicy, Policy } from '../domain/policy.js';
 import type { Promotion } from '../domain/promotion.js';
 import { policyFor } from '../domain/readiness.js';
 import { decidePromotionRequest, decideRollbackRequest } from '../domain/request.js';
@@ -50,16 +50,11 @@ export class PromotionService {
 
   async rollback(ask: RollbackAskInput): Promise<ServiceResult> {
     const env = this.policy.environments.get(ask.environment);
-    let memberOf: string[] = [];
-    if (env && this.policy.apps.has(ask.app)) {
-      const membership = await approverGroupsOf(this.directory, env.rollback, ask.requester);
-      if (!membership.ok) return { ok: false, reason: membership.reason };
-      memberOf = membership.memberOf;
-    }
+    const membership = env && this.policy.apps.has(ask.app) ? await approverGroupsOf(this.directory, env.rollback, ask.requester) : { memberOf: [], unknown: null };
     const id = await this.repository.nextId();
     const environments = [...this.policy.environments.keys()];
     const outcome = await this.repository.create(ask.app, ask.environment, environments, (snapshot) =>
-      decideRollbackRequest({ ...ask, id, requesterMemberOf: memberOf, now: this.clock.now() }, this.policy, snapshot),
+      decideRollbackRequest({ ...ask, id, requesterMemberOf: membership.memberOf, membershipUnknown: membership.unknown, now: this.clock.now() }, this.policy, snapshot),
     );
     return this.finish(outcome);
   }
@@ -78,15 +73,15 @@ export class PromotionService {
   }
 
   approve(id: string, user: string): Promise<ServiceResult> {
-    return this.clicked(id, user, (p, memberOf, env) => decideApproval(p, { user, memberOf }, env, this.clock.now()));
+    return this.clicked(id, user, (p, click, env) => decideApproval(p, click, env, this.clock.now()));
   }
 
   reject(id: string, user: string, reason: string | null = null): Promise<ServiceResult> {
-    return this.clicked(id, user, (p, memberOf, env) => decideRejection(p, { user, memberOf, reason }, env, this.clock.now()));
+    return this.clicked(id, user, (p, click, env) => decideRejection(p, { ...click, reason }, env, this.clock.now()));
   }
 
   cancel(id: string, user: string): Promise<ServiceResult> {
-    return this.clicked(id, user, (p, memberOf, env) => decideCancel(p, { user, memberOf }, env, this.clock.now()));
+    return this.clicked(id, user, (p, click, env) => decideCancel(p, click, env, this.clock.now()));
   }
 
   async deploymentSucceeded(id: string): Promise<void> {
@@ -109,14 +104,14 @@ export class PromotionService {
     return deploying.length;
   }
 
-  private async clicked(id: string, user: string, decide: (p: Promotion, memberOf: string[], env: NonNullable<ReturnType<Policy['environments']['get']>>) => Decision): Promise<ServiceResult> {
+  private async clicked(id: string, user: string, decide: (p: Promotion, click: Click, env: EnvironmentPolicy) => Decision): Promise<ServiceResult> {
     const stored = await this.repository.get(id);
     if (!stored) return { ok: false, reason: `There is no promotion ${id}.` };
     const env = this.policy.environments.get(stored.promotion.environment);
     if (!env) return { ok: false, reason: `Environment ${stored.promotion.environment} is no longer configured; this promotion cannot change.` };
     const membership = await approverGroupsOf(this.directory, policyFor(stored.promotion, env), user);
-    if (!membership.ok) return { ok: false, reason: membership.reason };
-    return this.finish(await this.repository.transition(id, (p) => decide(p, membership.memberOf, env)));
+    const click: Click = { user, memberOf: membership.memberOf, membershipUnknown: membership.unknown };
+    return this.finish(await this.repository.transition(id, (p) => decide(p, click, env)));
   }
 
   private async finish(outcome: Outcome): Promise<ServiceResult> {

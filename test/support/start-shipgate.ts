@@ -149,7 +149,7 @@ export async function startShipgate(options: StartOptions = {}) {
 
   return {
     ask,
-    slack: Object.assign(slack, { fake }),
+    slack,
     fake,
     deployTarget,
     shipgate,

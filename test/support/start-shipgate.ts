@@ -109,6 +109,8 @@ export async function startShipgate(options: StartOptions = {}) {
 
   const shipgate = {
     prefix,
+    /** The configuration as written, for a child process to read. */
+    yaml,
     keys,
     redis,
     store,

@@ -1,0 +1,59 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parsePromoteCommand } from '../../src/slack/parse-command.js';
+
+describe('the /promote grammar', () => {
+  it.each([
+    ['web 1.4.2 to production', { type: 'promote', app: 'web', version: '1.4.2', environment: 'production', reason: '' }],
+    ['web 1.4.2 production hotfix for #123', { type: 'promote', app: 'web', version: '1.4.2', environment: 'production', reason: 'hotfix for #123' }],
+    ['  web   v2.0.0-rc.1  TO staging ', { type: 'promote', app: 'web', version: 'v2.0.0-rc.1', environment: 'staging', reason: '' }],
+    ['rollback web production', { type: 'rollback', app: 'web', environment: 'production', version: null, reason: '' }],
+    ['rollback web production to 1.4.1 bad release', { type: 'rollback', app: 'web', environment: 'production', version: '1.4.1', reason: 'bad release' }],
+    ['status', { type: 'status', app: null }],
+    ['status web', { type: 'status', app: 'web' }],
+    ['cancel SG-12', { type: 'cancel', id: 'sg-12' }],
+    ['help', { type: 'help' }],
+    ['', { type: 'modal' }],
+  ])('reads "%s"', (text, value) => {
+    expect(parsePromoteCommand(text)).toEqual({ ok: true, value });
+  });
+
+  it.each([
+    ['web', /Say which version/],
+    ['web latest to production', /`latest` is not a version/],
+    ['web 1.4.2 to', /Say which environment/],
+    ['Web! 1.4.2 to production', /not an app name or a command/],
+    ['cancel 12', /one promotion id, such as sg-12/],
+    ['rollback web', /takes an app and an environment/],
+    ['rollback web production to', /is not a version/],
+  ])('refuses "%s" and shows the grammar', (text, problem) => {
+    const parsed = parsePromoteCommand(text);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) {
+      expect(parsed.error).toMatch(problem);
+      expect(parsed.error).toMatch(/Try: `\/promote/);
+    }
+  });
+
+  it('reads back any well-formed request, with or without `to` (property)', () => {
+    const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/).filter((n) => !['help', 'status', 'cancel', 'rollback', 'to'].includes(n));
+    const version = fc.tuple(fc.nat(99), fc.nat(99), fc.nat(99)).map(([a, b, c]) => `${a}.${b}.${c}`);
+    const reason = fc.array(fc.stringMatching(/^[^\s]{1,8}$/), { maxLength: 5 });
+    fc.assert(
+      fc.property(name, version, name, reason, fc.boolean(), (app, v, env, words, withTo) => {
+        const text = [app, v, ...(withTo ? ['to'] : []), env, ...words].join(' ');
+        const parsed = parsePromoteCommand(text);
+        if (!withTo && env === 'to') return;
+        expect(parsed).toEqual({ ok: true, value: { type: 'promote', app, version: v, environment: env, reason: words.join(' ') } });
+      }),
+    );
+  });
+
+  it('never throws on any text (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (text) => {
+        expect(typeof parsePromoteCommand(text).ok).toBe('boolean');
+      }),
+    );
+  });
+});

@@ -19,6 +19,8 @@ import { createSlackApp } from './slack/create-slack-app.js';
 import { SlackDirectory } from './slack/directory.js';
 import { registerPromoteCommand, type CommandRunner } from './slack/listeners/promote-command.js';
 import { registerPromotionButtons } from './slack/listeners/promotion-buttons.js';
+import { registerAppHome } from './slack/listeners/app-home.js';
+import { openPromoteModal, registerPromoteModal } from './slack/listeners/promote-modal.js';
 import { MessagePublisher } from './slack/message-publisher.js';
 import { statusText } from './slack/views/status.js';
 import { keysFor } from './store/keys.js';
@@ -93,8 +95,14 @@ function commandRunner(runtime: Runtime): CommandRunner {
 export async function startServe(options: RuntimeOptions, port: number): Promise<Running> {
   const runtime = new Runtime(options, 'http');
   const app = createSlackApp({ ...options.slack, port, routes: healthRoutes(runtime.redis, runtime.metrics), log: options.log });
-  registerPromoteCommand(app, commandRunner(runtime), runtime.metrics);
+  const { apps, environments } = runtime.policy;
+  registerPromoteCommand(app, commandRunner(runtime), openPromoteModal([...apps.keys()], [...environments.keys()]), runtime.metrics);
+  registerPromoteModal(app, runtime.service);
   registerPromotionButtons(app, runtime.service, runtime.metrics);
+  registerAppHome(app, async () => {
+    const status = await readStatus(runtime.policy, runtime.store, null);
+    return status.ok ? status.apps : [];
+  });
   app.error(async (error) => {
     options.log.error({ err: error }, 'Slack listener failed');
   });

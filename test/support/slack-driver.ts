@@ -68,11 +68,42 @@ export class SlackDriver {
     return { status: response.status };
   }
 
-  async send(body: string, options: SendOptions = {}): Promise<Response> {
+  /** Submits a modal that Shipgate opened, with VALUES keyed by block id (selects take the option value). */
+  async submitView(user: string, view: { callback_id: string; private_metadata?: string; blocks: { block_id?: string; element?: { type: string; action_id: string } }[] }, values: Record<string, string>) {
+    const state: Record<string, Record<string, unknown>> = {};
+    for (const block of view.blocks) {
+      if (!block.block_id || !block.element) continue;
+      const value = values[block.block_id];
+      const { type, action_id } = block.element;
+      state[block.block_id] = { [action_id]: type === 'static_select' ? { type, selected_option: value === undefined ? null : { value } } : { type, value: value ?? null } };
+    }
+    const payload = {
+      type: 'view_submission',
+      team: { id: 'T0TEAM', domain: 'test' },
+      user: { id: user, username: user.toLowerCase(), team_id: 'T0TEAM' },
+      api_app_id: 'A0SHIPGATE',
+      token: 'legacy',
+      trigger_id: `trigger-${Date.now()}`,
+      view: { id: 'V0MODAL', type: 'modal', callback_id: view.callback_id, private_metadata: view.private_metadata ?? '', state: { values: state }, hash: 'h', team_id: 'T0TEAM', app_id: 'A0SHIPGATE', bot_id: 'B0BOT' },
+    };
+    const response = await this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+    const text = await response.text();
+    return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  }
+
+  /** Delivers an Events API event, as JSON, the way Slack does. */
+  async event(event: Record<string, unknown>) {
+    const body = JSON.stringify({ token: 'legacy', team_id: 'T0TEAM', api_app_id: 'A0SHIPGATE', type: 'event_callback', event_id: `Ev${Date.now()}`, event_time: Math.floor(Date.now() / 1000), event });
+    const response = await this.send(body, {}, 'application/json');
+    await response.text();
+    return { status: response.status };
+  }
+
+  async send(body: string, options: SendOptions = {}, contentType = 'application/x-www-form-urlencoded'): Promise<Response> {
     const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
     const signature = `v0=${createHmac('sha256', options.secret ?? this.signingSecret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
     const headers: Record<string, string> = {
-      'content-type': 'application/x-www-form-urlencoded',
+      'content-type': contentType,
       'x-slack-request-timestamp': String(timestamp),
       'x-slack-signature': signature,
     };

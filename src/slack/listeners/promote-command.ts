@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import type { View } from '@slack/types';
 import type { Metrics } from '../../metrics.js';
 import type { ServiceResult } from '../../service/promotion-service.js';
 import { parsePromoteCommand, type PromoteCommand } from '../parse-command.js';
@@ -8,12 +9,16 @@ import { HELP_TEXT } from '../views/help.js';
 /** Runs a parsed command for a user; the listener knows nothing of how. */
 export type CommandRunner = (command: Exclude<PromoteCommand, { type: 'help' | 'modal' }>, user: string) => Promise<ServiceResult>;
 
-export function registerPromoteCommand(app: App, run: CommandRunner, metrics: Metrics) {
-  app.command('/promote', async ({ ack, command, respond }) => {
+export function registerPromoteCommand(app: App, run: CommandRunner, modal: (channel: string) => View, metrics: Metrics) {
+  app.command('/promote', async ({ ack, command, respond, client }) => {
     const parsed = parsePromoteCommand(command.text);
     if (!parsed.ok) return ack(ephemeral(parsed.error));
-    if (parsed.value.type === 'help' || parsed.value.type === 'modal') return ack(ephemeral(HELP_TEXT));
+    if (parsed.value.type === 'help') return ack(ephemeral(HELP_TEXT));
     await ack();
+    if (parsed.value.type === 'modal') {
+      await client.views.open({ trigger_id: command.trigger_id, view: modal(command.channel_id) });
+      return;
+    }
     const outcome = await run(parsed.value, command.user_id);
     metrics.slackRequests.inc({ kind: parsed.value.type, outcome: outcome.ok ? 'ok' : 'refused' });
     await respond(ephemeral(outcome.ok ? outcome.reply : outcome.reason));

@@ -1,0 +1,10 @@
+import type { App } from '@slack/bolt';
+import type { AppStatus } from '../views/status.js';
+import { appHome } from '../views/app-home.js';
+
+export function registerAppHome(app: App, readStatus: () => Promise<AppStatus[]>) {
+  app.event('app_home_opened', async ({ event, client }) => {
+    if (event.tab !== 'home') return;
+    await client.views.publish({ user_id: event.user, view: appHome(await readStatus()) });
+  });
+}

@@ -125,7 +125,7 @@ export async function startWorker(options: RuntimeOptions): Promise<Running> {
   const workers = [createDeployWorker(deps), createSlackWorker(deps)];
   for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  const resumed = await runtime.service.resumeDeployments();
+  const resumed = await runtime.service.resume();
   options.log.info({ resumed }, 'shipgate worker is running');
   return {
     port: null,

@@ -97,11 +97,18 @@ export class PromotionService {
     await this.finish(await this.repository.transition(id, (p) => decideDeploymentFailed(p, error, this.clock.now())));
   }
 
-  /** Re-queues the follow-up of promotions left deploying by a process that stopped between commit and enqueue. */
-  async resumeDeployments(): Promise<number> {
-    const deploying = (await this.repository.active()).filter((p) => p.state === 'deploying');
+  /**
+   * Re-queues what a process may have committed but not queued before it stopped:
+   * deployments of promotions left deploying, and messages never posted. Both are
+   * idempotent (deterministic deploy job ids; renders skip what is already shown).
+   */
+  async resume(): Promise<{ deployments: number; messages: number }> {
+    const active = await this.repository.active();
+    const deploying = active.filter((p) => p.state === 'deploying');
+    const unposted = active.filter((p) => p.message.ts === null);
     for (const p of deploying) await this.jobs.deploy(p);
-    return deploying.length;
+    for (const p of unposted) await this.jobs.render(p.id);
+    return { deployments: deploying.length, messages: unposted.length };
   }
 
   private async clicked(id: string, user: string, decide: (p: Promotion, click: Click, env: EnvironmentPolicy) => Decision): Promise<ServiceResult> {

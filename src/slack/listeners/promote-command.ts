@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import type { View } from '@slack/types';
 import type { Metrics } from '../../metrics.js';
 import type { ServiceResult } from '../../service/promotion-service.js';
+import { answerSafely } from './answer-safely.js';
 import { parsePromoteCommand, type PromoteCommand } from '../parse-command.js';
 import { ephemeral } from '../views/ephemeral.js';
 import { HELP_TEXT } from '../views/help.js';
@@ -10,7 +11,7 @@ import { HELP_TEXT } from '../views/help.js';
 export type CommandRunner = (command: Exclude<PromoteCommand, { type: 'help' | 'modal' }>, user: string) => Promise<ServiceResult>;
 
 export function registerPromoteCommand(app: App, run: CommandRunner, modal: (channel: string) => View, metrics: Metrics) {
-  app.command('/promote', async ({ ack, command, respond, client }) => {
+  app.command('/promote', async ({ ack, command, respond, client, logger }) => {
     const parsed = parsePromoteCommand(command.text);
     if (!parsed.ok) return ack(ephemeral(parsed.error));
     if (parsed.value.type === 'help') return ack(ephemeral(HELP_TEXT));
@@ -19,7 +20,8 @@ export function registerPromoteCommand(app: App, run: CommandRunner, modal: (cha
       await client.views.open({ trigger_id: command.trigger_id, view: modal(command.channel_id) });
       return;
     }
-    const outcome = await run(parsed.value, command.user_id);
+    const value = parsed.value;
+    const outcome = await answerSafely(() => run(value, command.user_id), logger);
     metrics.slackRequests.inc({ kind: parsed.value.type, outcome: outcome.ok ? 'ok' : 'refused' });
     await respond(ephemeral(outcome.ok ? outcome.reply : outcome.reason));
   });

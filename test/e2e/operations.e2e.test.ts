@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { accept } from '../../src/domain/decision.js';
+import { promotion } from '../domain/fixtures.js';
+import { textOf } from '../support/fake-slack.js';
+import { eventually } from '../support/eventually.js';
+import { PEOPLE, startShipgate, type Harness } from '../support/start-shipgate.js';
+
+describe('operations', () => {
+  let h: Harness;
+  afterEach(async () => h.close());
+
+  it('serves /healthz, /readyz and /metrics, and says when Redis could evict queue keys', async () => {
+    h = await startShipgate();
+    const base = h.shipgate.receivers[0]!;
+    expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok\n');
+    const ready = await fetch(`${base}/readyz`);
+    expect([ready.status, await ready.text()]).toEqual([200, 'ready\n']);
+
+    await h.slack.command(PEOPLE.alice, '/promote status');
+    await eventually(async () => expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/shipgate_slack_requests_total\{kind="status",outcome="ok"\} 1/));
+
+    const [, policy] = (await h.shipgate.redis.config('GET', 'maxmemory-policy')) as string[];
+    await h.shipgate.redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      const notReady = await fetch(`${base}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(await notReady.text()).toMatch(/maxmemory-policy is allkeys-lru; queues need noeviction/);
+    } finally {
+      await h.shipgate.redis.config('SET', 'maxmemory-policy', policy ?? 'noeviction');
+    }
+  });
+
+  it('deploys and posts a promotion committed by a process that stopped before queueing its jobs', async () => {
+    h = await startShipgate({ noWorker: true });
+    const orphan = promotion({ id: 'sg-900', environment: 'development', from: null, previousVersion: null, version: '9.0.0', state: 'deploying', message: { channel: 'C0DEPLOYS', ts: null } });
+    await h.shipgate.store.create('web', 'development', ['development'], () => accept(orphan, [{ type: 'requested', actor: PEOPLE.alice }], []));
+    expect(h.deployTarget.calls).toHaveLength(0);
+
+    await h.shipgate.startWorker();
+    await eventually(async () => expect(await h.shipgate.live('web', 'development')).toBe('9.0.0'));
+    expect(h.deployTarget.calls.map((c) => c.body.promotion_id)).toEqual(['sg-900']);
+    await eventually(() => expect(textOf(h.fake.lastMessageIn('C0DEPLOYS'))).toMatch(/Deployed/));
+  });
+
+  it('answers a click even when the stored record cannot be read, and changes nothing', async () => {
+    h = await startShipgate();
+    await h.slack.command(PEOPLE.alice, '/promote web 1.0.0 to development');
+    await eventually(async () => expect(await h.shipgate.live('web', 'development')).toBe('1.0.0'));
+    const { message } = await h.ask(PEOPLE.alice, '/promote web 1.0.0 to staging', 'C0DEPLOYS');
+    const id = (await h.shipgate.promotion(message)).id;
+    await h.shipgate.redis.hset(h.shipgate.keys.promotion(id), 'json', '{corrupt');
+    await h.slack.click(PEOPLE.quinn, message, 'Approve');
+    await eventually(() => expect(h.fake.lastEphemeralTo(PEOPLE.quinn)).toMatch(/internal error \(it has been logged\)/));
+    expect(await h.shipgate.redis.hget(h.shipgate.keys.promotion(id), 'json')).toBe('{corrupt');
+    expect(await h.shipgate.live('web', 'staging')).toBeNull();
+  });
+});

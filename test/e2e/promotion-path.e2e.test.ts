@@ -104,3 +104,37 @@ describe('a version moves from development to production and back', () => {
     expect(everything).not.toContain(DEPLOY_SECRET);
   });
 });
+
+describe('/promote rollback', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startShipgate();
+  });
+  afterEach(async () => h.close());
+
+  it('rolls staging back at the click of one of its approvers, refuses anyone else, and honours an explicit version', async () => {
+    const { slack, fake, deployTarget, shipgate } = h;
+    for (const version of ['1.0.0', '1.1.0', '1.2.0']) {
+      await h.ask(alice, `/promote web ${version} to development`, 'C0DEPLOYS');
+      await eventually(async () => expect(await shipgate.live('web', 'development')).toBe(version));
+      const { message } = await h.ask(alice, `/promote web ${version} to staging`, 'C0DEPLOYS');
+      await slack.click(quinn, message, 'Approve');
+      await eventually(async () => expect(await shipgate.live('web', 'staging')).toBe(version));
+    }
+
+    // Staging has no rollback section: its approvers may roll back without a second person.
+    const count = await shipgate.promotionCount();
+    await slack.command(PEOPLE.mallory, '/promote rollback web staging');
+    await eventually(() => expect(fake.lastEphemeralTo(PEOPLE.mallory)).toMatch(/Only <!subteam\^S0QA>, <@U0LEAD> can roll back staging/));
+    expect(await shipgate.promotionCount()).toBe(count);
+
+    await slack.command(quinn, '/promote rollback web staging bad build');
+    await eventually(async () => expect(await shipgate.live('web', 'staging')).toBe('1.1.0'));
+    expect(deployTarget.calls.at(-1)!.body).toMatchObject({ kind: 'rollback', version: '1.1.0', previous_version: '1.2.0', requested_by: quinn, approved_by: [], reason: 'bad build' });
+
+    await slack.command(quinn, '/promote rollback web staging to 1.0.0');
+    await eventually(async () => expect(await shipgate.live('web', 'staging')).toBe('1.0.0'));
+    expect((await shipgate.history('web', 'staging')).map((d) => d.version)).toEqual(['1.0.0', '1.1.0', '1.2.0', '1.1.0', '1.0.0']);
+    expect((await shipgate.auditEntries()).filter((e) => e.type === 'rollback_requested')).toHaveLength(2);
+  });
+});

@@ -125,6 +125,9 @@ export async function startShipgate(options: StartOptions = {}) {
       if (!stored) throw new Error(`no promotion ${id}`);
       return stored.promotion;
     },
+    async history(app: string, env: string) {
+      return store.history(app, env);
+    },
     async live(app: string, env: string) {
       return (await store.current(app, env))?.version ?? null;
     },

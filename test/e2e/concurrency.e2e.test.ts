@@ -3,16 +3,10 @@ import { textOf, type SlackMessage } from '../support/fake-slack.js';
 import { eventually, sleep } from '../support/eventually.js';
 import { PEOPLE, startShipgate, type Harness } from '../support/start-shipgate.js';
 
-const { alice, lead, quinn, rita, raj } = PEOPLE;
+const { alice, quinn, rita, raj } = PEOPLE;
 
 /** Brings web 2.0.0 to staging, so the test can ask for production. */
-async function readyForProduction(h: Harness): Promise<void> {
-  await h.slack.command(alice, '/promote web 2.0.0 to development');
-  await eventually(async () => expect(await h.shipgate.live('web', 'development')).toBe('2.0.0'));
-  const { message } = await h.ask(alice, '/promote web 2.0.0 to staging', 'C0DEPLOYS');
-  await h.slack.click(lead, message, 'Approve');
-  await eventually(async () => expect(await h.shipgate.live('web', 'staging')).toBe('2.0.0'));
-}
+const readyForProduction = (h: Harness) => h.bring('2.0.0', 'staging');
 
 const productionCalls = (h: Harness) => h.deployTarget.calls.filter((c) => c.body.environment === 'production');
 

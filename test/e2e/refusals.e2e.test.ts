@@ -3,7 +3,7 @@ import { textOf, type SlackMessage } from '../support/fake-slack.js';
 import { eventually } from '../support/eventually.js';
 import { PEOPLE, startShipgate, type Harness } from '../support/start-shipgate.js';
 
-const { alice, lead, quinn, rita, raj, mallory } = PEOPLE;
+const { alice, quinn, rita, raj, mallory } = PEOPLE;
 
 /**
  * Every refusal answers the person with what to do instead and records nothing.
@@ -15,23 +15,9 @@ describe('refusals', () => {
 
   beforeAll(async () => {
     h = await startShipgate();
-    const { slack, shipgate } = h;
-    await slack.command(alice, '/promote web 1.4.0 to development');
-    await eventually(async () => expect(await shipgate.live('web', 'development')).toBe('1.4.0'));
-    const { message: s140 } = await h.ask(alice, '/promote web 1.4.0 to staging', 'C0DEPLOYS');
-    await slack.click(lead, s140, 'Approve');
-    await eventually(async () => expect(await shipgate.live('web', 'staging')).toBe('1.4.0'));
-    const { message: p140 } = await h.ask(alice, '/promote web 1.4.0 to production', 'C0PROD');
-    await slack.click(rita, p140, 'Approve');
-    await slack.click(raj, p140, 'Approve');
-    await eventually(async () => expect(await shipgate.live('web', 'production')).toBe('1.4.0'));
-    await slack.command(alice, '/promote web 1.4.1 to development');
-    await eventually(async () => expect(await shipgate.live('web', 'development')).toBe('1.4.1'));
-    const { message: s141 } = await h.ask(alice, '/promote web 1.4.1 to staging', 'C0DEPLOYS');
-    await slack.click(quinn, s141, 'Approve');
-    await eventually(async () => expect(await shipgate.live('web', 'staging')).toBe('1.4.1'));
-    await slack.command(alice, '/promote web 1.5.0 to development');
-    await eventually(async () => expect(await shipgate.live('web', 'development')).toBe('1.5.0'));
+    await h.bring('1.4.0', 'production');
+    await h.bring('1.4.1', 'staging');
+    await h.bring('1.5.0', 'development');
   });
   afterAll(async () => h.close());
 

@@ -1,20 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { DeployRequest } from '../../src/executors/executor.js';
 import { listen, readBody } from './http-server.js';
 
 export interface DeployCall {
   headers: IncomingHttpHeaders;
   raw: string;
-  body: {
-    promotion_id: string;
-    kind: string;
-    app: string;
-    version: string;
-    environment: string;
-    previous_version: string | null;
-    requested_by: string;
-    approved_by: string[];
-    reason: string;
-  };
+  body: DeployRequest;
 }
 
 type Behaviour = { status: number } | 'hang';
@@ -36,7 +27,7 @@ export class FakeDeployTarget {
   async start(): Promise<this> {
     const { url, close } = await listen(async (req, res) => {
       const raw = await readBody(req);
-      this.calls.push({ headers: req.headers, raw, body: JSON.parse(raw) as DeployCall['body'] });
+      this.calls.push({ headers: req.headers, raw, body: JSON.parse(raw) as DeployRequest });
       const behaviour = this.script.shift() ?? { status: 200 };
       if (behaviour === 'hang') {
         await new Promise<void>((resolve) => this.hanging.push(resolve));

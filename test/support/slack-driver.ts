@@ -12,6 +12,17 @@ export interface SendOptions {
   url?: string;
 }
 
+/** The fields every interaction payload carries about who acted, where. */
+function interactionFrom(user: string) {
+  return {
+    team: { id: 'T0TEAM', domain: 'test' },
+    user: { id: user, username: user.toLowerCase(), team_id: 'T0TEAM' },
+    api_app_id: 'A0SHIPGATE',
+    token: 'legacy',
+    trigger_id: `trigger-${Date.now()}`,
+  };
+}
+
 /** Plays Slack's part: signed slash commands and button clicks, sent over HTTP to the real Bolt receiver. */
 export class SlackDriver {
   constructor(
@@ -52,11 +63,7 @@ export class SlackDriver {
     if (!button) throw new Error(`no "${label}" button on the message; buttons: ${buttonsOf(current).map((b) => b.label).join(', ') || 'none'}`);
     const payload = {
       type: 'block_actions',
-      team: { id: 'T0TEAM', domain: 'test' },
-      user: { id: user, username: user.toLowerCase(), team_id: 'T0TEAM' },
-      api_app_id: 'A0SHIPGATE',
-      token: 'legacy',
-      trigger_id: `trigger-${Date.now()}`,
+      ...interactionFrom(user),
       container: { type: 'message', message_ts: current.ts, channel_id: current.channel, is_ephemeral: false },
       channel: { id: current.channel, name: 'deploys' },
       message: { type: 'message', ts: current.ts, text: current.text, blocks: current.blocks },
@@ -79,11 +86,7 @@ export class SlackDriver {
     }
     const payload = {
       type: 'view_submission',
-      team: { id: 'T0TEAM', domain: 'test' },
-      user: { id: user, username: user.toLowerCase(), team_id: 'T0TEAM' },
-      api_app_id: 'A0SHIPGATE',
-      token: 'legacy',
-      trigger_id: `trigger-${Date.now()}`,
+      ...interactionFrom(user),
       view: { id: 'V0MODAL', type: 'modal', callback_id: view.callback_id, private_metadata: view.private_metadata ?? '', state: { values: state }, hash: 'h', team_id: 'T0TEAM', app_id: 'A0SHIPGATE', bot_id: 'B0BOT' },
     };
     const response = await this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());

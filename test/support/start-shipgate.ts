@@ -30,6 +30,9 @@ export const PEOPLE = {
   mallory: 'UMALLORY', // in no group
 } as const;
 
+/** Who approves each step of the standard path in the tests. */
+const STANDARD_APPROVERS: Record<string, string[]> = { staging: [PEOPLE.lead], production: [PEOPLE.rita, PEOPLE.raj] };
+
 export const USERGROUPS = { S0QA: [PEOPLE.quinn], S0REL: [PEOPLE.rita, PEOPLE.raj], S0ONCALL: [PEOPLE.omar] };
 
 /** The configuration of the issue: staging needs one approval, production two (no self-approval), rollback one on-call. */
@@ -152,8 +155,22 @@ export async function startShipgate(options: StartOptions = {}) {
     return { ack, message };
   };
 
+  /** Walks VERSION up the standard path to ENV, approving each step as its approvers would. */
+  const bring = async (version: string, env: 'development' | 'staging' | 'production') => {
+    const path = ['development', 'staging', 'production'].slice(0, ['development', 'staging', 'production'].indexOf(env) + 1);
+    for (const step of path) {
+      if ((await store.current('web', step))?.version === version) continue;
+      const { message } = await ask(PEOPLE.alice, `/promote web ${version} to ${step}`, step === 'production' ? 'C0PROD' : 'C0DEPLOYS');
+      for (const approver of STANDARD_APPROVERS[step] ?? []) await slack.click(approver, message, 'Approve');
+      await eventually(async () => {
+        if ((await store.current('web', step))?.version !== version) throw new Error(`web ${version} has not reached ${step}`);
+      });
+    }
+  };
+
   return {
     ask,
+    bring,
     slack,
     fake,
     deployTarget,

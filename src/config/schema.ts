@@ -19,8 +19,10 @@ const environment = z
     from: name.optional(),
     channel: channel.optional(),
     executor: name.optional(),
+    calendar: name.optional(),
     approvals: approvals.optional(),
-    rollback: z.object({ approvals: approvals.optional() }).strict().optional(),
+    rollback: z.object({ approvals: approvals.optional(), respect_calendar: z.boolean().default(false) }).strict().optional(),
+    emergency: z.object({ approvals }).strict().optional(),
   })
   .strict();
 
@@ -80,8 +82,8 @@ export const configSchema = z
       if (env.executor && !(env.executor in config.executors)) {
         ctx.addIssue({ code: 'custom', path: [...at, 'executor'], message: `no executor called "${env.executor}"` });
       }
-      for (const [policyPath, policy] of [[['approvals'], env.approvals], [['rollback', 'approvals'], env.rollback?.approvals]] as const) {
-        if (policy && policy.required > 0 && policy.approvers.length === 0 && policyPath.length === 1) {
+      for (const [policyPath, policy] of [[['approvals'], env.approvals], [['emergency', 'approvals'], env.emergency?.approvals]] as const) {
+        if (policy && policy.required > 0 && policy.approvers.length === 0) {
           ctx.addIssue({ code: 'custom', path: [...at, ...policyPath, 'approvers'], message: `${policy.required} approval(s) required but nobody may give them: list user ids (U…) or group ids (S…)` });
         }
       }

@@ -3,6 +3,9 @@ import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/config-error.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
+import { CalendarSource } from './config/load-calendars.js';
+import { Zone } from './domain/calendar/zone.js';
+import { calendarJson, calendarReport } from './service/calendar-report.js';
 import { missingSlackSettings, readSettings, type Settings } from './config/settings.js';
 import { createLogger } from './logger.js';
 import { connectRedis, probeRedis } from './queue/redis-connection.js';
@@ -16,6 +19,8 @@ const USAGE = `Usage: shipgate <command>
   serve                 Slack receiver, alert webhooks, /healthz, /readyz, /metrics
   worker                deployments and Slack message rendering
   check-config          validate shipgate.yml (SHIPGATE_CONFIG)
+  calendar ENV [--at ISO-8601] [--json]
+                        is ENV open at that instant (now by default), why, and when that changes
   audit verify          recompute the audit hash chain; exits 1 on any break
   audit export          write the audit log as JSON Lines to standard output
 `;
@@ -33,9 +38,12 @@ function settingsOrExit(): Settings {
   return read.settings;
 }
 
+/** shipgate.yml and every calendar it implies, or one message listing what is wrong. */
 function configOrExit(settings: Settings): LoadedConfig {
   try {
-    return loadConfig(settings.configPath, process.env);
+    const loaded = loadConfig(settings.configPath, process.env);
+    new CalendarSource(loaded.config, settings.calendarsPath).checkAll();
+    return loaded;
   } catch (error) {
     if (error instanceof ConfigError) throw new StartupError(`The configuration is not valid:\n  ${error.message.split('\n').join('\n  ')}`);
     throw error;
@@ -60,7 +68,7 @@ async function run(roles: ('serve' | 'worker')[]): Promise<void> {
   const config = configOrExit(settings);
   await requireRedis(settings);
   const log = createLogger(settings.logLevel);
-  const options = { config, redisUrl: settings.redisUrl, slack: { ...settings.slack, botToken: settings.slack.botToken! }, log };
+  const options = { config, calendarsDir: settings.calendarsPath, redisUrl: settings.redisUrl, slack: { ...settings.slack, botToken: settings.slack.botToken! }, log };
   const running: Running[] = [];
   if (roles.includes('worker')) running.push(await startWorker(options));
   if (roles.includes('serve')) running.push(await startServe(options, settings.port));
@@ -99,8 +107,33 @@ async function audit(action: string | undefined): Promise<number> {
   }
 }
 
+function calendar(environment: string | undefined, at: string | undefined, json: boolean): number {
+  const settings = settingsOrExit();
+  const loaded = configOrExit(settings);
+  if (!environment || !(environment in loaded.config.environments)) {
+    throw new StartupError(`Usage: shipgate calendar ENV [--at ISO-8601] [--json]; ENV is one of ${Object.keys(loaded.config.environments).join(', ')}.`);
+  }
+  const instant = at === undefined ? Date.now() : Date.parse(at);
+  if (Number.isNaN(instant) || (at !== undefined && !/(Z|[+-]\d{2}:?\d{2})$/.test(at))) {
+    throw new StartupError(`--at takes an ISO 8601 instant with an offset, such as 2026-12-18T09:00:00+01:00 (got "${at}").`);
+  }
+  const calendars = new CalendarSource(loaded.config, settings.calendarsPath);
+  const report = calendarReport(calendars, environment, instant);
+  const zone = calendars.calendarFor(environment)?.zone ?? new Zone('UTC');
+  const result = calendarJson(report, (i) => zone.isoOf(i));
+  if (json) {
+    out(JSON.stringify(result));
+    return 0;
+  }
+  out(`${environment} at ${result.at}: ${result.open ? 'OPEN' : 'CLOSED'}: ${result.reason}${result.rule ? ` [${result.rule}]` : ''}`);
+  if (result.next_close) out(`closes ${result.next_close}`);
+  if (result.next_open) out(`opens ${result.next_open}`);
+  for (const f of report.freezes) out(`freeze ${f.name}: ${zone.isoOf(f.start)} → ${zone.isoOf(f.end)}`);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number | 'running'> {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: {} });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { at: { type: 'string' }, json: { type: 'boolean', default: false } } });
   const [command, sub] = positionals;
   switch (command) {
     case 'start':
@@ -120,6 +153,8 @@ export async function main(argv: string[]): Promise<number | 'running'> {
     }
     case 'audit':
       return audit(sub);
+    case 'calendar':
+      return calendar(sub, values.at, values.json ?? false);
     case undefined:
     case 'help':
     case '--help':

@@ -23,11 +23,16 @@ import { registerAppHome } from './slack/listeners/app-home.js';
 import { openPromoteModal, registerPromoteModal } from './slack/listeners/promote-modal.js';
 import { MessagePublisher } from './slack/message-publisher.js';
 import { statusText } from './slack/views/status.js';
+import { calendarText } from './slack/views/calendar-text.js';
+import { calendarReport } from './service/calendar-report.js';
+import { CalendarSource } from './config/load-calendars.js';
 import { keysFor } from './store/keys.js';
 import { PromotionStore } from './store/promotion-store.js';
 
 export interface RuntimeOptions {
   config: LoadedConfig;
+  /** Folder of the release calendars (SHIPGATE_CALENDARS). */
+  calendarsDir: string;
   redisUrl: string;
   slack: { botToken: string; signingSecret: string | null; appToken: string | null; apiUrl: string | null };
   log: Logger;
@@ -43,6 +48,7 @@ class Runtime {
   readonly service: PromotionService;
   readonly client: WebClient;
   readonly clock: Clock;
+  readonly calendars: CalendarSource;
   readonly metrics = createMetrics();
 
   constructor(readonly options: RuntimeOptions, role: 'http' | 'worker') {
@@ -55,11 +61,14 @@ class Runtime {
     this.store = new PromotionStore(this.redis, keys, () => this.clock.now());
     this.client = new WebClient(options.slack.botToken, options.slack.apiUrl ? { slackApiUrl: options.slack.apiUrl } : {});
     const directory = new SlackDirectory(this.client, this.redis, keys, config.slack.usergroup_cache);
-    this.service = new PromotionService(this.policy, this.store, new BullJobs(this.queues, config, this.clock), directory, this.clock, options.log);
+    this.calendars = new CalendarSource(config, options.calendarsDir, (environment, error) =>
+      options.log.error({ environment, err: error.message }, 'calendar file is invalid; the last valid calendar stays in force'),
+    );
+    this.service = new PromotionService(this.policy, this.calendars, this.store, new BullJobs(this.queues, config, this.clock), directory, this.clock, options.log);
   }
 
   publisher(): MessagePublisher {
-    return new MessagePublisher(this.client, this.store, this.redis, keysFor(this.options.config.config.queue.prefix), this.policy, this.clock);
+    return new MessagePublisher(this.client, this.store, this.redis, keysFor(this.options.config.config.queue.prefix), this.policy, this.calendars, this.clock);
   }
 
   async close(): Promise<void> {
@@ -86,6 +95,12 @@ function commandRunner(runtime: Runtime): CommandRunner {
       case 'status': {
         const status = await readStatus(runtime.policy, runtime.store, command.app);
         return status.ok ? { ok: true, reply: statusText(status.apps), promotion: null } : status;
+      }
+      case 'calendar': {
+        if (!runtime.policy.environments.has(command.environment)) {
+          return { ok: false, reason: `There is no environment called \`${command.environment}\`. Environments: ${[...runtime.policy.environments.keys()].join(', ')}.` };
+        }
+        return { ok: true, reply: calendarText(calendarReport(runtime.calendars, command.environment, runtime.clock.now())), promotion: null };
       }
     }
   };
@@ -121,7 +136,7 @@ export async function startServe(options: RuntimeOptions, port: number): Promise
 /** `shipgate worker`: deployments and Slack message rendering. */
 export async function startWorker(options: RuntimeOptions): Promise<Running> {
   const runtime = new Runtime(options, 'worker');
-  const deps = { connection: runtime.redis, config: options.config.config, store: runtime.store, service: runtime.service, publisher: runtime.publisher(), log: options.log };
+  const deps = { clock: runtime.clock, connection: runtime.redis, config: options.config.config, store: runtime.store, service: runtime.service, publisher: runtime.publisher(), log: options.log };
   const workers = [createDeployWorker(deps), createSlackWorker(deps)];
   for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));
   await Promise.all(workers.map((w) => w.waitUntilReady()));

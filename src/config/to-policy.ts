@@ -13,7 +13,8 @@ function approvalPolicy(a: ApprovalsConfig | undefined): ApprovalPolicy {
 }
 
 /**
- * The domain's view of the configuration. Without a `rollback` policy, a rollback
+ * The domain's view of the configuration; calendars are attached when used, since
+ * they are read again when their files change. Without a `rollback` policy, a rollback
  * needs no second person but only the environment's approvers may start it.
  */
 export function toPolicy(config: ShipgateConfig, configHash: string): Policy {
@@ -24,7 +25,16 @@ export function toPolicy(config: ShipgateConfig, configHash: string): Policy {
     const rollback: ApprovalPolicy = rollbackConfig
       ? { ...approvalPolicy(rollbackConfig), approvers: rollbackConfig.approvers.length ? rollbackConfig.approvers : approvals.approvers }
       : { required: 0, approvers: approvals.approvers, selfApproval: true, expireAfterMs: null };
-    environments.set(name, { name, from: env.from ?? null, channel: (env.channel ?? config.slack.channel)!, approvals, rollback });
+    environments.set(name, {
+      name,
+      from: env.from ?? null,
+      channel: (env.channel ?? config.slack.channel)!,
+      approvals,
+      rollback,
+      emergency: env.emergency ? approvalPolicy(env.emergency.approvals) : null,
+      calendar: null,
+      rollbackRespectsCalendar: env.rollback?.respect_calendar ?? false,
+    });
   }
   const apps = new Map(Object.keys(config.apps).map((name) => [name, { name }]));
   return { apps, environments, configHash };

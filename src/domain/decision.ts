@@ -11,7 +11,8 @@ export interface AuditFact {
 export type Effect =
   | { type: 'deploy' }
   | { type: 'render'; at?: Instant }
-  | { type: 'note'; text: string; rollbackTo?: string };
+  | { type: 'note'; text: string; rollbackTo?: string }
+  | { type: 'check-window'; at: Instant };
 
 export interface LedgerChange {
   app: string;

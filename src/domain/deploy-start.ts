@@ -3,16 +3,37 @@ import type { EnvironmentPolicy } from './policy.js';
 import type { Instant, Promotion } from './promotion.js';
 import { readiness } from './readiness.js';
 
+export interface Started {
+  next: Promotion;
+  audit: AuditFact[];
+  effects: Effect[];
+}
+
 /**
- * Moves a promotion whose conditions all hold into `deploying`, in the same step as
- * the change that satisfied them; otherwise returns it unchanged.
+ * What follows once approvals may be satisfied: deploy now if every condition holds;
+ * if only the calendar is closed, schedule for the next opening (checked again then);
+ * otherwise stay as is.
  */
-export function startIfReady(p: Promotion, env: EnvironmentPolicy, now: Instant): { next: Promotion; audit: AuditFact[]; effects: Effect[] } {
-  if (!readiness(p, env, now).ready) return { next: p, audit: [], effects: [] };
-  const next: Promotion = { ...p, state: 'deploying', deployment: { startedAt: now, finishedAt: null, error: null } };
+export function startIfReady(p: Promotion, env: EnvironmentPolicy, now: Instant): Started {
+  const state = readiness(p, env, now);
+  if (state.ready) {
+    const next: Promotion = { ...p, state: 'deploying', scheduledFor: null, deployment: { startedAt: now, finishedAt: null, error: null } };
+    return {
+      next,
+      audit: [{ type: 'deploy_started', actor: 'shipgate', detail: { version: p.version, previous_version: p.previousVersion, calendar: state.calendar?.rule ?? null, emergency: p.emergency } }],
+      effects: [{ type: 'deploy' }, { type: 'note', text: `Deploying ${p.app} ${p.version} to ${p.environment}…` }],
+    };
+  }
+  if (!state.approved || !state.calendar) return { next: p, audit: [], effects: [] };
+  const opensAt = env.calendar!.nextChange(now, true);
+  const next: Promotion = { ...p, state: 'scheduled', scheduledFor: opensAt };
+  const when = opensAt === null ? 'no window opens within a year' : `it deploys when the window opens (${env.calendar!.zone.isoOf(opensAt)})`;
   return {
     next,
-    audit: [{ type: 'deploy_started', actor: 'shipgate', detail: { version: p.version, previous_version: p.previousVersion } }],
-    effects: [{ type: 'deploy' }, { type: 'note', text: `Deploying ${p.app} ${p.version} to ${p.environment}…` }],
+    audit: [{ type: 'scheduled', actor: 'shipgate', detail: { reason: state.calendar.reason, rule: state.calendar.rule, next_open: opensAt === null ? null : new Date(opensAt).toISOString() } }],
+    effects: [
+      ...(opensAt === null ? [] : [{ type: 'check-window' as const, at: opensAt }]),
+      { type: 'note', text: `Approved, but ${p.environment} is closed (${state.calendar.reason}): ${when}.` },
+    ],
   };
 }

@@ -1,3 +1,5 @@
+import type { Calendar } from './calendar/calendar.js';
+
 /** Who may approve, and how many of them must. Approvers are Slack user ids (U…/W…) or user group ids (S…). */
 export interface ApprovalPolicy {
   required: number;
@@ -14,6 +16,12 @@ export interface EnvironmentPolicy {
   channel: string;
   approvals: ApprovalPolicy;
   rollback: ApprovalPolicy;
+  /** Who may approve a promotion that bypasses the calendar; null: no emergencies here. */
+  emergency: ApprovalPolicy | null;
+  /** Release calendar; null: always open. */
+  calendar: Calendar | null;
+  /** Rollbacks ignore the calendar unless this is set. */
+  rollbackRespectsCalendar: boolean;
 }
 
 export interface AppPolicy {

@@ -50,6 +50,10 @@ export interface Promotion {
   message: { channel: string; ts: string | null };
   /** SHA-256 of the configuration in force when the promotion was asked for. */
   configHash: string;
+  /** Asked for with --emergency: bypasses the calendar, under the emergency approval policy. */
+  emergency: boolean;
+  /** While scheduled: when the calendar opens next (null: not within the look-ahead). */
+  scheduledFor: Instant | null;
 }
 
 export function isOpen(state: PromotionState): state is OpenState {

@@ -1,9 +1,23 @@
 import type { ApprovalPolicy, EnvironmentPolicy } from './policy.js';
+import type { CalendarDecision } from './calendar/calendar.js';
 import type { Approval, Instant, Promotion } from './promotion.js';
 
-/** The approval policy a promotion answers to: the environment's, or its rollback policy. */
-export function policyFor(p: Pick<Promotion, 'kind'>, env: EnvironmentPolicy): ApprovalPolicy {
-  return p.kind === 'rollback' ? env.rollback : env.approvals;
+/** The approval policy a promotion answers to: the rollback policy, the emergency policy, or the environment's. */
+export function policyFor(p: Pick<Promotion, 'kind' | 'emergency'>, env: EnvironmentPolicy): ApprovalPolicy {
+  if (p.kind === 'rollback') return env.rollback;
+  if (p.emergency && env.emergency) return env.emergency;
+  return env.approvals;
+}
+
+/** Emergencies bypass the calendar; rollbacks do too unless the environment says otherwise. */
+export function calendarApplies(p: Pick<Promotion, 'kind' | 'emergency'>, env: EnvironmentPolicy): boolean {
+  if (env.calendar === null || p.emergency) return false;
+  return p.kind !== 'rollback' || env.rollbackRespectsCalendar;
+}
+
+/** The calendar's answer for this promotion now, or null when no calendar applies to it. */
+export function calendarFor(p: Pick<Promotion, 'kind' | 'emergency'>, env: EnvironmentPolicy, now: Instant): CalendarDecision | null {
+  return calendarApplies(p, env) ? env.calendar!.decide(now) : null;
 }
 
 export function isApprovalCurrent(approval: Approval, policy: ApprovalPolicy, now: Instant): boolean {
@@ -23,6 +37,9 @@ export function nextApprovalExpiry(p: Pick<Promotion, 'approvals'>, policy: Appr
 
 export interface Readiness {
   ready: boolean;
+  approved: boolean;
+  /** The calendar's answer when one applies; a closed calendar alone makes a promotion wait (scheduled). */
+  calendar: CalendarDecision | null;
   /** One sentence per condition that does not hold yet. */
   waitingFor: string[];
 }
@@ -35,6 +52,9 @@ export function readiness(p: Promotion, env: EnvironmentPolicy, now: Instant): R
   const policy = policyFor(p, env);
   const waitingFor: string[] = [];
   const have = currentApprovals(p, policy, now).length;
-  if (have < policy.required) waitingFor.push(`approvals ${have}/${policy.required}`);
-  return { ready: waitingFor.length === 0, waitingFor };
+  const approved = have >= policy.required;
+  if (!approved) waitingFor.push(`approvals ${have}/${policy.required}`);
+  const calendar = calendarFor(p, env, now);
+  if (calendar && !calendar.open) waitingFor.push(`the release window (${calendar.reason})`);
+  return { ready: waitingFor.length === 0, approved, calendar, waitingFor };
 }

@@ -31,6 +31,8 @@ export interface PromotionAsk {
   requesterMemberOf: readonly string[];
   /** Why the requester's group membership could not be checked, if it could not. */
   membershipUnknown?: string | null;
+  /** --emergency: bypass the calendar under the environment's emergency policy. */
+  emergency?: boolean;
   now: Instant;
 }
 
@@ -65,6 +67,8 @@ function newPromotion(ask: PromotionAsk, fields: Pick<Promotion, 'kind' | 'from'
     deployment: null,
     message: { channel, ts: null },
     configHash,
+    emergency: ask.emergency ?? false,
+    scheduledFor: null,
     ...fields,
   };
 }
@@ -73,10 +77,16 @@ function requested(p: Promotion, env: Parameters<typeof startIfReady>[1], now: I
   const started = startIfReady(p, env, now);
   return accept(
     started.next,
-    [{ type, actor: p.requester, detail: { version: p.version, from: p.from, previous_version: p.previousVersion, reason: p.reason || null } }, ...started.audit],
+    [{ type, actor: p.requester, detail: { version: p.version, from: p.from, previous_version: p.previousVersion, reason: p.reason || null, emergency: p.emergency } }, ...started.audit],
     [{ type: 'render' }, ...started.effects],
-    { reply: started.next.state === 'deploying' ? `Deploying ${p.app} ${p.version} to ${p.environment}.` : `Asked for ${p.app} ${p.version} to ${p.environment} (${p.id}).` },
+    { reply: replyFor(started.next) },
   );
+}
+
+function replyFor(p: Promotion): string {
+  if (p.state === 'deploying') return `Deploying ${p.app} ${p.version} to ${p.environment}.`;
+  if (p.state === 'scheduled') return `${p.app} ${p.version} is scheduled for ${p.environment}: it deploys when the window opens (${p.id}).`;
+  return `Asked for ${p.app} ${p.version} to ${p.environment} (${p.id}).`;
 }
 
 /** `/promote APP VERSION to ENV`: the version must be the one running in the environment it comes from. */
@@ -97,6 +107,12 @@ export function decidePromotionRequest(ask: PromotionAsk, policy: Policy, snapsh
         `${ask.app} ${ask.version} is not what runs in ${env.from} (it runs ${source.version}). ${ask.environment} only takes the version that passed ${env.from}: promote ${ask.version} to ${env.from} first, or ask for ${source.version}.`,
       );
     }
+  }
+  if (ask.emergency) {
+    if (!env.emergency) {
+      return refuse(`${ask.environment} has no emergency policy, so nothing may bypass its calendar. Ask without --emergency, or add \`emergency: { approvals: … }\` to ${ask.environment} in shipgate.yml.`);
+    }
+    if (!ask.reason.trim()) return refuse('Say why this is an emergency: `/promote APP VERSION to ENV --emergency reason…`');
   }
   const busy = inFlightRefusal(ask, snapshot);
   if (busy) return refuse(busy);

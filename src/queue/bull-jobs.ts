@@ -41,6 +41,14 @@ export class BullJobs implements Jobs {
     );
   }
 
+  async checkWindow(promotionId: string, at: Instant): Promise<void> {
+    await this.queues.deploy.add(
+      'check-window',
+      { promotionId, at },
+      { jobId: `window-${promotionId}-${at}`, delay: Math.max(0, at - this.clock.now()), attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: DAY / 1000 }, removeOnFail: { age: 30 * DAY / 1000 } },
+    );
+  }
+
   async note(promotionId: string, key: string, text: string, rollbackTo?: string): Promise<void> {
     await this.queues.slack.add(
       'note',

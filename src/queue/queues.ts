@@ -3,8 +3,10 @@ import type { Redis } from 'ioredis';
 
 export const QUEUE = { deploy: 'deploy', slack: 'slack' } as const;
 
+/** `deploy` jobs call the executor; `check-window` jobs ask the calendar again at `at`. */
 export interface DeployJob {
   promotionId: string;
+  at?: number;
 }
 
 export type SlackJob = { kind: 'render'; promotionId: string; force: boolean } | { kind: 'note'; promotionId: string; text: string; rollbackTo?: string };

@@ -1,4 +1,5 @@
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
+import type { Clock } from '../service/ports.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { executorFor } from '../config/to-policy.js';
@@ -11,6 +12,7 @@ import type { PromotionStore } from '../store/promotion-store.js';
 import { QUEUE, type DeployJob, type SlackJob } from './queues.js';
 
 export interface WorkerDeps {
+  clock: Clock;
   connection: Redis;
   config: ShipgateConfig;
   store: PromotionStore;
@@ -29,10 +31,20 @@ function isLastAttempt(job: Job): boolean {
  * a promotion no longer deploying does nothing.
  */
 export function createDeployWorker(deps: WorkerDeps): Worker<DeployJob> {
-  const { config, store, service, log } = deps;
+  const { config, store, service, log, clock } = deps;
   return new Worker<DeployJob>(
     QUEUE.deploy,
-    async (job) => {
+    async (job, token) => {
+      if (job.name === 'check-window') {
+        // A delayed job may fire a little early: wait out the rest, then ask the calendar.
+        const early = (job.data.at ?? 0) - clock.now();
+        if (early > 0 && token) {
+          await job.moveToDelayed(Date.now() + early, token);
+          throw new DelayedError();
+        }
+        await service.checkWindow(job.data.promotionId);
+        return;
+      }
       const stored = await store.get(job.data.promotionId);
       if (!stored || stored.promotion.state !== 'deploying') return;
       const p = stored.promotion;

@@ -1,3 +1,4 @@
+import type { Calendar } from '../domain/calendar/calendar.js';
 import type { Decision } from '../domain/decision.js';
 import type { Instant, Promotion } from '../domain/promotion.js';
 import type { AppSnapshot, DeployedVersion } from '../domain/request.js';
@@ -18,6 +19,13 @@ export interface Jobs {
   deploy(promotion: Promotion): Promise<void>;
   render(promotionId: string, at?: Instant): Promise<void>;
   note(promotionId: string, key: string, text: string, rollbackTo?: string): Promise<void>;
+  /** Look at the calendar again at `at` (a scheduled promotion's next opening). */
+  checkWindow(promotionId: string, at: Instant): Promise<void>;
+}
+
+/** The release calendar of each environment, as currently written. */
+export interface Calendars {
+  calendarFor(environment: string): Calendar | null;
 }
 
 /** Who belongs to a Slack user group. */

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { decideApproval, decideCancel, decideRejection, type Click } from '../domain/approvals.js';
 import type { Decision } from '../domain/decision.js';
+import { decideWindowCheck } from '../domain/schedule.js';
 import { decideDeploymentFailed, decideDeploymentSucceeded, decideRolledBack } from '../domain/deployment.js';
 import type { EnvironmentPolicy, Policy } from '../domain/policy.js';
 import type { Promotion } from '../domain/promotion.js';
@@ -8,7 +9,7 @@ import { policyFor } from '../domain/readiness.js';
 import { decidePromotionRequest, decideRollbackRequest } from '../domain/request.js';
 import type { Outcome } from '../store/promotion-store.js';
 import { approverGroupsOf } from './membership.js';
-import type { Clock, Directory, Jobs, PromotionRepository } from './ports.js';
+import type { Calendars, Clock, Directory, Jobs, PromotionRepository } from './ports.js';
 
 export type ServiceResult = { ok: true; reply: string; promotion: Promotion | null } | { ok: false; reason: string };
 
@@ -18,6 +19,7 @@ export interface PromotionAskInput {
   environment: string;
   reason: string;
   requester: string;
+  emergency?: boolean;
 }
 
 export interface RollbackAskInput {
@@ -32,6 +34,7 @@ export interface RollbackAskInput {
 export class PromotionService {
   constructor(
     private readonly policy: Policy,
+    private readonly calendars: Calendars,
     private readonly repository: PromotionRepository,
     private readonly jobs: Jobs,
     private readonly directory: Directory,
@@ -39,11 +42,24 @@ export class PromotionService {
     private readonly log: Logger,
   ) {}
 
+  /** The policy with each environment's calendar as its files read now. */
+  private livePolicy(): Policy {
+    const environments = new Map([...this.policy.environments].map(([name, env]) => [name, { ...env, calendar: this.calendars.calendarFor(name) }]));
+    return { ...this.policy, environments };
+  }
+
+  private environment(name: string): EnvironmentPolicy {
+    const env = this.policy.environments.get(name);
+    if (!env) throw new Error(`Environment ${name} is not configured.`);
+    return { ...env, calendar: this.calendars.calendarFor(name) };
+  }
+
   async request(ask: PromotionAskInput): Promise<ServiceResult> {
     const id = await this.repository.nextId();
     const environments = [...this.policy.environments.keys()];
+    const policy = this.livePolicy();
     const outcome = await this.repository.create(ask.app, ask.environment, environments, (snapshot) =>
-      decidePromotionRequest({ ...ask, id, requesterMemberOf: [], now: this.clock.now() }, this.policy, snapshot),
+      decidePromotionRequest({ ...ask, id, requesterMemberOf: [], now: this.clock.now() }, policy, snapshot),
     );
     return this.finish(outcome);
   }
@@ -53,8 +69,9 @@ export class PromotionService {
     const membership = env && this.policy.apps.has(ask.app) ? await approverGroupsOf(this.directory, env.rollback, ask.requester) : { memberOf: [], unknown: null };
     const id = await this.repository.nextId();
     const environments = [...this.policy.environments.keys()];
+    const policy = this.livePolicy();
     const outcome = await this.repository.create(ask.app, ask.environment, environments, (snapshot) =>
-      decideRollbackRequest({ ...ask, id, requesterMemberOf: membership.memberOf, membershipUnknown: membership.unknown, now: this.clock.now() }, this.policy, snapshot),
+      decideRollbackRequest({ ...ask, id, requesterMemberOf: membership.memberOf, membershipUnknown: membership.unknown, now: this.clock.now() }, policy, snapshot),
     );
     return this.finish(outcome);
   }
@@ -93,6 +110,11 @@ export class PromotionService {
     }
   }
 
+  /** A scheduled promotion's window should be open now: ask the calendar again. */
+  async checkWindow(id: string): Promise<void> {
+    await this.finish(await this.repository.transition(id, (p) => decideWindowCheck(p, this.environment(p.environment), this.clock.now())));
+  }
+
   async deploymentFailed(id: string, error: string): Promise<void> {
     await this.finish(await this.repository.transition(id, (p) => decideDeploymentFailed(p, error, this.clock.now())));
   }
@@ -114,8 +136,10 @@ export class PromotionService {
   private async clicked(id: string, user: string, decide: (p: Promotion, click: Click, env: EnvironmentPolicy) => Decision): Promise<ServiceResult> {
     const stored = await this.repository.get(id);
     if (!stored) return { ok: false, reason: `There is no promotion ${id}.` };
-    const env = this.policy.environments.get(stored.promotion.environment);
-    if (!env) return { ok: false, reason: `Environment ${stored.promotion.environment} is no longer configured; this promotion cannot change.` };
+    if (!this.policy.environments.has(stored.promotion.environment)) {
+      return { ok: false, reason: `Environment ${stored.promotion.environment} is no longer configured; this promotion cannot change.` };
+    }
+    const env = this.environment(stored.promotion.environment);
     const membership = await approverGroupsOf(this.directory, policyFor(stored.promotion, env), user);
     const click: Click = { user, memberOf: membership.memberOf, membershipUnknown: membership.unknown };
     return this.finish(await this.repository.transition(id, (p) => decide(p, click, env)));
@@ -130,6 +154,7 @@ export class PromotionService {
     for (const effect of outcome.effects) {
       if (effect.type === 'deploy') await this.jobs.deploy(p);
       else if (effect.type === 'render') await this.jobs.render(p.id, effect.at);
+      else if (effect.type === 'check-window') await this.jobs.checkWindow(p.id, effect.at);
       else await this.jobs.note(p.id, `${p.id}-r${outcome.rev}-${note++}`, effect.text, effect.rollbackTo);
     }
     return { ok: true, reply: outcome.reply ?? 'Done.', promotion: p };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import type { Policy } from '../domain/policy.js';
-import type { Clock } from '../service/ports.js';
+import type { Calendars, Clock } from '../service/ports.js';
 import type { Keys } from '../store/keys.js';
 import type { PromotionStore } from '../store/promotion-store.js';
 import { promotionMessage } from './views/promotion-message.js';
@@ -30,6 +30,7 @@ export class MessagePublisher {
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly policy: Policy,
+    private readonly calendars: Calendars,
     private readonly clock: Clock,
   ) {}
 
@@ -42,8 +43,9 @@ export class MessagePublisher {
       if (!stored) return;
       const { promotion: p, rev } = stored;
       if (!force && (await this.redis.get(this.keys.rendered(id))) === String(rev)) return;
-      const env = this.policy.environments.get(p.environment);
-      if (!env) return;
+      const configured = this.policy.environments.get(p.environment);
+      if (!configured) return;
+      const env = { ...configured, calendar: this.calendars.calendarFor(p.environment) };
       const message = promotionMessage(p, env, this.clock.now());
       if (p.message.ts === null) {
         const posted = await this.client.chat.postMessage({ channel: p.message.channel, ...message, unfurl_links: false });

@@ -2,7 +2,8 @@ import { isValidVersion, VERSION_HINT } from '../domain/version.js';
 import { HELP_TEXT } from './views/help.js';
 
 export type PromoteCommand =
-  | { type: 'promote'; app: string; version: string; environment: string; reason: string }
+  | { type: 'promote'; app: string; version: string; environment: string; reason: string; emergency: boolean }
+  | { type: 'calendar'; environment: string }
   | { type: 'rollback'; app: string; environment: string; version: string | null; reason: string }
   | { type: 'status'; app: string | null }
   | { type: 'cancel'; id: string }
@@ -35,6 +36,11 @@ export function parsePromoteCommand(text: string): Parsed {
     }
     case 'rollback':
       return parseRollback(rest);
+    case 'calendar': {
+      const environment = rest[0]?.toLowerCase();
+      if (rest.length !== 1 || !environment || !NAME.test(environment)) return usage('`calendar` takes one environment.', '/promote calendar production');
+      return { ok: true, value: { type: 'calendar', environment } };
+    }
     default:
       return parsePromotion(words);
   }
@@ -49,7 +55,9 @@ function parsePromotion(words: string[]): Parsed {
   const [environment, ...reason] = maybeTo?.toLowerCase() === 'to' ? tail : [maybeTo, ...tail];
   if (!environment) return usage('Say which environment to promote to.', example);
   if (!NAME.test(environment)) return usage(`\`${environment}\` is not an environment name.`, example);
-  return { ok: true, value: { type: 'promote', app, version, environment, reason: reason.join(' ') } };
+  const flags = reason.filter((w): w is string => w?.toLowerCase() === '--emergency');
+  const said = reason.filter((w): w is string => w !== undefined && w.toLowerCase() !== '--emergency');
+  return { ok: true, value: { type: 'promote', app, version, environment, reason: said.join(' '), emergency: flags.length > 0 } };
 }
 
 function parseRollback(words: string[]): Parsed {

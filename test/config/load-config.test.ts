@@ -43,6 +43,9 @@ describe('shipgate.yml', () => {
       channel: 'C0PROD',
       approvals: { required: 2, approvers: ['S0REL'], selfApproval: false, expireAfterMs: 4 * 3600_000 },
       rollback: { required: 1, approvers: ['S0ONCALL'], selfApproval: false, expireAfterMs: null },
+      emergency: null,
+      calendar: null,
+      rollbackRespectsCalendar: false,
     });
     expect(policy.environments.get('development')?.channel).toBe('C0DEPLOYS');
     expect(config.executors.hook).toMatchObject({ secret: env.HOOK_SECRET, attempts: 5, timeout: 10_000 });

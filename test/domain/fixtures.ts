@@ -10,7 +10,17 @@ export function approvals(overrides: Partial<ApprovalPolicy> = {}): ApprovalPoli
 
 export function environment(name: string, overrides: Partial<EnvironmentPolicy> = {}): EnvironmentPolicy {
   const a = overrides.approvals ?? approvals({ required: 0, approvers: [] });
-  return { name, from: null, channel: 'C0DEPLOYS', approvals: a, rollback: { required: 0, approvers: a.approvers, selfApproval: true, expireAfterMs: null }, ...overrides };
+  return {
+    name,
+    from: null,
+    channel: 'C0DEPLOYS',
+    approvals: a,
+    rollback: { required: 0, approvers: a.approvers, selfApproval: true, expireAfterMs: null },
+    emergency: null,
+    calendar: null,
+    rollbackRespectsCalendar: false,
+    ...overrides,
+  };
 }
 
 /** development → staging (1 approval) → production (2 approvals, no self-approval). */
@@ -53,6 +63,8 @@ export function promotion(overrides: Partial<Promotion> = {}): Promotion {
     deployment: null,
     message: { channel: 'C0PROD', ts: null },
     configHash: 'c0ffee',
+    emergency: false,
+    scheduledFor: null,
     ...overrides,
   };
 }

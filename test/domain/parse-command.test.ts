@@ -4,9 +4,11 @@ import { parsePromoteCommand } from '../../src/slack/parse-command.js';
 
 describe('the /promote grammar', () => {
   it.each([
-    ['web 1.4.2 to production', { type: 'promote', app: 'web', version: '1.4.2', environment: 'production', reason: '' }],
-    ['web 1.4.2 production hotfix for #123', { type: 'promote', app: 'web', version: '1.4.2', environment: 'production', reason: 'hotfix for #123' }],
-    ['  web   v2.0.0-rc.1  TO staging ', { type: 'promote', app: 'web', version: 'v2.0.0-rc.1', environment: 'staging', reason: '' }],
+    ['web 1.4.2 to production', { type: 'promote', app: 'web', version: '1.4.2', environment: 'production', reason: '', emergency: false }],
+    ['web 1.4.2 production hotfix for #123', { type: 'promote', app: 'web', version: '1.4.2', environment: 'production', reason: 'hotfix for #123', emergency: false }],
+    ['  web   v2.0.0-rc.1  TO staging ', { type: 'promote', app: 'web', version: 'v2.0.0-rc.1', environment: 'staging', reason: '', emergency: false }],
+    ['web 1.4.2 to production --emergency payments down', { type: 'promote', app: 'web', version: '1.4.2', environment: 'production', reason: 'payments down', emergency: true }],
+    ['calendar production', { type: 'calendar', environment: 'production' }],
     ['rollback web production', { type: 'rollback', app: 'web', environment: 'production', version: null, reason: '' }],
     ['rollback web production to 1.4.1 bad release', { type: 'rollback', app: 'web', environment: 'production', version: '1.4.1', reason: 'bad release' }],
     ['status', { type: 'status', app: null }],
@@ -26,6 +28,7 @@ describe('the /promote grammar', () => {
     ['cancel 12', /one promotion id, such as sg-12/],
     ['rollback web', /takes an app and an environment/],
     ['rollback web production to', /is not a version/],
+    ['calendar', /`calendar` takes one environment/],
   ])('refuses "%s" and shows the grammar', (text, problem) => {
     const parsed = parsePromoteCommand(text);
     expect(parsed.ok).toBe(false);
@@ -36,15 +39,15 @@ describe('the /promote grammar', () => {
   });
 
   it('reads back any well-formed request, with or without `to` (property)', () => {
-    const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/).filter((n) => !['help', 'status', 'cancel', 'rollback', 'to'].includes(n));
+    const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/).filter((n) => !['help', 'status', 'cancel', 'rollback', 'calendar', 'to'].includes(n));
     const version = fc.tuple(fc.nat(99), fc.nat(99), fc.nat(99)).map(([a, b, c]) => `${a}.${b}.${c}`);
-    const reason = fc.array(fc.stringMatching(/^[^\s]{1,8}$/), { maxLength: 5 });
+    const reason = fc.array(fc.stringMatching(/^[^\s]{1,8}$/).filter((w) => w.toLowerCase() !== '--emergency'), { maxLength: 5 });
     fc.assert(
       fc.property(name, version, name, reason, fc.boolean(), (app, v, env, words, withTo) => {
         const text = [app, v, ...(withTo ? ['to'] : []), env, ...words].join(' ');
         const parsed = parsePromoteCommand(text);
         if (!withTo && env === 'to') return;
-        expect(parsed).toEqual({ ok: true, value: { type: 'promote', app, version: v, environment: env, reason: words.join(' ') } });
+        expect(parsed).toEqual({ ok: true, value: { type: 'promote', app, version: v, environment: env, reason: words.join(' '), emergency: false } });
       }),
     );
   });

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { parseConfig, type LoadedConfig } from '../../src/config/load-config.js';
@@ -69,6 +72,8 @@ export class TestClock implements Clock {
 }
 
 export interface StartOptions {
+  /** Calendar files by name (`production.yml`, `freezes.ics`), written to the calendar folder. */
+  calendars?: Record<string, string>;
   config?: (deployUrl: string, prefix: string) => string;
   /** Start no worker in this process (a test starts its own). */
   noWorker?: boolean;
@@ -84,8 +89,11 @@ export async function startShipgate(options: StartOptions = {}) {
   const yaml = (options.config ?? standardConfig)(deployTarget.url, prefix);
   const loaded: LoadedConfig = parseConfig(yaml, 'shipgate.yml', { DEPLOY_SECRET });
   const clock = new TestClock();
+  const calendarsDir = mkdtempSync(join(tmpdir(), 'shipgate-calendars-'));
+  for (const [file, text] of Object.entries(options.calendars ?? {})) writeFileSync(join(calendarsDir, file), text);
   const runtimeOptions: RuntimeOptions = {
     config: loaded,
+    calendarsDir,
     redisUrl: TEST_REDIS_URL,
     slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: null, apiUrl: fake.apiUrl },
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
@@ -114,6 +122,11 @@ export async function startShipgate(options: StartOptions = {}) {
     prefix,
     /** The configuration as written, for a child process to read. */
     yaml,
+    calendarsDir,
+    /** Rewrites a calendar file, as an operator would while Shipgate runs. */
+    writeCalendar(file: string, text: string) {
+      writeFileSync(join(calendarsDir, file), text);
+    },
     keys,
     redis,
     store,

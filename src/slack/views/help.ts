@@ -1,8 +1,10 @@
 export const HELP_TEXT = [
   '*Shipgate* moves a version from one environment to the next, with approvals and a rollback button.',
   '• `/promote APP VERSION to ENV [reason…]`: ask for a promotion (the word `to` is optional)',
+  '• `/promote APP VERSION to ENV --emergency reason…`: bypass the release calendar (never the approvals), where ENV has an emergency policy',
   '• `/promote rollback APP ENV [to VERSION]`: roll ENV back (to the version before the current one by default)',
   '• `/promote status [APP]`: what runs where, and what waits',
+  '• `/promote calendar ENV`: is ENV open now, why, when that changes, and the coming freezes',
   '• `/promote cancel ID`: cancel a promotion you asked for',
   '• `/promote help`: this text',
   'Example: `/promote web 1.4.2 to production fixes checkout timeout`',

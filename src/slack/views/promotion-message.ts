@@ -1,7 +1,8 @@
 import type { KnownBlock } from '@slack/types';
 import type { EnvironmentPolicy } from '../../domain/policy.js';
 import type { Instant, Promotion, PromotionState } from '../../domain/promotion.js';
-import { isApprovalCurrent, policyFor } from '../../domain/readiness.js';
+import { calendarApplies, isApprovalCurrent, policyFor } from '../../domain/readiness.js';
+import { isOpen } from '../../domain/promotion.js';
 import { ACTIONS } from '../actions.js';
 import { clip, escapeMrkdwn, slackDate, user } from './mrkdwn.js';
 
@@ -39,6 +40,18 @@ function approvalsLine(p: Promotion, env: EnvironmentPolicy, now: Instant): stri
   return `${Math.min(counted.length, policy.required)}/${policy.required}${who.length ? `: ${who.join(', ')}` : ''}`;
 }
 
+function calendarLine(p: Promotion, env: EnvironmentPolicy, now: Instant): string | null {
+  if (env.calendar === null) return null;
+  if (p.emergency) return ':rotating_light: bypassed (emergency)';
+  if (!calendarApplies(p, env)) return 'ignored for rollbacks';
+  if (p.state === 'scheduled') {
+    return p.scheduledFor === null ? ':red_circle: closed; no window opens within a year' : `:calendar: closed; deploys when the window opens ${slackDate(p.scheduledFor)}`;
+  }
+  if (!isOpen(p.state)) return null;
+  const decision = env.calendar.decide(now);
+  return decision.open ? `:large_green_circle: open (${escapeMrkdwn(decision.reason)})` : `:red_circle: closed (${escapeMrkdwn(decision.reason)})`;
+}
+
 /** The promotion message: a pure function of the record, the environment and the time. */
 export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Instant): { text: string; blocks: KnownBlock[] } {
   const text = `${title(p)}: ${STATE_LABEL[p.state].replace(/^:[a-z_]+: /, '')}`;
@@ -50,10 +63,15 @@ export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Inst
     `*Approvals*\n${approvalsLine(p, env, now)}`,
     `*State*\n${STATE_LABEL[p.state]}`,
   ];
+  const calendar = calendarLine(p, env, now);
+  if (calendar) fields.push(`*Calendar*\n${calendar}`);
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(title(p))}*` } },
     { type: 'section', fields: fields.map((f) => ({ type: 'mrkdwn' as const, text: f })) },
   ];
+  if (p.emergency) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: ':rotating_light: *Emergency*: this promotion bypasses the release calendar, under the emergency approval policy.' } });
+  }
   if (p.reason) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Reason*\n${escapeMrkdwn(p.reason)}`) } });
   if (p.ending) {
     const why = p.ending.reason ? `: ${escapeMrkdwn(p.ending.reason)}` : '';

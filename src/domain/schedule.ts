@@ -1,0 +1,25 @@
+import { accept, unchanged, type Decision } from './decision.js';
+import type { EnvironmentPolicy } from './policy.js';
+import type { Instant, Promotion } from './promotion.js';
+import { startIfReady } from './deploy-start.js';
+import { readiness } from './readiness.js';
+
+/**
+ * The moment a scheduled promotion's window should open: the calendar is asked again,
+ * so a freeze added meanwhile still holds it back, and approvals that lapsed while it
+ * waited send it back for approval.
+ */
+export function decideWindowCheck(p: Promotion, env: EnvironmentPolicy, now: Instant): Decision {
+  if (p.state !== 'scheduled') return unchanged(`Promotion ${p.id} is ${p.state}, not scheduled.`);
+  const state = readiness(p, env, now);
+  if (!state.approved) {
+    return accept(
+      { ...p, state: 'awaiting_approval', scheduledFor: null },
+      [{ type: 'approvals_lapsed', actor: 'shipgate', detail: { waiting_for: state.waitingFor.join('; ') } }],
+      [{ type: 'render' }, { type: 'note', text: 'Approvals lapsed while this promotion waited for its window; it needs approval again.' }],
+    );
+  }
+  const started = startIfReady({ ...p, state: 'awaiting_approval' }, env, now);
+  if (started.next.state === 'scheduled' && started.next.scheduledFor === p.scheduledFor) return unchanged('Still waiting for the same window.');
+  return accept(started.next, started.audit, [{ type: 'render' }, ...started.effects]);
+}

@@ -21,6 +21,7 @@ export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file
   if (parsed.success) return parsed.data;
   throw new ConfigError(
     parsed.error.issues
+      .flatMap(closestBranch)
       .map((issue) => ({
       file,
       line: lineFor(doc, issue.path as PathKey[], lineOf),
@@ -57,6 +58,17 @@ function lineFor(doc: Document, path: PathKey[], lineOf: (offset: number) => num
     if (node && (isMap(node) || isSeq(node) || isScalar(node)) && node.range) return lineOf(node.range[0]);
   }
   return null;
+}
+
+/**
+ * A union (a dated or a cron freeze, say) fails as a whole; the branch with the fewest
+ * problems is the one the author meant, so its own problems are reported, at full paths.
+ */
+function closestBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const best = [...issue.errors].sort((a, b) => a.length - b.length)[0]!;
+  if (best.length === 0) return [issue];
+  return best.flatMap((inner) => closestBranch({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue));
 }
 
 const ARTICLE_TYPES: Record<string, string> = { number: 'a number', string: 'a string', boolean: 'true or false', object: 'a mapping', array: 'a list', int: 'a whole number' };

@@ -69,6 +69,10 @@ export class TestClock implements Clock {
   advance(ms: number) {
     this.offset += ms;
   }
+  /** From now on the clock reads `instant`, and runs on at real speed. */
+  set(instant: number) {
+    this.offset = instant - Date.now();
+  }
 }
 
 export interface StartOptions {

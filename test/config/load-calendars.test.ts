@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -60,5 +60,20 @@ describe('calendar files', () => {
     expect(() => new CalendarSource(config, dir).checkAll()).toThrow(/company\.yml: environment production names calendar "company", but there is no such file/);
     writeFileSync(join(dir, 'company.yml'), 'timezone: Europe/Berlin\n');
     expect(() => new CalendarSource(config, dir).checkAll()).not.toThrow();
+  });
+});
+
+describe('the example calendar', () => {
+  it('is valid and reads its iCalendar file', () => {
+    const { calendar, files } = compileCalendar(
+      readFileSync('calendars/examples/production.yml', 'utf8'),
+      'calendars/examples/production.yml',
+      'calendars/examples',
+      'production',
+    );
+    expect(files).toEqual(['calendars/examples/production.yml', join('calendars/examples', 'company-freezes.ics')]);
+    expect(calendar.decide(Date.parse('2026-11-27T10:00:00Z'))).toMatchObject({ open: false, rule: 'freeze:Black Friday' });
+    expect(calendar.decide(Date.parse('2026-09-30T10:00:00Z'))).toMatchObject({ open: false, rule: 'freeze:Quarter close' });
+    expect(calendar.decide(Date.parse('2026-12-30T10:00:00Z')).rule).toBe('freeze:Year-end freeze');
   });
 });

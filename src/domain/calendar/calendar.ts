@@ -103,8 +103,9 @@ export class Calendar {
 
   /** The first instant after `from` that is open (or closed, with `open: false`); null if none within the look-ahead. */
   nextChange(from: Instant, open: boolean, lookAhead = LOOK_AHEAD_MS): Instant | null {
-    for (let start = from + 1; start < from + lookAhead; start += CHUNK_MS) {
-      const end = Math.min(start + CHUNK_MS, from + lookAhead);
+    // Most answers lie within a day: look one day ahead first, then widen to a week at a time.
+    for (let start = from + 1, size = DAY; start < from + lookAhead; start += size, size = Math.min(size * 2, CHUNK_MS)) {
+      const end = Math.min(start + size, from + lookAhead);
       for (const candidate of this.candidatesIn(start, end)) {
         if (this.decide(candidate).open === open) return candidate;
       }

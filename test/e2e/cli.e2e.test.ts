@@ -83,6 +83,14 @@ describe('shipgate start refuses to start with one clear message', () => {
     expect(output).toMatch(/Cannot reach Redis at redis:\/\/127\.0\.0\.1:1 .*Start it .* or set REDIS_URL/);
   });
 
+  it('check-config refuses a broken calendar with its file and line', async () => {
+    const calendars = writeTempFile('production.yml', 'timezone: Europe/Berlin\nwindows:\n  - days: [mon]\n    start: "25:00"\n    end: "17:00"\n').replace(/production\.yml$/, '');
+    const config = writeTempFile('shipgate.yml', 'slack: { channel: C0DEPLOYS }\napps: { web: { executor: t } }\nenvironments: { production: {} }\nexecutors: { t: { type: webhook, url: "http://x", secret: "0123456789abcdef" } }\n');
+    const { code, output } = await run(['check-config'], { SHIPGATE_CONFIG: config, SHIPGATE_CALENDARS: calendars });
+    expect(code).toBe(2);
+    expect(output).toContain(`${calendars}production.yml:4: windows.0.start: expected a local time such as "09:00"`);
+  });
+
   it('check-config accepts the example configuration', async () => {
     const { code, output } = await run(['check-config'], { SHIPGATE_CONFIG: 'shipgate.example.yml', DEPLOY_WEBHOOK_SECRET: 'x'.repeat(32) });
     expect({ code, output }).toEqual({ code: 0, output: 'shipgate.example.yml: valid (2 apps, 3 environments)\n' });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileCalendar } from '../src/config/load-calendars.js';
 import { Zone } from '../src/domain/calendar/zone.js';
+import { BERLIN_OFFICE } from '../test/support/calendars.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-calendar-'));
 const events: string[] = [];
@@ -22,22 +23,7 @@ for (let week = 0; week < 52; week++) {
 writeFileSync(join(dir, 'year.ics'), ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//bench//EN', ...events, 'END:VCALENDAR'].join('\r\n'));
 const dated = Array.from({ length: 24 }, (_, i) => `  - name: Dated ${i}\n    start: 2026-${String((i % 12) + 1).padStart(2, '0')}-${i < 12 ? '03' : '20'}T10:00\n    end: 2026-${String((i % 12) + 1).padStart(2, '0')}-${i < 12 ? '04' : '21'}T10:00`).join('\n');
 const { calendar } = compileCalendar(
-  `timezone: Europe/Berlin
-windows:
-  - days: [mon, tue, wed, thu]
-    start: "09:00"
-    end: "17:00"
-freezes:
-  - name: Year-end freeze
-    start: 2026-12-18T00:00
-    end: 2027-01-04T09:00
-  - name: Weekend
-    cron_start: "0 18 * * FRI"
-    cron_end: "0 8 * * MON"
-${dated}
-holidays: { country: DE, region: BE }
-ics: [year.ics]
-`,
+  `${BERLIN_OFFICE.replace('freezes:\n', `freezes:\n${dated}\n`)}ics: [year.ics]\n`,
   'bench.yml',
   dir,
   'bench',

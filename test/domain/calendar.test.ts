@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileCalendar } from '../../src/config/load-calendars.js';
 import type { Calendar } from '../../src/domain/calendar/calendar.js';
+import { BERLIN_OFFICE } from '../support/calendars.js';
 
 /**
  * Every expectation here is written once and must hold under each host time zone:
@@ -25,21 +26,6 @@ function answer(c: Calendar, when: string) {
   return { open: d.open, rule: d.rule, next_open: iso(c, d.open ? null : c.nextChange(t, true)), next_close: iso(c, d.open ? c.nextChange(t, false) : null) };
 }
 
-const berlinOffice = `
-timezone: Europe/Berlin
-windows:
-  - days: [mon, tue, wed, thu]
-    start: "09:00"
-    end: "17:00"
-freezes:
-  - name: Year-end freeze
-    start: 2026-12-18T00:00
-    end: 2027-01-04T09:00
-  - name: Weekend
-    cron_start: "0 18 * * FRI"
-    cron_end: "0 8 * * MON"
-holidays: { country: DE, region: BE }
-`;
 
 describe.each(HOST_ZONES)('release calendars with the host in $tz', ({ tz, offsetJan }) => {
   const original = process.env.TZ;
@@ -55,7 +41,7 @@ describe.each(HOST_ZONES)('release calendars with the host in $tz', ({ tz, offse
   });
 
   it('opens inside a window and closes at its end, in the calendar zone', () => {
-    const c = calendar(berlinOffice);
+    const c = calendar(BERLIN_OFFICE);
     expect(answer(c, '2026-11-24T10:00:00Z')).toEqual({ open: true, rule: 'window:0', next_open: null, next_close: '2026-11-24T17:00:00+01:00' });
     expect(answer(c, '2026-11-24T16:00:00Z')).toEqual({ open: false, rule: null, next_open: '2026-11-25T09:00:00+01:00', next_close: null });
     // Friday is outside the windows; Monday 09:00 is the next opening (the weekend freeze ends at 08:00).
@@ -63,7 +49,7 @@ describe.each(HOST_ZONES)('release calendars with the host in $tz', ({ tz, offse
   });
 
   it('lets a dated freeze win over windows, and names it', () => {
-    const c = calendar(berlinOffice);
+    const c = calendar(BERLIN_OFFICE);
     expect(c.decide(at('2026-12-21T10:00:00Z'))).toEqual({ open: false, reason: 'freeze: Year-end freeze', rule: 'freeze:Year-end freeze' });
     expect(answer(c, '2026-12-21T10:00:00Z').next_open).toBe('2027-01-04T09:00:00+01:00');
     // Just before the freeze: open, and it closes at the freeze, not at 17:00.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from './duration.js';
+import { gateSchema } from './gate-schema.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'expected a lower-case name (letters, digits, - and _)');
 const approver = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'expected a Slack user id (U…, W…) or user group id (S…)');
@@ -20,6 +21,7 @@ const environment = z
     channel: channel.optional(),
     executor: name.optional(),
     calendar: name.optional(),
+    gates: z.array(name).default([]),
     approvals: approvals.optional(),
     rollback: z.object({ approvals: approvals.optional(), respect_calendar: z.boolean().default(false) }).strict().optional(),
     emergency: z.object({ approvals }).strict().optional(),
@@ -58,6 +60,7 @@ export const configSchema = z
     apps: z.record(name, app).refine((a) => Object.keys(a).length > 0, 'declare at least one app'),
     environments: z.record(name, environment).refine((e) => Object.keys(e).length > 0, 'declare at least one environment'),
     executors: z.record(name, executor).default({}),
+    gates: z.record(name, gateSchema).default({}),
     queue: z
       .object({
         prefix: z.string().regex(/^[^:\s]+$/, 'expected a prefix without ":" or spaces').default('{shipgate}'),
@@ -79,6 +82,9 @@ export const configSchema = z
       if (!env.channel && !config.slack.channel) {
         ctx.addIssue({ code: 'custom', path: [...at, 'channel'], message: 'no channel: set slack.channel or a channel for this environment' });
       }
+      for (const [index, gate] of env.gates.entries()) {
+        if (!(gate in config.gates)) ctx.addIssue({ code: 'custom', path: [...at, 'gates', index], message: `no gate called "${gate}"` });
+      }
       if (env.executor && !(env.executor in config.executors)) {
         ctx.addIssue({ code: 'custom', path: [...at, 'executor'], message: `no executor called "${env.executor}"` });
       }
@@ -87,6 +93,9 @@ export const configSchema = z
           ctx.addIssue({ code: 'custom', path: [...at, ...policyPath, 'approvers'], message: `${policy.required} approval(s) required but nobody may give them: list user ids (U…) or group ids (S…)` });
         }
       }
+    }
+    for (const [gateName, gate] of Object.entries(config.gates)) {
+      if (gate.type === 'soak' && !(gate.in in envs)) ctx.addIssue({ code: 'custom', path: ['gates', gateName, 'in'], message: `no environment called "${gate.in}"` });
     }
     for (const [appName, app] of Object.entries(config.apps)) {
       if (!(app.executor in config.executors)) {

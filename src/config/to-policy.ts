@@ -1,5 +1,14 @@
 import type { ApprovalPolicy, EnvironmentPolicy, Policy } from '../domain/policy.js';
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { GateConfig } from './gate-schema.js';
 import type { ExecutorConfig, ShipgateConfig } from './schema.js';
+
+/** SHA-256 of a gate's configuration with header values left out, so no secret shapes the hash. */
+export function gateConfigHash(gate: GateConfig): string {
+  const shown = { ...gate, headers: Object.keys(gate.headers).sort() };
+  return createHash('sha256').update(canonicalize(shown) ?? '').digest('hex');
+}
 
 type ApprovalsConfig = NonNullable<ShipgateConfig['environments'][string]['approvals']>;
 
@@ -34,6 +43,7 @@ export function toPolicy(config: ShipgateConfig, configHash: string): Policy {
       emergency: env.emergency ? approvalPolicy(env.emergency.approvals) : null,
       calendar: null,
       rollbackRespectsCalendar: env.rollback?.respect_calendar ?? false,
+      gates: env.gates.map((gate) => ({ name: gate, configHash: gateConfigHash(config.gates[gate]!) })),
     });
   }
   const apps = new Map(Object.keys(config.apps).map((name) => [name, { name }]));

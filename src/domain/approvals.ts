@@ -1,6 +1,6 @@
 import { accept, refuse, unchanged, type Decision } from './decision.js';
 import { describeApprovers, isAuthorized, type EnvironmentPolicy } from './policy.js';
-import type { Instant, Promotion } from './promotion.js';
+import { isOpen, type Instant, type Promotion } from './promotion.js';
 import { currentApprovals, isApprovalCurrent, nextApprovalExpiry, policyFor } from './readiness.js';
 import { startIfReady } from './deploy-start.js';
 
@@ -15,7 +15,8 @@ export interface Click {
 export function decideApproval(p: Promotion, click: Click, env: EnvironmentPolicy, now: Instant): Decision {
   const policy = policyFor(p, env);
   const refused = (reason: string) => refuse(reason, { type: 'approval_refused', actor: click.user, detail: { reason } });
-  if (p.state !== 'awaiting_approval') return refuse(`This promotion is already ${p.state.replace('_', ' ')}; there is nothing to approve.`);
+  // Approvals may be given while gates still run; they count once the gates pass.
+  if (p.state !== 'awaiting_approval' && p.state !== 'checking') return refuse(`This promotion is already ${p.state.replace('_', ' ')}; there is nothing to approve.`);
   if (click.user === p.requester && !policy.selfApproval) {
     return refused('You asked for this promotion; someone else must approve it.');
   }
@@ -29,7 +30,7 @@ export function decideApproval(p: Promotion, click: Click, env: EnvironmentPolic
   const approved: Promotion = { ...p, approvals: [...p.approvals.filter((a) => a.user !== click.user), { user: click.user, at: now }] };
   const have = currentApprovals(approved, policy, now).length;
   const started = startIfReady(approved, env, now);
-  const expiry = started.next.state === 'awaiting_approval' ? nextApprovalExpiry(approved, policy, now) : null;
+  const expiry = started.next.state === 'awaiting_approval' || started.next.state === 'checking' ? nextApprovalExpiry(approved, policy, now) : null;
   return accept(
     started.next,
     [{ type: 'approved', actor: click.user, detail: { count: have, required: policy.required } }, ...started.audit],
@@ -45,7 +46,7 @@ export function decideApproval(p: Promotion, click: Click, env: EnvironmentPolic
 
 export function decideRejection(p: Promotion, click: Click & { reason: string | null }, env: EnvironmentPolicy, now: Instant): Decision {
   const policy = policyFor(p, env);
-  if (p.state !== 'awaiting_approval') return refuse(`This promotion is already ${p.state.replace('_', ' ')}; it can no longer be rejected.`);
+  if (!['awaiting_approval', 'checking', 'blocked', 'scheduled'].includes(p.state)) return refuse(`This promotion is already ${p.state.replace('_', ' ')}; it can no longer be rejected.`);
   if (policy.approvers.length === 0 || !isAuthorized(policy, click.user, click.memberOf)) {
     const reason = click.membershipUnknown ?? `Only an approver for ${p.environment} can reject this promotion. Approvers: ${describeApprovers(policy)}.`;
     return refuse(reason, { type: 'rejection_refused', actor: click.user, detail: { reason } });
@@ -61,7 +62,7 @@ export function decideRejection(p: Promotion, click: Click & { reason: string | 
 export function decideCancel(p: Promotion, click: Click, env: EnvironmentPolicy, now: Instant): Decision {
   const policy = policyFor(p, env);
   if (p.state === 'deploying') return refuse('The deployment has already started; it can no longer be cancelled. Roll back once it finishes.');
-  if (p.state !== 'awaiting_approval' && p.state !== 'requested' && p.state !== 'checking' && p.state !== 'scheduled') {
+  if (!isOpen(p.state)) {
     return refuse(`This promotion is already ${p.state.replace('_', ' ')}; there is nothing to cancel.`);
   }
   const isApprover = policy.approvers.length > 0 && isAuthorized(policy, click.user, click.memberOf);

@@ -12,7 +12,8 @@ export type Effect =
   | { type: 'deploy' }
   | { type: 'render'; at?: Instant }
   | { type: 'note'; text: string; rollbackTo?: string }
-  | { type: 'check-window'; at: Instant };
+  | { type: 'check-window'; at: Instant }
+  | { type: 'run-gates'; run: number };
 
 export interface LedgerChange {
   app: string;

@@ -24,7 +24,7 @@ export function startIfReady(p: Promotion, env: EnvironmentPolicy, now: Instant)
       effects: [{ type: 'deploy' }, { type: 'note', text: `Deploying ${p.app} ${p.version} to ${p.environment}…` }],
     };
   }
-  if (!state.approved || !state.calendar) return { next: p, audit: [], effects: [] };
+  if (!state.approved || !state.gatesPassed || !state.calendar) return { next: p, audit: [], effects: [] };
   const opensAt = env.calendar!.nextChange(now, true);
   const next: Promotion = { ...p, state: 'scheduled', scheduledFor: opensAt };
   const when = opensAt === null ? 'no window opens within a year' : `it deploys when the window opens (${env.calendar!.zone.isoOf(opensAt)})`;

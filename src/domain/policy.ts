@@ -22,6 +22,8 @@ export interface EnvironmentPolicy {
   calendar: Calendar | null;
   /** Rollbacks ignore the calendar unless this is set. */
   rollbackRespectsCalendar: boolean;
+  /** Gates every promotion here must pass, with the hash of each gate's configuration. */
+  gates: readonly { name: string; configHash: string }[];
 }
 
 export interface AppPolicy {

@@ -35,9 +35,14 @@ export function nextApprovalExpiry(p: Pick<Promotion, 'approvals'>, policy: Appr
   return expiries.length ? Math.min(...expiries) : null;
 }
 
+export function gatesPassed(p: Pick<Promotion, 'gates'>): boolean {
+  return p.gates === null || Object.values(p.gates.results).every((r) => r.status === 'passed');
+}
+
 export interface Readiness {
   ready: boolean;
   approved: boolean;
+  gatesPassed: boolean;
   /** The calendar's answer when one applies; a closed calendar alone makes a promotion wait (scheduled). */
   calendar: CalendarDecision | null;
   /** One sentence per condition that does not hold yet. */
@@ -54,7 +59,9 @@ export function readiness(p: Promotion, env: EnvironmentPolicy, now: Instant): R
   const have = currentApprovals(p, policy, now).length;
   const approved = have >= policy.required;
   if (!approved) waitingFor.push(`approvals ${have}/${policy.required}`);
+  const passed = gatesPassed(p);
+  if (!passed) waitingFor.push('gates');
   const calendar = calendarFor(p, env, now);
   if (calendar && !calendar.open) waitingFor.push(`the release window (${calendar.reason})`);
-  return { ready: waitingFor.length === 0, approved, calendar, waitingFor };
+  return { ready: waitingFor.length === 0, approved, gatesPassed: passed, calendar, waitingFor };
 }

@@ -1,5 +1,5 @@
 import { accept, refuse, type Decision } from './decision.js';
-import { describeApprovers, isAuthorized, type Policy } from './policy.js';
+import { describeApprovers, isAuthorized, type EnvironmentPolicy, type Policy } from './policy.js';
 import type { Instant, Promotion } from './promotion.js';
 import { startIfReady } from './deploy-start.js';
 import { isValidVersion, VERSION_HINT } from './version.js';
@@ -69,18 +69,21 @@ function newPromotion(ask: PromotionAsk, fields: Pick<Promotion, 'kind' | 'from'
     configHash,
     emergency: ask.emergency ?? false,
     scheduledFor: null,
+    gates: null,
     ...fields,
   };
 }
 
-function requested(p: Promotion, env: Parameters<typeof startIfReady>[1], now: Instant, type: string): Decision {
+function requested(p: Promotion, env: EnvironmentPolicy, now: Instant, type: string): Decision {
+  const asked = { type, actor: p.requester, detail: { version: p.version, from: p.from, previous_version: p.previousVersion, reason: p.reason || null, emergency: p.emergency } };
+  // Promotions run the environment's gates first; rollbacks go back to a version that already ran there.
+  if (p.kind === 'promote' && env.gates.length > 0) {
+    const results = Object.fromEntries(env.gates.map((g) => [g.name, { status: 'pending' as const, summary: 'waiting to run', evidenceUrl: null, durationMs: null, configHash: g.configHash }]));
+    const checking: Promotion = { ...p, state: 'checking', gates: { run: 1, results } };
+    return accept(checking, [asked], [{ type: 'render' }, { type: 'run-gates', run: 1 }], { reply: `Asked for ${p.app} ${p.version} to ${p.environment} (${p.id}); running ${env.gates.length} gates.` });
+  }
   const started = startIfReady(p, env, now);
-  return accept(
-    started.next,
-    [{ type, actor: p.requester, detail: { version: p.version, from: p.from, previous_version: p.previousVersion, reason: p.reason || null, emergency: p.emergency } }, ...started.audit],
-    [{ type: 'render' }, ...started.effects],
-    { reply: replyFor(started.next) },
-  );
+  return accept(started.next, [asked, ...started.audit], [{ type: 'render' }, ...started.effects], { reply: replyFor(started.next) });
 }
 
 function replyFor(p: Promotion): string {

@@ -2,7 +2,7 @@ import { executorFor } from '../config/to-policy.js';
 import type { ShipgateConfig } from '../config/schema.js';
 import type { Instant, Promotion } from '../domain/promotion.js';
 import type { Clock, Jobs } from '../service/ports.js';
-import type { Queues } from './queues.js';
+import { QUEUE, type Queues } from './queues.js';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -39,6 +39,35 @@ export class BullJobs implements Jobs {
       { kind: 'render', promotionId, force: at !== undefined },
       { delay, attempts: 20, backoff: { type: 'fixed', delay: 250 }, removeOnComplete: true, removeOnFail: { age: 7 * DAY / 1000 } },
     );
+  }
+
+  /**
+   * One flow per gate run. Ids are deterministic (`gate-<promotion>-r<run>-<gate>`), so
+   * a retried request never starts the same gate twice; every child carries a failure
+   * policy (ignoreDependencyOnFailure) so a child that gives up never leaves the parent
+   * waiting: the parent then records that gate as an error.
+   */
+  async runGates(p: Promotion, run: number): Promise<void> {
+    const names = Object.keys(p.gates?.results ?? {});
+    const keep = { removeOnComplete: { age: 7 * DAY / 1000 }, removeOnFail: { age: 30 * DAY / 1000 } };
+    await this.queues.flows.add({
+      name: 'settle',
+      queueName: QUEUE.gates,
+      data: { promotionId: p.id, run },
+      opts: { jobId: `gates-${p.id}-r${run}`, attempts: 10, backoff: { type: 'exponential', delay: 500 }, ...keep },
+      children: names.map((gate) => ({
+        name: 'gate',
+        queueName: QUEUE.gates,
+        data: { promotionId: p.id, run, gate },
+        opts: {
+          jobId: `gate-${p.id}-r${run}-${gate}`,
+          attempts: (this.config.gates[gate]?.retries ?? 0) + 1,
+          backoff: { type: 'exponential', delay: 1000 },
+          ignoreDependencyOnFailure: true,
+          ...keep,
+        },
+      })),
+    });
   }
 
   async checkWindow(promotionId: string, at: Instant): Promise<void> {

@@ -1,7 +1,10 @@
-import { Queue } from 'bullmq';
+import { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
-export const QUEUE = { deploy: 'deploy', slack: 'slack' } as const;
+export const QUEUE = { deploy: 'deploy', slack: 'slack', gates: 'gates' } as const;
+
+/** `gate` children run one gate each; their `settle` parent decides the run once all are done. */
+export type GateJob = { promotionId: string; run: number; gate?: string };
 
 /** `deploy` jobs call the executor; `check-window` jobs ask the calendar again at `at`. */
 export interface DeployJob {
@@ -14,17 +17,23 @@ export type SlackJob = { kind: 'render'; promotionId: string; force: boolean } |
 export interface Queues {
   deploy: Queue<DeployJob>;
   slack: Queue<SlackJob>;
+  gates: Queue<GateJob>;
+  flows: FlowProducer;
   close(): Promise<void>;
 }
 
 export function createQueues(connection: Redis, prefix: string): Queues {
   const deploy = new Queue<DeployJob>(QUEUE.deploy, { connection, prefix });
   const slack = new Queue<SlackJob>(QUEUE.slack, { connection, prefix });
+  const gates = new Queue<GateJob>(QUEUE.gates, { connection, prefix });
+  const flows = new FlowProducer({ connection, prefix });
   return {
     deploy,
     slack,
+    gates,
+    flows,
     async close() {
-      await Promise.all([deploy.close(), slack.close()]);
+      await Promise.all([deploy.close(), slack.close(), gates.close(), flows.close()]);
     },
   };
 }

@@ -2,9 +2,10 @@ import type { Logger } from 'pino';
 import { decideApproval, decideCancel, decideRejection, type Click } from '../domain/approvals.js';
 import type { Decision } from '../domain/decision.js';
 import { decideWindowCheck } from '../domain/schedule.js';
+import { decideGateResult, decideGateRunning, decideGatesSettled, decideRerunGates } from '../domain/gates.js';
 import { decideDeploymentFailed, decideDeploymentSucceeded, decideRolledBack } from '../domain/deployment.js';
 import type { EnvironmentPolicy, Policy } from '../domain/policy.js';
-import type { Promotion } from '../domain/promotion.js';
+import type { GateResult, Promotion } from '../domain/promotion.js';
 import { policyFor } from '../domain/readiness.js';
 import { decidePromotionRequest, decideRollbackRequest } from '../domain/request.js';
 import type { Outcome } from '../store/promotion-store.js';
@@ -110,6 +111,26 @@ export class PromotionService {
     }
   }
 
+  gateRunning(id: string, run: number, gate: string, summary: string): Promise<ServiceResult> {
+    return this.apply(id, (p) => decideGateRunning(p, run, gate, summary));
+  }
+
+  gateFinished(id: string, run: number, gate: string, verdict: Omit<GateResult, 'configHash'>): Promise<ServiceResult> {
+    return this.apply(id, (p) => decideGateResult(p, run, gate, verdict));
+  }
+
+  gatesSettled(id: string, run: number): Promise<ServiceResult> {
+    return this.apply(id, (p) => decideGatesSettled(p, run, this.environment(p.environment), this.clock.now()));
+  }
+
+  rerunGates(id: string, user: string): Promise<ServiceResult> {
+    return this.clicked(id, user, (p, click, env) => decideRerunGates(p, click, env));
+  }
+
+  private async apply(id: string, decide: (p: Promotion) => Decision): Promise<ServiceResult> {
+    return this.finish(await this.repository.transition(id, decide));
+  }
+
   /** A scheduled promotion's window should be open now: ask the calendar again. */
   async checkWindow(id: string): Promise<void> {
     await this.finish(await this.repository.transition(id, (p) => decideWindowCheck(p, this.environment(p.environment), this.clock.now())));
@@ -155,6 +176,7 @@ export class PromotionService {
       if (effect.type === 'deploy') await this.jobs.deploy(p);
       else if (effect.type === 'render') await this.jobs.render(p.id, effect.at);
       else if (effect.type === 'check-window') await this.jobs.checkWindow(p.id, effect.at);
+      else if (effect.type === 'run-gates') await this.jobs.runGates(p, effect.run);
       else await this.jobs.note(p.id, `${p.id}-r${outcome.rev}-${note++}`, effect.text, effect.rollbackTo);
     }
     return { ok: true, reply: outcome.reply ?? 'Done.', promotion: p };

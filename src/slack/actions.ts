@@ -4,4 +4,5 @@ export const ACTIONS = {
   reject: 'promotion_reject',
   cancel: 'promotion_cancel',
   rollback: 'promotion_rollback',
+  rerunGates: 'promotion_rerun_gates',
 } as const;

@@ -18,6 +18,7 @@ export function keysFor(prefix: string) {
     usergroup: (id: string) => k('usergroup', id),
     renderLock: (id: string) => k('render-lock', id),
     rendered: (id: string) => k('rendered', id),
+    alerts: (app: string, env: string) => k('alerts', app, env),
   };
 }
 

@@ -46,6 +46,7 @@ describe('shipgate.yml', () => {
       emergency: null,
       calendar: null,
       rollbackRespectsCalendar: false,
+      gates: [],
     });
     expect(policy.environments.get('development')?.channel).toBe('C0DEPLOYS');
     expect(config.executors.hook).toMatchObject({ secret: env.HOOK_SECRET, attempts: 5, timeout: 10_000 });

@@ -19,6 +19,7 @@ export function environment(name: string, overrides: Partial<EnvironmentPolicy> 
     emergency: null,
     calendar: null,
     rollbackRespectsCalendar: false,
+    gates: [],
     ...overrides,
   };
 }
@@ -65,6 +66,7 @@ export function promotion(overrides: Partial<Promotion> = {}): Promotion {
     configHash: 'c0ffee',
     emergency: false,
     scheduledFor: null,
+    gates: null,
     ...overrides,
   };
 }

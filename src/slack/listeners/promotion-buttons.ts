@@ -14,6 +14,7 @@ export function registerPromotionButtons(app: App, promotions: PromotionService,
     [ACTIONS.reject]: (id, user) => promotions.reject(id, user),
     [ACTIONS.cancel]: (id, user) => promotions.cancel(id, user),
     [ACTIONS.rollback]: (id, user) => promotions.rollbackDeployment(id, user),
+    [ACTIONS.rerunGates]: (id, user) => promotions.rerunGates(id, user),
   };
   for (const [actionId, handle] of Object.entries(handlers)) {
     app.action<BlockButtonAction>({ type: 'block_actions', action_id: actionId }, async ({ ack, body, action, respond, logger }) => {

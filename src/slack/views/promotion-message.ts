@@ -2,13 +2,13 @@ import type { KnownBlock } from '@slack/types';
 import type { EnvironmentPolicy } from '../../domain/policy.js';
 import type { Instant, Promotion, PromotionState } from '../../domain/promotion.js';
 import { calendarApplies, isApprovalCurrent, policyFor } from '../../domain/readiness.js';
-import { isOpen } from '../../domain/promotion.js';
+import { isOpen, type GateStatus } from '../../domain/promotion.js';
 import { ACTIONS } from '../actions.js';
 import { clip, escapeMrkdwn, slackDate, user } from './mrkdwn.js';
 
 const STATE_LABEL: Record<PromotionState, string> = {
   requested: ':hourglass_flowing_sand: Requested',
-  checking: ':mag: Checking',
+  checking: ':mag: Running gates',
   awaiting_approval: ':raised_hand: Awaiting approval',
   scheduled: ':calendar: Scheduled',
   deploying: ':rocket: Deploying',
@@ -16,7 +16,7 @@ const STATE_LABEL: Record<PromotionState, string> = {
   rejected: ':no_entry: Rejected',
   cancelled: ':heavy_multiplication_x: Cancelled',
   expired: ':hourglass: Expired',
-  blocked: ':no_entry_sign: Blocked',
+  blocked: ':no_entry_sign: Blocked by a gate',
   failed: ':x: Deployment failed',
   rolled_back: ':leftwards_arrow_with_hook: Rolled back',
 };
@@ -52,6 +52,26 @@ function calendarLine(p: Promotion, env: EnvironmentPolicy, now: Instant): strin
   return decision.open ? `:large_green_circle: open (${escapeMrkdwn(decision.reason)})` : `:red_circle: closed (${escapeMrkdwn(decision.reason)})`;
 }
 
+const GATE_ICON: Record<GateStatus, string> = {
+  pending: ':white_circle:',
+  running: ':hourglass_flowing_sand:',
+  passed: ':white_check_mark:',
+  failed: ':x:',
+  error: ':warning:',
+};
+
+/** One line per gate: status, name, summary with its figure, evidence link. */
+function gatesText(p: Promotion): string | null {
+  if (!p.gates) return null;
+  const lines = Object.entries(p.gates.results).map(([name, r]) => {
+    const evidence = r.evidenceUrl && /^https?:\/\//.test(r.evidenceUrl) ? ` · <${r.evidenceUrl.replace(/[<>|]/g, encodeURIComponent)}|evidence>` : '';
+    const took = r.durationMs !== null ? ` · ${(r.durationMs / 1000).toFixed(1)} s` : '';
+    const label = r.status === 'error' ? 'error: ' : '';
+    return `${GATE_ICON[r.status]} *${escapeMrkdwn(name)}*: ${label}${escapeMrkdwn(r.summary)}${evidence}${took}`;
+  });
+  return `*Gates* (run ${p.gates.run})\n${lines.join('\n')}`;
+}
+
 /** The promotion message: a pure function of the record, the environment and the time. */
 export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Instant): { text: string; blocks: KnownBlock[] } {
   const text = `${title(p)}: ${STATE_LABEL[p.state].replace(/^:[a-z_]+: /, '')}`;
@@ -72,6 +92,8 @@ export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Inst
   if (p.emergency) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: ':rotating_light: *Emergency*: this promotion bypasses the release calendar, under the emergency approval policy.' } });
   }
+  const gates = gatesText(p);
+  if (gates) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(gates) } });
   if (p.reason) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Reason*\n${escapeMrkdwn(p.reason)}`) } });
   if (p.ending) {
     const why = p.ending.reason ? `: ${escapeMrkdwn(p.ending.reason)}` : '';
@@ -80,7 +102,17 @@ export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Inst
   if (p.deployment?.error) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Deployment failed:* ${escapeMrkdwn(p.deployment.error)}`) } });
   }
-  if (p.state === 'awaiting_approval') {
+  if (p.state === 'blocked') {
+    blocks.push({
+      type: 'actions',
+      block_id: 'blocked_actions',
+      elements: [
+        { type: 'button', action_id: ACTIONS.rerunGates, text: { type: 'plain_text', text: 'Re-run gates' }, style: 'primary', value: p.id },
+        { type: 'button', action_id: ACTIONS.cancel, text: { type: 'plain_text', text: 'Cancel' }, value: p.id },
+      ],
+    });
+  }
+  if (p.state === 'awaiting_approval' || p.state === 'checking') {
     blocks.push({
       type: 'actions',
       block_id: 'promotion_actions',

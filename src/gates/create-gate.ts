@@ -1,0 +1,27 @@
+import type { GateConfig } from '../config/gate-schema.js';
+import { CoverageGate } from './coverage-gate.js';
+import { DataScanGate } from './data-scan-gate.js';
+import type { Gate } from './gate.js';
+import { HttpJsonGate } from './http-json-gate.js';
+import { JunitGate } from './junit-gate.js';
+import { PrometheusGate } from './prometheus-gate.js';
+import { SoakGate, type SoakFacts } from './soak-gate.js';
+
+/** One case per gate type; a new type is one file, one schema entry and one line here. */
+export function createGate(config: GateConfig, facts: SoakFacts): Gate {
+  const http = { headers: config.headers, timeoutMs: config.timeout, maxBytes: config.max_size };
+  switch (config.type) {
+    case 'http-json':
+      return new HttpJsonGate({ ...http, url: config.url, expect: config.expect });
+    case 'coverage':
+      return new CoverageGate({ ...http, url: config.url, minLines: config.min_lines });
+    case 'junit':
+      return new JunitGate({ ...http, url: config.url, maxFailures: config.max_failures });
+    case 'prometheus':
+      return new PrometheusGate({ ...http, url: config.url, query: config.query, below: config.below ?? null, above: config.above ?? null });
+    case 'data-scan':
+      return new DataScanGate({ ...http, url: config.url, forbid: config.forbid });
+    case 'soak':
+      return new SoakGate({ in: config.in, atLeastMs: config.at_least, withoutAlerts: config.without_alerts }, facts);
+  }
+}

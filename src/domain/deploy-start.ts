@@ -2,6 +2,7 @@ import type { AuditFact, Effect } from './decision.js';
 import type { EnvironmentPolicy } from './policy.js';
 import type { Instant, Promotion } from './promotion.js';
 import { readiness } from './readiness.js';
+import { escapeMrkdwn } from './slack-text.js';
 
 export interface Started {
   next: Promotion;
@@ -33,7 +34,7 @@ export function startIfReady(p: Promotion, env: EnvironmentPolicy, now: Instant)
     audit: [{ type: 'scheduled', actor: 'shipgate', detail: { reason: state.calendar.reason, rule: state.calendar.rule, next_open: opensAt === null ? null : new Date(opensAt).toISOString() } }],
     effects: [
       ...(opensAt === null ? [] : [{ type: 'check-window' as const, at: opensAt }]),
-      { type: 'note', text: `Approved, but ${p.environment} is closed (${state.calendar.reason}): ${when}.` },
+      { type: 'note', text: `Approved, but ${p.environment} is closed (${escapeMrkdwn(state.calendar.reason)}): ${when}.` },
     ],
   };
 }

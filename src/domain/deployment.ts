@@ -1,5 +1,6 @@
 import { accept, unchanged, type Decision } from './decision.js';
 import type { Instant, Promotion } from './promotion.js';
+import { escapeMrkdwn } from './slack-text.js';
 
 /** The executor accepted the deployment: the environment now runs the version. */
 export function decideDeploymentSucceeded(p: Promotion, now: Instant): Decision {
@@ -24,7 +25,7 @@ export function decideDeploymentFailed(p: Promotion, error: string, now: Instant
   return accept(
     { ...p, state: 'failed', deployment: { startedAt: p.deployment?.startedAt ?? now, finishedAt: now, error } },
     [{ type: 'deploy_failed', actor: 'shipgate', detail: { error } }],
-    [{ type: 'render' }, { type: 'note', text: `Deployment of ${p.app} ${p.version} to ${p.environment} failed: ${error}` }],
+    [{ type: 'render' }, { type: 'note', text: `Deployment of ${p.app} ${p.version} to ${p.environment} failed: ${escapeMrkdwn(error)}` }],
   );
 }
 

@@ -4,6 +4,7 @@ import { isGateFinal, type GateResult, type Instant, type Promotion } from './pr
 import { policyFor } from './readiness.js';
 import { startIfReady } from './deploy-start.js';
 import type { Click } from './approvals.js';
+import { escapeMrkdwn } from './slack-text.js';
 
 function currentRun(p: Promotion, run: number, gate?: string): string | null {
   if (p.state !== 'checking' || p.gates?.run !== run) return `Promotion ${p.id} is not checking run ${run}.`;
@@ -57,10 +58,11 @@ export function decideGatesSettled(p: Promotion, run: number, env: EnvironmentPo
     return accept(started.next, [{ type: 'gates_passed', actor: 'shipgate', detail: { run } }, ...started.audit], [{ type: 'render' }, { type: 'note', text: 'All gates passed.' }, ...started.effects]);
   }
   const reason = problems.map(([name, r]) => `${name} ${r.status === 'error' ? 'could not run' : 'failed'}: ${r.summary}`).join('; ');
+  const shown = escapeMrkdwn(reason);
   return accept(
     { ...settled, state: 'blocked' },
     [{ type: 'blocked', actor: 'shipgate', detail: { run, reason } }],
-    [{ type: 'render' }, { type: 'note', text: `Blocked: ${reason}. Fix it and press *Re-run gates*, or cancel.` }],
+    [{ type: 'render' }, { type: 'note', text: `Blocked: ${shown}. Fix it and press *Re-run gates*, or cancel.` }],
   );
 }
 

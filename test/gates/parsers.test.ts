@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeCoverage, lineCoverage } from '../../src/gates/coverage-gate.js';
-import { PiiCounter } from '../../src/gates/data-scan-gate.js';
+import { PII_KINDS, PiiCounter, type PiiKind } from '../../src/gates/data-scan-gate.js';
 import { GateError, expandUrl } from '../../src/gates/gate.js';
 import { judgeJson } from '../../src/gates/http-json-gate.js';
 import { judgeJunit, junitCounts } from '../../src/gates/junit-gate.js';
@@ -105,7 +105,7 @@ describe('Prometheus answers', () => {
 });
 
 describe('data scans of JSON Lines samples', () => {
-  const scan = (lines: string[], kinds = ['email', 'phone', 'iban', 'credit_card'] as const) => {
+  const scan = (lines: string[], kinds: readonly PiiKind[] = PII_KINDS) => {
     const counter = new PiiCounter(kinds);
     for (const line of lines) counter.line(line);
     return counter;

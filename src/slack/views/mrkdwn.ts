@@ -3,10 +3,7 @@ import utc from 'dayjs/plugin/utc.js';
 
 dayjs.extend(utc);
 
-/** Escapes text a person typed so it cannot ping @channel, forge a link or break formatting. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+export { escapeMrkdwn } from '../../domain/slack-text.js';
 
 export function user(id: string): string {
   return `<@${id}>`;

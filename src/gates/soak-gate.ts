@@ -1,3 +1,4 @@
+import ms from 'ms';
 import type { Instant } from '../domain/promotion.js';
 import { failed, passed, type Gate, type GateContext, type GateVerdict, type GateWait } from './gate.js';
 
@@ -13,9 +14,10 @@ export interface SoakGateConfig {
   withoutAlerts: boolean;
 }
 
-function duration(ms: number): string {
-  const minutes = Math.floor(ms / 60_000);
-  return minutes >= 120 ? `${Math.floor(minutes / 60)}h${minutes % 60 ? ` ${minutes % 60}m` : ''}` : `${minutes}m`;
+/** A short duration such as 35m, 2h or 3s, by the ms package. */
+function duration(value: number): string {
+  const seconds = Math.max(0, Math.round(value / 1000));
+  return seconds === 0 ? '0s' : ms(seconds * 1000);
 }
 
 /** The version must have run in `in` for at least `atLeast`, without alerts if asked; until then, the gate waits. */

@@ -66,6 +66,22 @@ describe('shipgate.yml', () => {
     ['a misspelt key', base('  production: { aprovals: {} }'), 'shipgate.yml:5: environments.production: unknown key "aprovals"'],
     ['a bad duration', base('  production:\n    approvals: { required: 1, approvers: [U1X], expire_after: soon }'), 'shipgate.yml:6: environments.production.approvals.expire_after: expected a duration such as 90s, 30m, 4h or 2d, got "soon"'],
     ['a channel name instead of an id', base('  production: { channel: "#deploys" }'), 'shipgate.yml:5: environments.production.channel: expected a Slack channel id (C…)'],
+    ['an unknown gate', base('  production: { gates: [tests] }'), 'shipgate.yml:5: environments.production.gates.0: no gate called "tests"'],
+    [
+      'a gate without a limit',
+      base('  production: { gates: [perf] }', 'gates:\n  perf: { type: prometheus, url: "http://prom:9090", query: "up" }'),
+      'shipgate.yml:9: gates.perf.below: give `below`, `above` or both',
+    ],
+    [
+      'a gate of an unknown type',
+      base('  production: {}', 'gates:\n  scan: { type: virus-scan, url: "http://x" }'),
+      'shipgate.yml:9: gates.scan.type: expected one of',
+    ],
+    [
+      'a soak in an unknown environment',
+      base('  production: { gates: [soak] }', 'gates:\n  soak: { type: soak, in: staging, at_least: 2h }'),
+      'shipgate.yml:9: gates.soak.in: no environment called "staging"',
+    ],
     ['an unknown executor', base('  production: {}').replace('executor: hook', 'executor: argo'), 'shipgate.yml:3: apps.web.executor: no executor called "argo"'],
   ])('refuses %s with file, line and path', (_case, text, expected) => {
     expect(problemsOf(text).join('\n')).toContain(expected);

@@ -98,6 +98,21 @@ describe('promotion gates', () => {
     expect(everything).not.toContain('<https://evil.example');
   });
 
+  it('waits for a soak in the previous environment, showing progress, then passes', async () => {
+    target = await new FakeGateTarget().start();
+    const soakConfig = (url: string, prefix: string) =>
+      standardConfig(url, prefix)
+        .replace('    from: staging\n', '    from: staging\n    gates: [soak]\n')
+        .concat('\ngates:\n  soak: { type: soak, in: staging, at_least: 3s, without_alerts: true }\n');
+    h = await startShipgate({ config: soakConfig });
+    await h.bring('2.0.0', 'staging');
+    const { message } = await h.ask(alice, '/promote web 2.0.0 to production', 'C0PROD');
+    await eventually(() => expect(textOf(h.fake.refreshed(message))).toMatch(/:hourglass_flowing_sand: \*soak\*: soaking in staging: \ds of 3s/));
+    expect((await h.shipgate.promotion(message)).state).toBe('checking');
+    await eventually(async () => expect((await h.shipgate.promotion(message)).state).toBe('awaiting_approval'), { timeoutMs: 15_000 });
+    expect((await h.shipgate.promotion(message)).gates!.results.soak).toMatchObject({ status: 'passed', summary: expect.stringMatching(/^soaked \ds in staging \(≥ 3s\), no alerts$/) as string });
+  });
+
   it('shows an unreachable target as an error, distinct from a failure', async () => {
     await start('2.0.0');
     target.answer('/web/2.0.0/tests', { status: 503, body: 'maintenance' });

@@ -147,6 +147,29 @@ describe('promotion gates', () => {
     await queues.slack.close();
   });
 
+  it('settles the run even when every gate job fails outright (each child has a failure policy)', async () => {
+    await start('2.0.0');
+    const { Queue } = await import('bullmq');
+    const gates = new Queue('gates', { connection: h.shipgate.redis, prefix: h.shipgate.prefix });
+    await gates.pause();
+    const { message } = await h.ask(alice, '/promote web 2.0.0 to staging', 'C0DEPLOYS');
+    const id = (await h.shipgate.promotion(message)).id;
+    const key = h.shipgate.keys.promotion(id);
+    const good = (await h.shipgate.redis.hget(key, 'json'))!;
+    await h.shipgate.redis.hset(key, 'json', '{unreadable'); // every child now throws
+    await gates.resume();
+    await eventually(async () => expect(await gates.getJobCountByTypes('failed')).toBe(3), { timeoutMs: 15_000 });
+    await h.shipgate.redis.hset(key, 'json', good);
+    await eventually(async () => expect((await h.shipgate.promotion(id)).state).toBe('blocked'), { timeoutMs: 15_000 });
+    const results = (await h.shipgate.promotion(id)).gates!.results;
+    expect(Object.values(results).map((r) => [r.status, r.summary])).toEqual([
+      ['error', 'the gate did not finish (its job failed)'],
+      ['error', 'the gate did not finish (its job failed)'],
+      ['error', 'the gate did not finish (its job failed)'],
+    ]);
+    await gates.close();
+  });
+
   it('finishes the gates of a worker killed mid-gate on another worker', async () => {
     await start('2.0.0', { noWorker: true });
     target.answer('/web/2.0.0/coverage', 'hang', REPORTS.coverage(90));

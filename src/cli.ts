@@ -8,6 +8,7 @@ import { Zone } from './domain/calendar/zone.js';
 import { calendarJson, calendarReport } from './service/calendar-report.js';
 import { missingSlackSettings, readSettings, type Settings } from './config/settings.js';
 import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
 import { connectRedis, probeRedis } from './queue/redis-connection.js';
 import { startServe, startWorker, type Running } from './runtime.js';
 import { AuditLog } from './store/audit-log.js';
@@ -68,7 +69,7 @@ async function run(roles: ('serve' | 'worker')[]): Promise<void> {
   const config = configOrExit(settings);
   await requireRedis(settings);
   const log = createLogger(settings.logLevel);
-  const options = { config, calendarsDir: settings.calendarsPath, redisUrl: settings.redisUrl, slack: { ...settings.slack, botToken: settings.slack.botToken! }, log };
+  const options = { config, metrics: createMetrics(), calendarsDir: settings.calendarsPath, redisUrl: settings.redisUrl, slack: { ...settings.slack, botToken: settings.slack.botToken! }, log };
   const running: Running[] = [];
   if (roles.includes('worker')) running.push(await startWorker(options));
   if (roles.includes('serve')) running.push(await startServe(options, settings.port));

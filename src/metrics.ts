@@ -1,11 +1,18 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one process, served on /metrics. */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'shipgate_' });
   const slackRequests = new Counter({ name: 'shipgate_slack_requests_total', help: 'Slack commands and clicks handled, by kind and outcome.', labelNames: ['kind', 'outcome'], registers: [registry] });
-  return { registry, slackRequests };
+  const alertToRollback = new Histogram({
+    name: 'shipgate_alert_to_rollback_seconds',
+    help: 'Time from an alert starting to fire until the rollback of the deployment it was blamed on was deployed.',
+    labelNames: ['automatic'],
+    buckets: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200],
+    registers: [registry],
+  });
+  return { registry, slackRequests, alertToRollback };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -7,7 +7,10 @@ import type { LoadedConfig } from './config/load-config.js';
 import { toPolicy } from './config/to-policy.js';
 import type { Policy } from './domain/policy.js';
 import { healthRoutes } from './http/health-routes.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { AlertStore } from './store/alert-store.js';
+import { AlertService } from './service/alert-service.js';
+import { alertRoutes } from './http/alert-routes.js';
 import { BullJobs } from './queue/bull-jobs.js';
 import { createQueues, type Queues } from './queue/queues.js';
 import { connectRedis } from './queue/redis-connection.js';
@@ -33,6 +36,8 @@ import { PromotionStore } from './store/promotion-store.js';
 
 export interface RuntimeOptions {
   config: LoadedConfig;
+  /** Shared by the receiver and the workers of one process, so /metrics shows both. */
+  metrics?: Metrics;
   /** Folder of the release calendars (SHIPGATE_CALENDARS). */
   calendarsDir: string;
   redisUrl: string;
@@ -51,11 +56,14 @@ class Runtime {
   readonly client: WebClient;
   readonly clock: Clock;
   readonly calendars: CalendarSource;
-  readonly metrics = createMetrics();
+  readonly alertStore: AlertStore;
+  readonly alerts: AlertService;
+  readonly metrics: Metrics;
 
   constructor(readonly options: RuntimeOptions, role: 'http' | 'worker') {
     const { config } = options.config;
     this.clock = options.clock ?? systemClock;
+    this.metrics = options.metrics ?? createMetrics();
     this.policy = toPolicy(config, options.config.hash);
     this.redis = connectRedis(options.redisUrl, role);
     const keys = keysFor(config.queue.prefix);
@@ -66,11 +74,17 @@ class Runtime {
     this.calendars = new CalendarSource(config, options.calendarsDir, (environment, error) =>
       options.log.error({ environment, err: error.message }, 'calendar file is invalid; the last valid calendar stays in force'),
     );
-    this.service = new PromotionService(this.policy, this.calendars, this.store, new BullJobs(this.queues, config, this.clock), directory, this.clock, options.log);
+    const jobs = new BullJobs(this.queues, config, this.clock);
+    this.service = new PromotionService(this.policy, this.calendars, this.store, jobs, directory, this.clock, options.log);
+    this.alertStore = new AlertStore(this.redis, keys, () => this.clock.now());
+    const defaultChannel = config.slack.channel ?? [...this.policy.environments.values()][0]!.channel;
+    this.alerts = new AlertService(this.policy, defaultChannel, this.alertStore, this.store, this.service, jobs, this.clock, options.log, (seconds, automatic) =>
+      this.metrics.alertToRollback.observe({ automatic: String(automatic) }, seconds),
+    );
   }
 
   publisher(): MessagePublisher {
-    return new MessagePublisher(this.client, this.store, this.redis, keysFor(this.options.config.config.queue.prefix), this.policy, this.calendars, this.clock);
+    return new MessagePublisher(this.client, this.store, this.redis, keysFor(this.options.config.config.queue.prefix), this.policy, this.calendars, this.clock, this.alertStore);
   }
 
   async close(): Promise<void> {
@@ -111,7 +125,8 @@ function commandRunner(runtime: Runtime): CommandRunner {
 /** `shipgate serve`: the Slack receiver and the HTTP routes. */
 export async function startServe(options: RuntimeOptions, port: number): Promise<Running> {
   const runtime = new Runtime(options, 'http');
-  const app = createSlackApp({ ...options.slack, port, routes: healthRoutes(runtime.redis, runtime.metrics), log: options.log });
+  const routes = [...healthRoutes(runtime.redis, runtime.metrics), ...alertRoutes(options.config.config.alerts, (alerts) => runtime.alerts.receive(alerts), () => runtime.clock.now())];
+  const app = createSlackApp({ ...options.slack, port, routes, log: options.log });
   const { apps, environments } = runtime.policy;
   registerPromoteCommand(app, commandRunner(runtime), openPromoteModal([...apps.keys()], [...environments.keys()]), runtime.metrics);
   registerPromoteModal(app, runtime.service);

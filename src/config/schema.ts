@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration } from './duration.js';
 import { gateSchema } from './gate-schema.js';
+import { alertsSchema } from './alerts-schema.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'expected a lower-case name (letters, digits, - and _)');
 const approver = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'expected a Slack user id (U…, W…) or user group id (S…)');
@@ -23,7 +24,14 @@ const environment = z
     calendar: name.optional(),
     gates: z.array(name).default([]),
     approvals: approvals.optional(),
-    rollback: z.object({ approvals: approvals.optional(), respect_calendar: z.boolean().default(false) }).strict().optional(),
+    rollback: z
+      .object({
+        approvals: approvals.optional(),
+        respect_calendar: z.boolean().default(false),
+        auto_on_alert: z.object({ severity: z.string().min(1), within: duration }).strict().optional(),
+      })
+      .strict()
+      .optional(),
     emergency: z.object({ approvals }).strict().optional(),
   })
   .strict();
@@ -61,6 +69,7 @@ export const configSchema = z
     environments: z.record(name, environment).refine((e) => Object.keys(e).length > 0, 'declare at least one environment'),
     executors: z.record(name, executor).default({}),
     gates: z.record(name, gateSchema).default({}),
+    alerts: alertsSchema,
     queue: z
       .object({
         prefix: z.string().regex(/^[^:\s]+$/, 'expected a prefix without ":" or spaces').default('{shipgate}'),

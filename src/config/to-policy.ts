@@ -43,6 +43,7 @@ export function toPolicy(config: ShipgateConfig, configHash: string): Policy {
       emergency: env.emergency ? approvalPolicy(env.emergency.approvals) : null,
       calendar: null,
       rollbackRespectsCalendar: env.rollback?.respect_calendar ?? false,
+      autoRollback: env.rollback?.auto_on_alert ? { severity: env.rollback.auto_on_alert.severity, withinMs: env.rollback.auto_on_alert.within } : null,
       gates: env.gates.map((gate) => ({ name: gate, configHash: gateConfigHash(config.gates[gate]!) })),
     });
   }

@@ -1,4 +1,5 @@
 import type { Calendar } from './calendar/calendar.js';
+import type { AutoRollbackPolicy } from './alerts.js';
 
 /** Who may approve, and how many of them must. Approvers are Slack user ids (U…/W…) or user group ids (S…). */
 export interface ApprovalPolicy {
@@ -22,6 +23,8 @@ export interface EnvironmentPolicy {
   calendar: Calendar | null;
   /** Rollbacks ignore the calendar unless this is set. */
   rollbackRespectsCalendar: boolean;
+  /** Roll back without a click on severe alerts soon after a deployment; null: never. */
+  autoRollback: AutoRollbackPolicy | null;
   /** Gates every promotion here must pass, with the hash of each gate's configuration. */
   gates: readonly { name: string; configHash: string }[];
 }

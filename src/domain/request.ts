@@ -33,6 +33,8 @@ export interface PromotionAsk {
   membershipUnknown?: string | null;
   /** --emergency: bypass the calendar under the environment's emergency policy. */
   emergency?: boolean;
+  /** Started by Shipgate itself on an alert, as the environment's auto_on_alert allows. */
+  automatic?: boolean;
   now: Instant;
 }
 
@@ -75,7 +77,7 @@ function newPromotion(ask: PromotionAsk, fields: Pick<Promotion, 'kind' | 'from'
 }
 
 function requested(p: Promotion, env: EnvironmentPolicy, now: Instant, type: string): Decision {
-  const asked = { type, actor: p.requester, detail: { version: p.version, from: p.from, previous_version: p.previousVersion, reason: p.reason || null, emergency: p.emergency } };
+  const asked = { type, actor: p.requester, detail: { version: p.version, from: p.from, previous_version: p.previousVersion, reason: p.reason || null, emergency: p.emergency, automatic: p.requester === AUTOMATIC } };
   // Promotions run the environment's gates first; rollbacks go back to a version that already ran there.
   if (p.kind === 'promote' && env.gates.length > 0) {
     const results = Object.fromEntries(env.gates.map((g) => [g.name, { status: 'pending' as const, summary: 'waiting to run', evidenceUrl: null, durationMs: null, configHash: g.configHash }]));
@@ -85,6 +87,9 @@ function requested(p: Promotion, env: EnvironmentPolicy, now: Instant, type: str
   const started = startIfReady(p, env, now);
   return accept(started.next, [asked, ...started.audit], [{ type: 'render' }, ...started.effects], { reply: replyFor(started.next) });
 }
+
+/** The requester of rollbacks Shipgate starts by itself. */
+export const AUTOMATIC = 'shipgate';
 
 function replyFor(p: Promotion): string {
   if (p.state === 'deploying') return `Deploying ${p.app} ${p.version} to ${p.environment}.`;
@@ -146,7 +151,7 @@ export function decideRollbackRequest(ask: Omit<PromotionAsk, 'version'> & { ver
       return refuse(`${ask.app} ${ask.version} never ran in ${ask.environment}, so it cannot be a rollback target.${known ? ` Earlier versions there: ${known}.` : ''}`);
     }
   }
-  if (!isAuthorized(env.rollback, ask.requester, ask.requesterMemberOf) && env.rollback.required === 0) {
+  if (!ask.automatic && !isAuthorized(env.rollback, ask.requester, ask.requesterMemberOf) && env.rollback.required === 0) {
     const reason = ask.membershipUnknown ?? `Only ${describeApprovers(env.rollback)} can roll back ${ask.environment}.`;
     return refuse(reason, { type: 'rollback_refused', actor: ask.requester, detail: { reason } });
   }

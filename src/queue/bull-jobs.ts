@@ -78,6 +78,10 @@ export class BullJobs implements Jobs {
     );
   }
 
+  async renderAlert(alertKey: string): Promise<void> {
+    await this.queues.slack.add('render-alert', { kind: 'render-alert', alertKey }, { attempts: 20, backoff: { type: 'fixed', delay: 250 }, removeOnComplete: true, removeOnFail: { age: 7 * DAY / 1000 } });
+  }
+
   async note(promotionId: string, key: string, text: string, rollbackTo?: string): Promise<void> {
     await this.queues.slack.add(
       'note',

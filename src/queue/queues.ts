@@ -12,7 +12,10 @@ export interface DeployJob {
   at?: number;
 }
 
-export type SlackJob = { kind: 'render'; promotionId: string; force: boolean } | { kind: 'note'; promotionId: string; text: string; rollbackTo?: string };
+export type SlackJob =
+  | { kind: 'render'; promotionId: string; force: boolean }
+  | { kind: 'note'; promotionId: string; text: string; rollbackTo?: string }
+  | { kind: 'render-alert'; alertKey: string };
 
 export interface Queues {
   deploy: Queue<DeployJob>;

@@ -73,6 +73,7 @@ export function createSlackWorker(deps: WorkerDeps): Worker<SlackJob> {
     async (job) => {
       const data = job.data;
       if (data.kind === 'render') await publisher.render(data.promotionId, data.force);
+      else if (data.kind === 'render-alert') await publisher.renderAlert(data.alertKey);
       else await publisher.note(data.promotionId, data.text, data.rollbackTo);
     },
     // chat.update is rate limited per workspace; a few per second keeps well inside it.

@@ -29,6 +29,7 @@ export interface RollbackAskInput {
   version: string | null;
   reason: string;
   requester: string;
+  automatic?: boolean;
 }
 
 /** The use cases: each reads state, runs a pure decision, commits atomically, then queues what follows. */
@@ -77,8 +78,15 @@ export class PromotionService {
     return this.finish(outcome);
   }
 
-  /** The **Roll back** button under a deployment: roll that environment back to what ran before it. */
-  async rollbackDeployment(promotionId: string, user: string): Promise<ServiceResult> {
+  private readonly rollbackListeners: ((original: string, rollback: Promotion) => Promise<void>)[] = [];
+
+  /** Called after a rollback is deployed, with the id of the promotion it undid. */
+  onRolledBack(listener: (original: string, rollback: Promotion) => Promise<void>): void {
+    this.rollbackListeners.push(listener);
+  }
+
+  /** The **Roll back** button under a deployment (or an alert): roll that environment back to what ran before it. */
+  async rollbackDeployment(promotionId: string, user: string, options: { automatic?: boolean; reason?: string } = {}): Promise<ServiceResult> {
     const stored = await this.repository.get(promotionId);
     if (!stored) return { ok: false, reason: `There is no promotion ${promotionId}.` };
     const p = stored.promotion;
@@ -87,7 +95,7 @@ export class PromotionService {
       return { ok: false, reason: `${p.app} ${p.version} is no longer what runs in ${p.environment}${live ? ` (it runs ${live.version})` : ''}. Use \`/promote rollback ${p.app} ${p.environment}\` to choose a version.` };
     }
     if (p.previousVersion === null) return { ok: false, reason: `There was nothing in ${p.environment} before ${p.version}.` };
-    return this.rollback({ app: p.app, environment: p.environment, version: p.previousVersion, reason: `rollback of ${p.id}`, requester: user });
+    return this.rollback({ app: p.app, environment: p.environment, version: p.previousVersion, reason: options.reason ?? `rollback of ${p.id}`, requester: user, automatic: options.automatic ?? false });
   }
 
   approve(id: string, user: string): Promise<ServiceResult> {
@@ -108,6 +116,7 @@ export class PromotionService {
     if (outcome.kind === 'accept' && outcome.promotion.rollbackOf) {
       const rollback = outcome.promotion;
       await this.finish(await this.repository.transition(rollback.rollbackOf!, (p) => decideRolledBack(p, rollback, this.clock.now())));
+      for (const listener of this.rollbackListeners) await listener(rollback.rollbackOf!, rollback);
     }
   }
 

@@ -7,6 +7,8 @@ import type { Keys } from '../store/keys.js';
 import type { PromotionStore } from '../store/promotion-store.js';
 import { promotionMessage } from './views/promotion-message.js';
 import { threadNote } from './views/thread-note.js';
+import { alertMessage } from './views/alert-message.js';
+import type { AlertStore } from '../store/alert-store.js';
 
 /** Thrown when another worker is rendering the same promotion; the job is retried shortly. */
 export class RenderBusyError extends Error {}
@@ -32,13 +34,38 @@ export class MessagePublisher {
     private readonly policy: Policy,
     private readonly calendars: Calendars,
     private readonly clock: Clock,
+    private readonly alerts: AlertStore,
   ) {}
 
-  async render(id: string, force = false): Promise<void> {
+  /** Holds a per-key lock across workers while `work` runs; busy means retry shortly. */
+  private async locked(lock: string, work: () => Promise<void>): Promise<void> {
     const token = randomUUID();
-    const lock = this.keys.renderLock(id);
-    if ((await this.redis.set(lock, token, 'PX', LOCK_MS, 'NX')) !== 'OK') throw new RenderBusyError(`promotion ${id} is being rendered`);
+    if ((await this.redis.set(lock, token, 'PX', LOCK_MS, 'NX')) !== 'OK') throw new RenderBusyError(`${lock} is held`);
     try {
+      await work();
+    } finally {
+      await this.redis.eval(RELEASE_LOCK, 1, lock, token);
+    }
+  }
+
+  /** Posts the alert message once, then keeps it equal to the alert record. */
+  async renderAlert(key: string): Promise<void> {
+    await this.locked(this.keys.alertRenderLock(key), async () => {
+      const stored = await this.alerts.get(key);
+      if (!stored) return;
+      const a = stored.record;
+      const message = alertMessage(a);
+      if (a.message.ts === null) {
+        const posted = await this.client.chat.postMessage({ channel: a.message.channel, ...message, unfurl_links: false });
+        if (posted.ts) await this.alerts.setMessageTs(key, posted.ts);
+      } else {
+        await this.client.chat.update({ channel: a.message.channel, ts: a.message.ts, ...message });
+      }
+    });
+  }
+
+  async render(id: string, force = false): Promise<void> {
+    await this.locked(this.keys.renderLock(id), async () => {
       const stored = await this.store.get(id);
       if (!stored) return;
       const { promotion: p, rev } = stored;
@@ -54,9 +81,7 @@ export class MessagePublisher {
         await this.client.chat.update({ channel: p.message.channel, ts: p.message.ts, ...message });
         await this.redis.set(this.keys.rendered(id), String(rev), 'PX', RENDERED_KEPT_MS);
       }
-    } finally {
-      await this.redis.eval(RELEASE_LOCK, 1, lock, token);
-    }
+    });
   }
 
   async note(id: string, text: string, rollbackTo?: string): Promise<void> {

@@ -56,3 +56,33 @@ export function verifyChain(rawEntries: Iterable<string>, head: string | null): 
   if ((head ?? '') !== tip) return { ok: false, entries: count, seq: expectedSeq - 1, problem: 'the chain head does not match the last entry (entries were removed or appended outside Shipgate)' };
   return { ok: true, entries: count };
 }
+
+/** Who and what an audit entry is about, besides its fact. */
+export interface AuditSubject {
+  promotion: string | null;
+  app: string | null;
+  environment: string | null;
+  version: string | null;
+  config: string | null;
+  detail: Record<string, string | number | boolean | null>;
+}
+
+/** Chains facts after `head` ("seq:hash", or "" for an empty log); returns the entries and the new head. */
+export function chainEntries(
+  head: string,
+  facts: { type: string; actor: string; detail?: Record<string, string | number | boolean | null> }[],
+  subject: AuditSubject,
+  at: string,
+): { entries: string[]; nextHead: string } {
+  const [seqText, hash] = head ? head.split(':') : ['0', GENESIS];
+  let seq = Number(seqText);
+  let prev = hash ?? GENESIS;
+  const entries: string[] = [];
+  for (const fact of facts) {
+    seq++;
+    const sealed = sealEntry({ seq, at, prev, type: fact.type, actor: fact.actor, promotion: subject.promotion, app: subject.app, environment: subject.environment, version: subject.version, config: subject.config, detail: { ...subject.detail, ...fact.detail } });
+    entries.push(JSON.stringify(sealed));
+    prev = sealed.hash;
+  }
+  return { entries, nextHead: `${seq}:${prev}` };
+}

@@ -19,6 +19,9 @@ export function keysFor(prefix: string) {
     renderLock: (id: string) => k('render-lock', id),
     rendered: (id: string) => k('rendered', id),
     alerts: (app: string, env: string) => k('alerts', app, env),
+    alert: (key: string) => k('alert', key),
+    alertsOfPromotion: (promotionId: string) => k('alerts-of', promotionId),
+    alertRenderLock: (key: string) => k('alert-render-lock', key),
   };
 }
 

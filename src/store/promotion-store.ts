@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { AuditFact, Decision, Effect } from '../domain/decision.js';
 import { isActive, type Instant, type Promotion } from '../domain/promotion.js';
 import type { AppSnapshot, DeployedVersion } from '../domain/request.js';
-import { GENESIS, sealEntry, type AuditEntryBody } from './audit-chain.js';
+import { chainEntries } from './audit-chain.js';
 import { CommitPlan } from './commit-script.js';
 import type { Keys } from './keys.js';
 
@@ -151,29 +151,19 @@ export class PromotionStore {
   }
 
   private chainAudit(plan: CommitPlan, head: string, facts: AuditFact[], subject: Promotion | null): void {
-    const [seqText, hash] = head ? head.split(':') : ['0', GENESIS];
-    let seq = Number(seqText);
-    let prev = hash ?? GENESIS;
-    const entries: string[] = [];
-    for (const fact of facts) {
-      seq++;
-      const body: AuditEntryBody = {
-        seq,
-        at: new Date(this.now()).toISOString(),
-        prev,
-        type: fact.type,
-        actor: fact.actor,
+    const { entries, nextHead } = chainEntries(
+      head,
+      facts,
+      {
         promotion: subject?.id ?? null,
         app: subject?.app ?? null,
         environment: subject?.environment ?? null,
         version: subject?.version ?? null,
         config: subject?.configHash ?? null,
-        detail: { kind: subject?.kind ?? null, ...fact.detail },
-      };
-      const sealed = sealEntry(body);
-      entries.push(JSON.stringify(sealed));
-      prev = sealed.hash;
-    }
-    plan.appendAudit(this.keys.auditLog, this.keys.auditHead, head, entries, `${seq}:${prev}`);
+        detail: { kind: subject?.kind ?? null },
+      },
+      new Date(this.now()).toISOString(),
+    );
+    plan.appendAudit(this.keys.auditLog, this.keys.auditHead, head, entries, nextHead);
   }
 }

@@ -46,6 +46,7 @@ describe('shipgate.yml', () => {
       emergency: null,
       calendar: null,
       rollbackRespectsCalendar: false,
+      autoRollback: null,
       gates: [],
     });
     expect(policy.environments.get('development')?.channel).toBe('C0DEPLOYS');

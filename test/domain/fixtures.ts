@@ -19,6 +19,7 @@ export function environment(name: string, overrides: Partial<EnvironmentPolicy> 
     emergency: null,
     calendar: null,
     rollbackRespectsCalendar: false,
+    autoRollback: null,
     gates: [],
     ...overrides,
   };

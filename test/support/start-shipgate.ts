@@ -9,6 +9,7 @@ import type { Promotion } from '../../src/domain/promotion.js';
 import { startServe, startWorker, type Running, type RuntimeOptions } from '../../src/runtime.js';
 import type { Clock } from '../../src/service/ports.js';
 import { AuditLog } from '../../src/store/audit-log.js';
+import { createMetrics } from '../../src/metrics.js';
 import type { AuditEntry } from '../../src/store/audit-chain.js';
 import { keysFor } from '../../src/store/keys.js';
 import { PromotionStore } from '../../src/store/promotion-store.js';
@@ -97,6 +98,7 @@ export async function startShipgate(options: StartOptions = {}) {
   for (const [file, text] of Object.entries(options.calendars ?? {})) writeFileSync(join(calendarsDir, file), text);
   const runtimeOptions: RuntimeOptions = {
     config: loaded,
+    metrics: createMetrics(),
     calendarsDir,
     redisUrl: TEST_REDIS_URL,
     slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: null, apiUrl: fake.apiUrl },

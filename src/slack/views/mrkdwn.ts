@@ -5,8 +5,9 @@ dayjs.extend(utc);
 
 export { escapeMrkdwn } from '../../domain/slack-text.js';
 
+/** A person as a mention; Shipgate itself (automatic actions) by name. */
 export function user(id: string): string {
-  return `<@${id}>`;
+  return /^[UW][A-Z0-9]+$/.test(id) ? `<@${id}>` : `_${id}_`;
 }
 
 /** A date Slack shows in each reader's own time zone, with a UTC fallback. */

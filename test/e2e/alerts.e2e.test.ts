@@ -2,23 +2,10 @@ import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { textOf } from '../support/fake-slack.js';
 import { eventually, sleep } from '../support/eventually.js';
-import { PEOPLE, standardConfig, startShipgate, type Harness } from '../support/start-shipgate.js';
+import { AM_TOKEN, alertingConfig, GENERIC_SECRET, GRAFANA_SECRET } from '../support/alerting.js';
+import { PEOPLE, startShipgate, type Harness } from '../support/start-shipgate.js';
 
 const { omar } = PEOPLE;
-const AM_TOKEN = 'am-token-0123456789abcdef';
-const GENERIC_SECRET = 'generic-secret-0123456789';
-const GRAFANA_SECRET = 'grafana-secret-0123456789';
-
-/** Production rolls back at the click of on-call; alerts come from all three senders. */
-export function alertingConfig(auto = '') {
-  return (url: string, prefix: string) =>
-    standardConfig(
-      url,
-      prefix,
-      `alerts:\n  alertmanager: { token: "${AM_TOKEN}" }\n  grafana: { secret: "${GRAFANA_SECRET}", timestamp_header: X-Grafana-Alerting-Signature-Timestamp }\n  generic: { secret: "${GENERIC_SECRET}" }\n`,
-    ).replace('    rollback: { approvals: { required: 1, approvers: [S0ONCALL] } }', `    rollback: { approvals: { required: 0, approvers: [S0ONCALL] }${auto} }`);
-}
-
 function generic(h: Harness, body: object | string, secret = GENERIC_SECRET) {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
   const signature = `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
@@ -131,7 +118,11 @@ describe('alerts', () => {
     const entries = await h.shipgate.auditEntries();
     expect(entries.find((e) => e.type === 'auto_rollback_decided')?.detail).toMatchObject({ to_version: '1.0.0' });
     expect(entries.find((e) => e.type === 'rollback_requested')).toMatchObject({ actor: 'shipgate', detail: { automatic: true } });
-    const alert = h.fake.topLevelIn('C0PROD').find((m) => textOf(m).includes('Alert: Checkout errors') && m.text.includes('Alert'))!;
+    const alert = await eventually(() => {
+      const m = h.fake.topLevelIn('C0PROD').find((x) => textOf(x).includes('Checkout errors above 5%') && x.blocks.some((b) => b.text?.text.includes('critical')));
+      if (!m) throw new Error('no alert message yet');
+      return m;
+    });
     await eventually(() => expect(textOf(h.fake.refreshed(alert))).toMatch(/Rolled back to 1\.0\.0 \(sg-\d+, automatically\)/));
   });
 

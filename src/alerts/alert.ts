@@ -1,21 +1,10 @@
+import type { IncomingAlert } from '../domain/alerts.js';
 import type { Instant } from '../domain/promotion.js';
 
 export type AlertSource = 'alertmanager' | 'grafana' | 'generic';
 
-/** One alert, whatever system sent it. */
-export interface Alert {
-  source: AlertSource;
-  /** The sender's identity for the alert (fingerprint, id); with `startsAt` it names one firing. */
-  id: string;
-  status: 'firing' | 'resolved';
-  title: string;
-  severity: string;
-  url: string | null;
-  app: string | null;
-  environment: string | null;
-  startsAt: Instant;
-  endsAt: Instant | null;
-}
+/** One alert, whatever system sent it: the domain's shape, with the senders Shipgate knows. */
+export type Alert = IncomingAlert & { source: AlertSource };
 
 /** Which labels name the app and the environment, first match wins. */
 export interface LabelNames {
@@ -35,4 +24,9 @@ export function parseTime(text: string | undefined | null): Instant | null {
   if (!text) return null;
   const t = Date.parse(text);
   return Number.isNaN(t) || t <= 0 ? null : t;
+}
+
+/** The sender's fingerprint, or, without one, the sorted labels: the same alert always gets the same id. */
+export function alertId(fingerprint: string | undefined, labels: Record<string, string>): string {
+  return fingerprint ?? Object.entries(labels).sort().map(([k, v]) => `${k}=${v}`).join(',');
 }

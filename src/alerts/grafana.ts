@@ -1,36 +1,20 @@
 import { z } from 'zod';
-import { parseTime, pickLabel, type Alert, type LabelNames } from './alert.js';
-
-const labels = z.record(z.string(), z.string());
+import { alertId, parseTime, pickLabel, type Alert, type LabelNames } from './alert.js';
+import { alertmanagerAlert } from './alertmanager.js';
 
 /** Grafana alerting webhook payload (unified alerting): Alertmanager-like, with dashboard and panel links. */
 export const grafanaPayload = z.object({
   receiver: z.string().optional(),
   status: z.enum(['firing', 'resolved']),
   orgId: z.number().optional(),
-  alerts: z
-    .array(
-      z.object({
-        status: z.enum(['firing', 'resolved']),
-        labels,
-        annotations: labels.default({}),
-        startsAt: z.string(),
-        endsAt: z.string().optional(),
-        generatorURL: z.string().optional(),
-        fingerprint: z.string().optional(),
-        dashboardURL: z.string().optional(),
-        panelURL: z.string().optional(),
-        valueString: z.string().optional(),
-      }),
-    )
-    .min(1),
+  alerts: z.array(alertmanagerAlert.extend({ dashboardURL: z.string().optional(), panelURL: z.string().optional(), valueString: z.string().optional() })).min(1),
   title: z.string().optional(),
 });
 
 export function fromGrafana(payload: z.output<typeof grafanaPayload>, names: LabelNames): Alert[] {
   return payload.alerts.map((a) => ({
     source: 'grafana',
-    id: a.fingerprint ?? Object.entries(a.labels).sort().map(([k, v]) => `${k}=${v}`).join(','),
+    id: alertId(a.fingerprint, a.labels),
     status: a.status,
     title: a.annotations.summary ?? a.labels.alertname ?? payload.title ?? 'Alert',
     severity: a.labels.severity ?? 'unknown',

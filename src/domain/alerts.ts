@@ -9,28 +9,10 @@ export interface AlertMatch {
   deployedAt: Instant | null;
 }
 
-/** One firing of one alert, as Shipgate keeps it. */
-export interface AlertRecord {
-  key: string;
-  source: string;
-  id: string;
-  title: string;
-  severity: string;
-  url: string | null;
-  app: string | null;
-  environment: string | null;
-  startsAt: Instant;
-  receivedAt: Instant;
-  status: 'firing' | 'resolved';
-  resolvedAt: Instant | null;
-  match: AlertMatch;
-  message: { channel: string; ts: string | null };
-  /** The rollback started from this alert or from its promotion's button, once deployed. */
-  rollback: { promotionId: string; version: string; deployedAt: Instant | null; automatic: boolean } | null;
-}
-
+/** One alert, whatever system sent it. */
 export interface IncomingAlert {
   source: string;
+  /** The sender's identity for the alert (fingerprint, id); with `startsAt` it names one firing. */
   id: string;
   status: 'firing' | 'resolved';
   title: string;
@@ -40,6 +22,17 @@ export interface IncomingAlert {
   environment: string | null;
   startsAt: Instant;
   endsAt: Instant | null;
+}
+
+/** One firing of one alert, as Shipgate keeps it. */
+export interface AlertRecord extends Omit<IncomingAlert, 'endsAt'> {
+  key: string;
+  receivedAt: Instant;
+  resolvedAt: Instant | null;
+  match: AlertMatch;
+  message: { channel: string; ts: string | null };
+  /** The rollback started from this alert or from its promotion's button, once deployed. */
+  rollback: { promotionId: string; version: string; deployedAt: Instant | null; automatic: boolean } | null;
 }
 
 export type AlertEffect = { type: 'render-alert' } | { type: 'promotion-note'; promotionId: string; text: string } | { type: 'auto-rollback'; promotionId: string };

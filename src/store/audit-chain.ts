@@ -3,18 +3,22 @@ import canonicalize from 'canonicalize';
 
 export const GENESIS = '0'.repeat(64);
 
-export interface AuditEntryBody {
-  seq: number;
-  at: string;
-  prev: string;
-  type: string;
-  actor: string;
+/** Who and what an audit entry is about, besides its fact. */
+export interface AuditSubject {
   promotion: string | null;
   app: string | null;
   environment: string | null;
   version: string | null;
   config: string | null;
   detail: Record<string, string | number | boolean | null>;
+}
+
+export interface AuditEntryBody extends AuditSubject {
+  seq: number;
+  at: string;
+  prev: string;
+  type: string;
+  actor: string;
 }
 
 export interface AuditEntry extends AuditEntryBody {
@@ -55,16 +59,6 @@ export function verifyChain(rawEntries: Iterable<string>, head: string | null): 
   const tip = count === 0 ? '' : `${expectedSeq - 1}:${prev}`;
   if ((head ?? '') !== tip) return { ok: false, entries: count, seq: expectedSeq - 1, problem: 'the chain head does not match the last entry (entries were removed or appended outside Shipgate)' };
   return { ok: true, entries: count };
-}
-
-/** Who and what an audit entry is about, besides its fact. */
-export interface AuditSubject {
-  promotion: string | null;
-  app: string | null;
-  environment: string | null;
-  version: string | null;
-  config: string | null;
-  detail: Record<string, string | number | boolean | null>;
 }
 
 /** Chains facts after `head` ("seq:hash", or "" for an empty log); returns the entries and the new head. */

@@ -131,10 +131,14 @@ export async function startServe(options: RuntimeOptions, port: number): Promise
   registerPromoteCommand(app, commandRunner(runtime), openPromoteModal([...apps.keys()], [...environments.keys()]), runtime.metrics);
   registerPromoteModal(app, runtime.service);
   registerPromotionButtons(app, runtime.service, runtime.metrics);
-  registerAppHome(app, async () => {
-    const status = await readStatus(runtime.policy, runtime.store, null);
-    return status.ok ? status.apps : [];
-  });
+  registerAppHome(
+    app,
+    async () => {
+      const status = await readStatus(runtime.policy, runtime.store, null);
+      return status.ok ? status.apps : [];
+    },
+    () => [...runtime.policy.environments.keys()].map((env) => calendarReport(runtime.calendars, env, runtime.clock.now(), 1)),
+  );
   app.error(async (error) => {
     options.log.error({ err: error }, 'Slack listener failed');
   });

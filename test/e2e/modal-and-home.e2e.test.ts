@@ -7,7 +7,7 @@ const { alice } = PEOPLE;
 describe('the promote modal and App Home', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startShipgate();
+    h = await startShipgate({ calendars: { 'production.yml': 'timezone: UTC\nwindows:\n  - days: [mon]\n    start: "10:00"\n    end: "11:00"\n' } });
   });
   afterAll(async () => h.close());
 
@@ -59,6 +59,10 @@ describe('the promote modal and App Home', () => {
       return call.args;
     });
     expect(published.user_id).toBe(alice);
-    expect(JSON.stringify(published.view)).toMatch(/development: 5\.0\.0/);
+    const shown = JSON.stringify(published.view);
+    expect(shown).toMatch(/development: 5\.0\.0/);
+    expect(shown).toMatch(/Release windows/);
+    expect(shown).toMatch(/staging: no calendar, always open/);
+    expect(shown).toMatch(/production: :(red|large_green)_circle: (open, closes|closed \(outside the release windows)/);
   });
 });

@@ -1,10 +1,11 @@
 import type { App } from '@slack/bolt';
 import type { AppStatus } from '../views/status.js';
 import { appHome } from '../views/app-home.js';
+import type { CalendarReport } from '../../service/calendar-report.js';
 
-export function registerAppHome(app: App, readStatus: () => Promise<AppStatus[]>) {
+export function registerAppHome(app: App, readStatus: () => Promise<AppStatus[]>, readWindows: () => CalendarReport[]) {
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
-    await client.views.publish({ user_id: event.user, view: appHome(await readStatus()) });
+    await client.views.publish({ user_id: event.user, view: appHome(await readStatus(), readWindows()) });
   });
 }

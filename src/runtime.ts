@@ -30,7 +30,6 @@ import { calendarText } from './slack/views/calendar-text.js';
 import { calendarReport } from './service/calendar-report.js';
 import { CalendarSource } from './config/load-calendars.js';
 import { keysFor } from './store/keys.js';
-import { AlertHistory } from './store/alert-history.js';
 import { createGateWorker } from './queue/gate-worker.js';
 import { PromotionStore } from './store/promotion-store.js';
 
@@ -158,10 +157,9 @@ export async function startServe(options: RuntimeOptions, port: number): Promise
 export async function startWorker(options: RuntimeOptions): Promise<Running> {
   const runtime = new Runtime(options, 'worker');
   const deps = { clock: runtime.clock, connection: runtime.redis, config: options.config.config, store: runtime.store, service: runtime.service, publisher: runtime.publisher(), log: options.log };
-  const alerts = new AlertHistory(runtime.redis, keysFor(options.config.config.queue.prefix));
   const facts = {
     deployed: (app: string, env: string) => runtime.store.current(app, env),
-    alertsSince: (app: string, env: string, since: number) => alerts.countSince(app, env, since),
+    alertsSince: (app: string, env: string, since: number) => runtime.alertStore.countSince(app, env, since),
   };
   const workers = [createDeployWorker(deps), createSlackWorker(deps), createGateWorker(deps, facts)];
   for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));

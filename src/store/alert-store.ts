@@ -20,6 +20,11 @@ export class AlertStore {
     return json && rev ? { record: JSON.parse(json) as AlertRecord, rev: Number(rev) } : null;
   }
 
+  /** Firings that started since `since` for an app and environment (the soak gate's `without_alerts`). */
+  async countSince(app: string, environment: string, since: Instant): Promise<number> {
+    return this.redis.zcount(this.keys.alerts(app, environment), since, '+inf');
+  }
+
   async ofPromotion(promotionId: string): Promise<string[]> {
     return this.redis.zrange(this.keys.alertsOfPromotion(promotionId), 0, -1);
   }

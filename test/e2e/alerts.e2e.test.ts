@@ -126,6 +126,19 @@ describe('alerts', () => {
     await eventually(() => expect(textOf(h.fake.refreshed(alert))).toMatch(/Rolled back to 1\.0\.0 \(sg-\d+, automatically\)/));
   });
 
+  it("fails production's soak gate when staging had an alert since the version arrived there", async () => {
+    const soakWithoutAlerts = (url: string, prefix: string) =>
+      alertingConfig()(url, prefix)
+        .replace('    from: staging\n', '    from: staging\n    gates: [soak]\n')
+        .concat('\ngates:\n  soak: { type: soak, in: staging, at_least: 1s, without_alerts: true }\n');
+    h = await startShipgate({ config: soakWithoutAlerts });
+    await h.bring('2.0.0', 'staging');
+    expect((await generic(h, { ...firing, environment: 'staging', id: 'staging-errors', starts_at: new Date(h.shipgate.clock.now()).toISOString() })).status).toBe(200);
+    const { message } = await h.ask(PEOPLE.alice, '/promote web 2.0.0 to production', 'C0PROD');
+    await eventually(async () => expect((await h.shipgate.promotion(message)).state).toBe('blocked'), { timeoutMs: 15_000 });
+    expect((await h.shipgate.promotion(message)).gates!.results.soak).toMatchObject({ status: 'failed', summary: '1 alert in staging since 2.0.0 was deployed' });
+  });
+
   it('accepts Grafana notifications signed with HMAC over timestamp:body', async () => {
     h = await startShipgate({ config: alertingConfig() });
     await deployedTwice();

@@ -37,7 +37,8 @@ export class BullJobs implements Jobs {
     await this.queues.slack.add(
       'render',
       { kind: 'render', promotionId, force: at !== undefined },
-      { delay, attempts: 20, backoff: { type: 'fixed', delay: 250 }, removeOnComplete: true, removeOnFail: { age: 7 * DAY / 1000 } },
+      // Busy renders retry: quickly at first, then for up to a quarter of an hour if Slack is slow.
+      { delay, attempts: 12, backoff: { type: 'exponential', delay: 250 }, removeOnComplete: true, removeOnFail: { age: 7 * DAY / 1000 } },
     );
   }
 
@@ -48,6 +49,8 @@ export class BullJobs implements Jobs {
    * waiting: the parent then records that gate as an error.
    */
   async runGates(p: Promotion, run: number): Promise<void> {
+    // Adding a flow again would attach new children to a parent that exists: check first.
+    if (await this.queues.gates.getJob(`gates-${p.id}-r${run}`)) return;
     const names = Object.keys(p.gates?.results ?? {});
     const keep = { removeOnComplete: { age: 7 * DAY / 1000 }, removeOnFail: { age: 30 * DAY / 1000 } };
     await this.queues.flows.add({

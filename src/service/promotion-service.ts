@@ -151,16 +151,21 @@ export class PromotionService {
 
   /**
    * Re-queues what a process may have committed but not queued before it stopped:
-   * deployments of promotions left deploying, and messages never posted. Both are
-   * idempotent (deterministic deploy job ids; renders skip what is already shown).
+   * deployments, gate runs and window checks of the promotions waiting on them, and
+   * messages never posted. All are idempotent: deterministic job ids, a gate flow
+   * added only when its parent is missing, renders that skip what is already shown.
    */
-  async resume(): Promise<{ deployments: number; messages: number }> {
+  async resume(): Promise<{ deployments: number; gateRuns: number; windowChecks: number; messages: number }> {
     const active = await this.repository.active();
     const deploying = active.filter((p) => p.state === 'deploying');
+    const checking = active.filter((p) => p.state === 'checking' && p.gates);
+    const scheduled = active.filter((p) => p.state === 'scheduled' && p.scheduledFor !== null);
     const unposted = active.filter((p) => p.message.ts === null);
     for (const p of deploying) await this.jobs.deploy(p);
+    for (const p of checking) await this.jobs.runGates(p, p.gates!.run);
+    for (const p of scheduled) await this.jobs.checkWindow(p.id, p.scheduledFor!);
     for (const p of unposted) await this.jobs.render(p.id);
-    return { deployments: deploying.length, messages: unposted.length };
+    return { deployments: deploying.length, gateRuns: checking.length, windowChecks: scheduled.length, messages: unposted.length };
   }
 
   private async clicked(id: string, user: string, decide: (p: Promotion, click: Click, env: EnvironmentPolicy) => Decision): Promise<ServiceResult> {

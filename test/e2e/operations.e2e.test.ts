@@ -3,7 +3,7 @@ import { accept } from '../../src/domain/decision.js';
 import { promotion } from '../domain/fixtures.js';
 import { textOf } from '../support/fake-slack.js';
 import { eventually } from '../support/eventually.js';
-import { PEOPLE, startShipgate, type Harness } from '../support/start-shipgate.js';
+import { PEOPLE, standardConfig, startShipgate, type Harness } from '../support/start-shipgate.js';
 
 describe('operations', () => {
   let h: Harness;
@@ -40,6 +40,32 @@ describe('operations', () => {
     await eventually(async () => expect(await h.shipgate.live('web', 'development')).toBe('9.0.0'));
     expect(h.deployTarget.calls.map((c) => c.body.promotion_id)).toEqual(['sg-900']);
     await eventually(() => expect(textOf(h.fake.lastMessageIn('C0DEPLOYS'))).toMatch(/Deployed/));
+  });
+
+  it('runs the gates of a promotion committed as checking by a process that stopped before adding its flow', async () => {
+    const { FakeGateTarget, REPORTS } = await import('../support/fake-gate-target.js');
+    const target = await new FakeGateTarget().start();
+    target.answer('/web/9.0.0/tests', REPORTS.testsPassed);
+    try {
+      h = await startShipgate({
+        noWorker: true,
+        config: (url, prefix) =>
+          standardConfig(url, prefix)
+            .replace('  development: {}', '  development: { gates: [tests] }')
+            .concat(`\ngates:\n  tests: { type: http-json, url: "${target.url}/{app}/{version}/tests", expect: { path: run.status, equals: passed } }\n`),
+      });
+      const pending = { status: 'pending' as const, summary: 'waiting to run', evidenceUrl: null, durationMs: null, configHash: 'x' };
+      const orphan = promotion({ id: 'sg-901', environment: 'development', from: null, previousVersion: null, version: '9.0.0', state: 'checking', gates: { run: 1, results: { tests: pending } }, message: { channel: 'C0DEPLOYS', ts: null } });
+      await h.shipgate.store.create('web', 'development', ['development'], () => accept(orphan, [{ type: 'requested', actor: PEOPLE.alice }], []));
+      await h.shipgate.startWorker();
+      await eventually(async () => expect(await h.shipgate.live('web', 'development')).toBe('9.0.0'));
+      expect(target.countOf('/web/9.0.0/tests')).toBe(1);
+      await h.shipgate.startWorker(); // a second start finds the flow and adds nothing
+      await new Promise((r) => setTimeout(r, 300));
+      expect(target.countOf('/web/9.0.0/tests')).toBe(1);
+    } finally {
+      await target.close();
+    }
   });
 
   it('answers a click even when the stored record cannot be read, and changes nothing', async () => {

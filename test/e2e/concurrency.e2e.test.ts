@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { textOf, type SlackMessage } from '../support/fake-slack.js';
 import { eventually, sleep } from '../support/eventually.js';
-import { PEOPLE, startShipgate, type Harness } from '../support/start-shipgate.js';
+import { PEOPLE, standardConfig, startShipgate, type Harness } from '../support/start-shipgate.js';
 
 const { alice, quinn, rita, raj } = PEOPLE;
 
@@ -79,6 +79,23 @@ describe('concurrent clicks', () => {
     await eventually(() => expect(h.fake.responses.filter((r) => /in flight/.test(r.body.text ?? ''))).toHaveLength(1));
     expect(await h.shipgate.promotionCount()).toBe(before + 1);
     await eventually(() => expect(h.fake.topLevelIn('C0PROD')).toHaveLength(1));
+  });
+});
+
+describe('user group membership', () => {
+  let h: Harness;
+  afterEach(async () => h.close());
+
+  it('asks Slack once per group while the cached members are fresh', async () => {
+    h = await startShipgate({ config: (url, prefix) => standardConfig(url, prefix).replace('usergroup_cache: 1s', 'usergroup_cache: 60s') });
+    await readyForProduction(h);
+    const { message } = await h.ask(alice, '/promote web 2.0.0 to production', 'C0PROD');
+    await h.slack.click(PEOPLE.mallory, message, 'Approve');
+    await eventually(() => expect(h.fake.lastEphemeralTo(PEOPLE.mallory)).toMatch(/not an approver/));
+    await h.slack.click(rita, message, 'Approve');
+    await h.slack.click(raj, message, 'Approve');
+    await eventually(async () => expect(await h.shipgate.live('web', 'production')).toBe('2.0.0'));
+    expect(h.fake.callsTo('usergroups.users.list').filter((c) => c.args.usergroup === 'S0REL')).toHaveLength(1);
   });
 });
 

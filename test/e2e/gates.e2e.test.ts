@@ -113,6 +113,17 @@ describe('promotion gates', () => {
     expect((await h.shipgate.promotion(message)).gates!.results.soak).toMatchObject({ status: 'passed', summary: expect.stringMatching(/^soaked \ds in staging \(≥ 3s\), no alerts$/) as string });
   });
 
+  it('retries an erroring gate as often as its retries allow, and passes when the target recovers', async () => {
+    target = await new FakeGateTarget().start();
+    target.answer('/web/2.0.0/tests', { status: 503, body: 'warming up' }, REPORTS.testsPassed).answer('/web/2.0.0/coverage', REPORTS.coverage(90)).answer('/web/2.0.0/junit.xml', REPORTS.junit(0));
+    h = await startShipgate({ config: (url, prefix) => gatedConfig(target)(url, prefix).replace('equals: passed }, timeout: 2s }', 'equals: passed }, timeout: 2s, retries: 1 }') });
+    await h.bring('2.0.0', 'development');
+    const { message } = await h.ask(alice, '/promote web 2.0.0 to staging', 'C0DEPLOYS');
+    await eventually(async () => expect((await h.shipgate.promotion(message)).state).toBe('awaiting_approval'), { timeoutMs: 15_000 });
+    expect(target.countOf('/web/2.0.0/tests')).toBe(2);
+    expect((await h.shipgate.promotion(message)).gates!.results.tests!.status).toBe('passed');
+  });
+
   it('shows an unreachable target as an error, distinct from a failure', async () => {
     await start('2.0.0');
     target.answer('/web/2.0.0/tests', { status: 503, body: 'maintenance' });

@@ -92,7 +92,3 @@ export function isOpen(state: PromotionState): state is OpenState {
 export function isActive(state: PromotionState): boolean {
   return (ACTIVE_STATES as readonly string[]).includes(state);
 }
-
-export function describeTarget(p: Pick<Promotion, 'app' | 'version' | 'environment'>): string {
-  return `${p.app} ${p.version} to ${p.environment}`;
-}

@@ -114,7 +114,3 @@ export function wallDate(wall: WallTime): { year: number; month: number; day: nu
   const d = new Date(wall);
   return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), weekday: d.getUTCDay(), minuteOfDay: d.getUTCHours() * 60 + d.getUTCMinutes() };
 }
-
-export function startOfWallDay(wall: WallTime): WallTime {
-  return Math.floor(wall / DAY) * DAY;
-}

@@ -3,6 +3,7 @@ import type { AlertDecision, AlertRecord } from '../domain/alerts.js';
 import type { Instant } from '../domain/promotion.js';
 import { chainEntries } from './audit-chain.js';
 import { CommitPlan } from './commit-script.js';
+import { pauseAfterConflict } from './contention.js';
 import type { Keys } from './keys.js';
 
 const MAX_CONFLICTS = 200;
@@ -53,6 +54,7 @@ export class AlertStore {
         plan.appendAudit(this.keys.auditLog, this.keys.auditHead, head, entries, nextHead);
       }
       if (await plan.run(this.redis)) return decision;
+      await pauseAfterConflict(attempt);
     }
     throw new Error(`Could not record alert ${key}: too many concurrent changes.`);
   }

@@ -4,6 +4,7 @@ import { isActive, type Instant, type Promotion } from '../domain/promotion.js';
 import type { AppSnapshot, DeployedVersion } from '../domain/request.js';
 import { chainEntries } from './audit-chain.js';
 import { CommitPlan } from './commit-script.js';
+import { pauseAfterConflict } from './contention.js';
 import type { Keys } from './keys.js';
 
 export interface StoredPromotion {
@@ -88,6 +89,7 @@ export class PromotionStore {
       for (const env of environments) plan.expectField(this.keys.ledger(app, env), 'version', current.get(env)?.version ?? null);
       const outcome = await this.commit(plan, decision, null, head);
       if (outcome) return outcome;
+      await pauseAfterConflict(attempt);
     }
     throw new ConflictError(`Could not record a promotion for ${app} in ${environment}: too many concurrent changes.`);
   }
@@ -100,6 +102,7 @@ export class PromotionStore {
       if (!stored) return { kind: 'missing', reason: `There is no promotion ${id}.` };
       const outcome = await this.commit(new CommitPlan(), decide(stored.promotion), stored, head);
       if (outcome) return outcome;
+      await pauseAfterConflict(attempt);
     }
     throw new ConflictError(`Could not update promotion ${id}: too many concurrent changes.`);
   }

@@ -1,0 +1,10 @@
+/**
+ * Every commit appends to one audit chain, so concurrent commits conflict on its
+ * head. Retrying at once makes busy writers spin against each other; after a few
+ * conflicts in a row, a short random pause lets one of them through.
+ */
+export async function pauseAfterConflict(attempt: number): Promise<void> {
+  if (attempt < 2) return;
+  const ceiling = Math.min(20, 2 ** (attempt - 1));
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}

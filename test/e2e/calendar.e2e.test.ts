@@ -33,13 +33,13 @@ describe('release calendar, end to end', () => {
 
   it('schedules a promotion approved outside its window, and deploys it when the window opens', async () => {
     h = await startShipgate({ calendars: { 'production.yml': HOURLY_WINDOW } });
-    const message = await approvedWhileClosed('2026-12-01T09:59:56Z');
+    const message = await approvedWhileClosed('2026-12-01T09:59:52Z');
     const p = await h.shipgate.promotion(message);
     expect(p.scheduledFor).toBe(Date.parse('2026-12-01T10:00:00Z'));
     await eventually(() => expect(textOf(h.fake.refreshed(message))).toMatch(/Scheduled[\s\S]*deploys when the window opens <!date\^1796119200\^/));
     expect(productionCalls(h)).toHaveLength(0);
 
-    await eventually(async () => expect(await h.shipgate.live('web', 'production')).toBe('1.0.0'), { timeoutMs: 15_000 });
+    await eventually(async () => expect(await h.shipgate.live('web', 'production')).toBe('1.0.0'), { timeoutMs: 25_000 });
     const deployedAt = (await h.shipgate.promotion(message)).deployment!.startedAt;
     expect(deployedAt).toBeGreaterThanOrEqual(Date.parse('2026-12-01T10:00:00Z'));
     const audit = (await h.shipgate.auditEntries()).filter((e) => e.environment === 'production').map((e) => [e.type, e.detail.rule ?? e.detail.calendar ?? null]);
@@ -48,16 +48,16 @@ describe('release calendar, end to end', () => {
 
   it('keeps a scheduled promotion waiting when a freeze is added before its window opens', async () => {
     h = await startShipgate({ calendars: { 'production.yml': HOURLY_WINDOW } });
-    const message = await approvedWhileClosed('2026-12-01T09:59:56Z');
+    const message = await approvedWhileClosed('2026-12-01T09:59:52Z');
     h.shipgate.writeCalendar('production.yml', `${HOURLY_WINDOW}freezes:\n  - name: Payments incident\n    start: 2026-12-01T09:00\n    end: 2026-12-01T10:00:06\n`);
 
-    await eventually(async () => expect((await h.shipgate.promotion(message)).scheduledFor).toBe(Date.parse('2026-12-01T10:00:06Z')), { timeoutMs: 15_000 });
+    await eventually(async () => expect((await h.shipgate.promotion(message)).scheduledFor).toBe(Date.parse('2026-12-01T10:00:06Z')), { timeoutMs: 25_000 });
     expect(productionCalls(h)).toHaveLength(0);
     const held = (await h.shipgate.auditEntries()).filter((e) => e.type === 'scheduled').at(-1)!;
     expect(held.detail).toMatchObject({ rule: 'freeze:Payments incident', next_open: '2026-12-01T10:00:06.000Z' });
     await eventually(() => expect(h.fake.thread(message).map(textOf).join('\n')).toMatch(/closed \(freeze: Payments incident\)/));
 
-    await eventually(async () => expect(await h.shipgate.live('web', 'production')).toBe('1.0.0'), { timeoutMs: 15_000 });
+    await eventually(async () => expect(await h.shipgate.live('web', 'production')).toBe('1.0.0'), { timeoutMs: 25_000 });
     expect(productionCalls(h)).toHaveLength(1);
   });
 

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from './config/load-config.js';
 import { toPolicy } from './config/to-policy.js';
-import type { Policy } from './domain/policy.js';
+import { unknownEnvironment, type Policy } from './domain/policy.js';
 import { healthRoutes } from './http/health-routes.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { AlertStore } from './store/alert-store.js';
@@ -29,7 +29,7 @@ import { statusText } from './slack/views/status.js';
 import { calendarText } from './slack/views/calendar-text.js';
 import { calendarReport } from './service/calendar-report.js';
 import { CalendarSource } from './config/load-calendars.js';
-import { keysFor } from './store/keys.js';
+import { keysFor, type Keys } from './store/keys.js';
 import { createGateWorker } from './queue/gate-worker.js';
 import { PromotionStore } from './store/promotion-store.js';
 
@@ -58,6 +58,7 @@ class Runtime {
   readonly alertStore: AlertStore;
   readonly alerts: AlertService;
   readonly metrics: Metrics;
+  private readonly keys: Keys;
 
   constructor(readonly options: RuntimeOptions, role: 'http' | 'worker') {
     const { config } = options.config;
@@ -66,6 +67,7 @@ class Runtime {
     this.policy = toPolicy(config, options.config.hash);
     this.redis = connectRedis(options.redisUrl, role);
     const keys = keysFor(config.queue.prefix);
+    this.keys = keys;
     this.queues = createQueues(this.redis, config.queue.prefix);
     this.store = new PromotionStore(this.redis, keys, () => this.clock.now());
     this.client = new WebClient(options.slack.botToken, options.slack.apiUrl ? { slackApiUrl: options.slack.apiUrl } : {});
@@ -83,7 +85,7 @@ class Runtime {
   }
 
   publisher(): MessagePublisher {
-    return new MessagePublisher(this.client, this.store, this.redis, keysFor(this.options.config.config.queue.prefix), this.policy, this.calendars, this.clock, this.alertStore);
+    return new MessagePublisher(this.client, this.store, this.redis, this.keys, this.policy, this.calendars, this.clock, this.alertStore);
   }
 
   async close(): Promise<void> {
@@ -112,9 +114,8 @@ function commandRunner(runtime: Runtime): CommandRunner {
         return status.ok ? { ok: true, reply: statusText(status.apps), promotion: null } : status;
       }
       case 'calendar': {
-        if (!runtime.policy.environments.has(command.environment)) {
-          return { ok: false, reason: `There is no environment called \`${command.environment}\`. Environments: ${[...runtime.policy.environments.keys()].join(', ')}.` };
-        }
+        const unknown = unknownEnvironment(runtime.policy, command.environment);
+        if (unknown) return { ok: false, reason: unknown };
         return { ok: true, reply: calendarText(calendarReport(runtime.calendars, command.environment, runtime.clock.now())), promotion: null };
       }
     }

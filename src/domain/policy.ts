@@ -54,3 +54,12 @@ export function describeApprovers(policy: ApprovalPolicy): string {
   if (policy.approvers.length === 0) return 'anyone';
   return policy.approvers.map((a) => (isGroupId(a) ? `<!subteam^${a}>` : `<@${a}>`)).join(', ');
 }
+
+/** The refusal for a name the configuration does not know, or null when it knows it. */
+export function unknownApp(policy: Policy, app: string): string | null {
+  return policy.apps.has(app) ? null : `There is no app called \`${app}\`. Known apps: ${[...policy.apps.keys()].join(', ')}.`;
+}
+
+export function unknownEnvironment(policy: Policy, environment: string): string | null {
+  return policy.environments.has(environment) ? null : `There is no environment called \`${environment}\`. Environments: ${[...policy.environments.keys()].join(', ')}.`;
+}

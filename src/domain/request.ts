@@ -1,5 +1,5 @@
 import { accept, refuse, type Decision } from './decision.js';
-import { describeApprovers, isAuthorized, type EnvironmentPolicy, type Policy } from './policy.js';
+import { describeApprovers, isAuthorized, unknownApp, unknownEnvironment, type EnvironmentPolicy, type Policy } from './policy.js';
 import type { Instant, Promotion } from './promotion.js';
 import { startIfReady } from './deploy-start.js';
 import { isValidVersion, VERSION_HINT } from './version.js';
@@ -39,13 +39,7 @@ export interface PromotionAsk {
 }
 
 function knownTarget(ask: Pick<PromotionAsk, 'app' | 'environment'>, policy: Policy): string | null {
-  if (!policy.apps.has(ask.app)) {
-    return `There is no app called \`${ask.app}\`. Known apps: ${[...policy.apps.keys()].join(', ')}.`;
-  }
-  if (!policy.environments.has(ask.environment)) {
-    return `There is no environment called \`${ask.environment}\`. Environments: ${[...policy.environments.keys()].join(', ')}.`;
-  }
-  return null;
+  return unknownApp(policy, ask.app) ?? unknownEnvironment(policy, ask.environment);
 }
 
 function inFlightRefusal(ask: PromotionAsk, snapshot: AppSnapshot): string | null {
@@ -164,4 +158,19 @@ export function decideRollbackRequest(ask: Omit<PromotionAsk, 'version'> & { ver
     policy.configHash,
   );
   return requested(p, env, ask.now, 'rollback_requested');
+}
+
+/**
+ * The **Roll back** button under a deployment (or an alert): the version before it,
+ * as long as that deployment is still what runs there.
+ */
+export function rollbackTargetOf(p: Promotion, live: DeployedVersion | null): { ok: true; version: string } | { ok: false; reason: string } {
+  if (p.state !== 'deployed' || live?.promotionId !== p.id) {
+    return {
+      ok: false,
+      reason: `${p.app} ${p.version} is no longer what runs in ${p.environment}${live ? ` (it runs ${live.version})` : ''}. Use \`/promote rollback ${p.app} ${p.environment}\` to choose a version.`,
+    };
+  }
+  if (p.previousVersion === null) return { ok: false, reason: `There was nothing in ${p.environment} before ${p.version}.` };
+  return { ok: true, version: p.previousVersion };
 }

@@ -7,7 +7,7 @@ import { decideDeploymentFailed, decideDeploymentSucceeded, decideRolledBack } f
 import type { EnvironmentPolicy, Policy } from '../domain/policy.js';
 import type { GateResult, Promotion } from '../domain/promotion.js';
 import { policyFor } from '../domain/readiness.js';
-import { decidePromotionRequest, decideRollbackRequest } from '../domain/request.js';
+import { decidePromotionRequest, decideRollbackRequest, rollbackTargetOf } from '../domain/request.js';
 import type { Outcome } from '../store/promotion-store.js';
 import { approverGroupsOf } from './membership.js';
 import type { Calendars, Clock, Directory, Jobs, PromotionRepository } from './ports.js';
@@ -44,10 +44,11 @@ export class PromotionService {
     private readonly log: Logger,
   ) {}
 
-  /** The policy with each environment's calendar as its files read now. */
-  private livePolicy(): Policy {
-    const environments = new Map([...this.policy.environments].map(([name, env]) => [name, { ...env, calendar: this.calendars.calendarFor(name) }]));
-    return { ...this.policy, environments };
+  /** The policy with the calendar of the one environment a decision is about, as its files read now. */
+  private livePolicy(environment: string): Policy {
+    const env = this.policy.environments.get(environment);
+    if (!env) return this.policy;
+    return { ...this.policy, environments: new Map([...this.policy.environments, [environment, { ...env, calendar: this.calendars.calendarFor(environment) }]]) };
   }
 
   private environment(name: string): EnvironmentPolicy {
@@ -59,7 +60,7 @@ export class PromotionService {
   async request(ask: PromotionAskInput): Promise<ServiceResult> {
     const id = await this.repository.nextId();
     const environments = [...this.policy.environments.keys()];
-    const policy = this.livePolicy();
+    const policy = this.livePolicy(ask.environment);
     const outcome = await this.repository.create(ask.app, ask.environment, environments, (snapshot) =>
       decidePromotionRequest({ ...ask, id, requesterMemberOf: [], now: this.clock.now() }, policy, snapshot),
     );
@@ -71,7 +72,7 @@ export class PromotionService {
     const membership = env && this.policy.apps.has(ask.app) ? await approverGroupsOf(this.directory, env.rollback, ask.requester) : { memberOf: [], unknown: null };
     const id = await this.repository.nextId();
     const environments = [...this.policy.environments.keys()];
-    const policy = this.livePolicy();
+    const policy = this.livePolicy(ask.environment);
     const outcome = await this.repository.create(ask.app, ask.environment, environments, (snapshot) =>
       decideRollbackRequest({ ...ask, id, requesterMemberOf: membership.memberOf, membershipUnknown: membership.unknown, now: this.clock.now() }, policy, snapshot),
     );
@@ -90,12 +91,9 @@ export class PromotionService {
     const stored = await this.repository.get(promotionId);
     if (!stored) return { ok: false, reason: `There is no promotion ${promotionId}.` };
     const p = stored.promotion;
-    const live = await this.repository.current(p.app, p.environment);
-    if (p.state !== 'deployed' || live?.promotionId !== p.id) {
-      return { ok: false, reason: `${p.app} ${p.version} is no longer what runs in ${p.environment}${live ? ` (it runs ${live.version})` : ''}. Use \`/promote rollback ${p.app} ${p.environment}\` to choose a version.` };
-    }
-    if (p.previousVersion === null) return { ok: false, reason: `There was nothing in ${p.environment} before ${p.version}.` };
-    return this.rollback({ app: p.app, environment: p.environment, version: p.previousVersion, reason: options.reason ?? `rollback of ${p.id}`, requester: user, automatic: options.automatic ?? false });
+    const target = rollbackTargetOf(p, await this.repository.current(p.app, p.environment));
+    if (!target.ok) return target;
+    return this.rollback({ app: p.app, environment: p.environment, version: target.version, reason: options.reason ?? `rollback of ${p.id}`, requester: user, automatic: options.automatic ?? false });
   }
 
   approve(id: string, user: string): Promise<ServiceResult> {

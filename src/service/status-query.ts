@@ -1,11 +1,12 @@
-import type { Policy } from '../domain/policy.js';
+import { unknownApp, type Policy } from '../domain/policy.js';
 import { isActive } from '../domain/promotion.js';
 import type { AppStatus } from '../slack/views/status.js';
 import type { PromotionRepository } from './ports.js';
 
 /** What runs where and what waits, for `/promote status` and App Home. */
 export async function readStatus(policy: Policy, repository: PromotionRepository, app: string | null): Promise<{ ok: true; apps: AppStatus[] } | { ok: false; reason: string }> {
-  if (app !== null && !policy.apps.has(app)) return { ok: false, reason: `There is no app called \`${app}\`. Known apps: ${[...policy.apps.keys()].join(', ')}.` };
+  const unknown = app === null ? null : unknownApp(policy, app);
+  if (unknown) return { ok: false, reason: unknown };
   const active = (await repository.active()).filter((p) => isActive(p.state));
   const apps: AppStatus[] = [];
   for (const name of app === null ? [...policy.apps.keys()] : [app]) {

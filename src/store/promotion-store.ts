@@ -74,17 +74,11 @@ export class PromotionStore {
    */
   async create(app: string, environment: string, environments: readonly string[], decide: (snapshot: AppSnapshot) => Decision): Promise<Outcome> {
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
-      const head = await this.auditHead();
       const lockKey = this.keys.inFlight(app, environment);
-      const lockedBy = await this.redis.hget(lockKey, 'id');
+      const { head, lockedBy, current, history } = await this.snapshotReads(app, environment, environments);
       const holder = lockedBy ? await this.get(lockedBy) : null;
       const inFlight = holder && isActive(holder.promotion.state) ? holder.promotion : null;
-      const current = new Map<string, DeployedVersion>();
-      for (const env of environments) {
-        const live = await this.current(app, env);
-        if (live) current.set(env, live);
-      }
-      const decision = decide({ current, history: await this.history(app, environment), inFlight });
+      const decision = decide({ current, history, inFlight });
       const plan = new CommitPlan().expectField(lockKey, 'id', lockedBy);
       for (const env of environments) plan.expectField(this.keys.ledger(app, env), 'version', current.get(env)?.version ?? null);
       const outcome = await this.commit(plan, decision, null, head);
@@ -92,6 +86,27 @@ export class PromotionStore {
       await pauseAfterConflict(attempt);
     }
     throw new ConflictError(`Could not record a promotion for ${app} in ${environment}: too many concurrent changes.`);
+  }
+
+  /** Everything a new promotion's decision reads, in one round trip. */
+  private async snapshotReads(app: string, environment: string, environments: readonly string[]) {
+    const pipeline = this.redis.pipeline().get(this.keys.auditHead).hget(this.keys.inFlight(app, environment), 'id').lrange(this.keys.history(app, environment), 0, HISTORY_KEPT - 1);
+    for (const env of environments) pipeline.hgetall(this.keys.ledger(app, env));
+    const results = (await pipeline.exec()) ?? [];
+    const failed = results.find(([error]) => error);
+    if (failed) throw failed[0];
+    const [head, lockedBy, history, ...ledgers] = results.map(([, value]) => value);
+    const current = new Map<string, DeployedVersion>();
+    environments.forEach((env, i) => {
+      const h = ledgers[i] as Record<string, string>;
+      if (h.version) current.set(env, { version: h.version, promotionId: h.promotion ?? '', at: Number(h.at) });
+    });
+    return {
+      head: (head as string | null) ?? '',
+      lockedBy: lockedBy as string | null,
+      current,
+      history: (history as string[]).map((r) => JSON.parse(r) as DeployedVersion),
+    };
   }
 
   /** Reads the promotion, runs the pure decision, and commits it only if the record is unchanged (compare-and-set). */

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { textOf } from '../support/fake-slack.js';
 import { eventually } from '../support/eventually.js';
-import { spawnShipgate, writeTempFile } from '../support/child-shipgate.js';
-import { DEPLOY_SECRET, PEOPLE, standardConfig, startShipgate, type Harness } from '../support/start-shipgate.js';
+import { spawnShipgate } from '../support/child-shipgate.js';
+import { PEOPLE, standardConfig, startShipgate, type Harness } from '../support/start-shipgate.js';
 
 const { alice, rita, raj, omar } = PEOPLE;
 
@@ -124,7 +124,7 @@ describe('release calendar, end to end', () => {
 
   it('prints the decision as one JSON object from the command line', async () => {
     h = await startShipgate({ calendars: { 'production.yml': 'timezone: Europe/Berlin\nwindows:\n  - days: [mon, tue, wed, thu]\n    start: "09:00"\n    end: "17:00"\nfreezes:\n  - name: Year-end freeze\n    start: 2026-12-18T00:00\n    end: 2027-01-04T09:00\n' } });
-    const env = { SHIPGATE_CONFIG: writeTempFile('shipgate.yml', h.shipgate.yaml), SHIPGATE_CALENDARS: h.shipgate.calendarsDir, DEPLOY_SECRET };
+    const env = h.shipgate.cliEnv();
     const run = async (args: string[]) => {
       const child = spawnShipgate(args, env);
       return { code: await child.exited, output: child.output() };

@@ -1,9 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { textOf } from '../support/fake-slack.js';
 import { eventually, sleep } from '../support/eventually.js';
-import { spawnShipgate, writeTempFile } from '../support/child-shipgate.js';
-import { BOT_TOKEN, DEPLOY_SECRET, PEOPLE, startShipgate, type Harness } from '../support/start-shipgate.js';
-import { TEST_REDIS_URL } from '../support/global-setup.js';
+import { PEOPLE, startShipgate, type Harness } from '../support/start-shipgate.js';
 
 const { alice } = PEOPLE;
 
@@ -37,14 +35,7 @@ describe('deployments', () => {
 
   it('finishes a deployment whose worker was killed mid-job, sending the same Idempotency-Key, and ends in one final state', async () => {
     h = await startShipgate({ noWorker: true });
-    const configFile = writeTempFile('shipgate.yml', h.shipgate.yaml);
-    const doomed = spawnShipgate(['worker'], {
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_API_URL: h.fake.apiUrl,
-      SHIPGATE_CONFIG: configFile,
-      DEPLOY_SECRET,
-      REDIS_URL: TEST_REDIS_URL,
-    });
+    const doomed = h.shipgate.spawnWorker();
     try {
       h.deployTarget.answerNext('hang');
       await h.slack.command(alice, '/promote web 3.1.0 to development');

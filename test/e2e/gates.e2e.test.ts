@@ -1,10 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { textOf } from '../support/fake-slack.js';
 import { eventually, sleep } from '../support/eventually.js';
-import { spawnShipgate, writeTempFile } from '../support/child-shipgate.js';
 import { FakeGateTarget, REPORTS } from '../support/fake-gate-target.js';
-import { TEST_REDIS_URL } from '../support/global-setup.js';
-import { BOT_TOKEN, DEPLOY_SECRET, PEOPLE, standardConfig, startShipgate, type Harness } from '../support/start-shipgate.js';
+import { PEOPLE, standardConfig, startShipgate, type Harness } from '../support/start-shipgate.js';
 
 const { alice, lead, quinn } = PEOPLE;
 
@@ -184,14 +182,7 @@ describe('promotion gates', () => {
   it('finishes the gates of a worker killed mid-gate on another worker', async () => {
     await start('2.0.0', { noWorker: true });
     target.answer('/web/2.0.0/coverage', 'hang', REPORTS.coverage(90));
-    const doomed = spawnShipgate(['worker'], {
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_API_URL: h.fake.apiUrl,
-      SHIPGATE_CONFIG: writeTempFile('shipgate.yml', h.shipgate.yaml),
-      SHIPGATE_CALENDARS: h.shipgate.calendarsDir,
-      DEPLOY_SECRET,
-      REDIS_URL: TEST_REDIS_URL,
-    });
+    const doomed = h.shipgate.spawnWorker();
     try {
       await h.bring('2.0.0', 'development');
       const { message } = await h.ask(alice, '/promote web 2.0.0 to staging', 'C0DEPLOYS');

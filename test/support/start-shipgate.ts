@@ -18,6 +18,7 @@ import { FakeDeployTarget } from './fake-deploy-target.js';
 import { TEST_REDIS_URL } from './global-setup.js';
 import { SlackDriver } from './slack-driver.js';
 import { eventually } from './eventually.js';
+import { spawnShipgate, writeTempFile } from './child-shipgate.js';
 
 export const SIGNING_SECRET = 'test-signing-secret';
 export const BOT_TOKEN = 'xoxb-test-token';
@@ -129,6 +130,21 @@ export async function startShipgate(options: StartOptions = {}) {
     /** The configuration as written, for a child process to read. */
     yaml,
     calendarsDir,
+    /** The environment a child `shipgate` process needs to run against this Shipgate. */
+    cliEnv(): Record<string, string> {
+      return {
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        SLACK_API_URL: fake.apiUrl,
+        SHIPGATE_CONFIG: writeTempFile('shipgate.yml', yaml),
+        SHIPGATE_CALENDARS: calendarsDir,
+        DEPLOY_SECRET,
+        REDIS_URL: TEST_REDIS_URL,
+      };
+    },
+    /** A `shipgate worker` in a child process, to be killed mid-job. */
+    spawnWorker() {
+      return spawnShipgate(['worker'], this.cliEnv());
+    },
     /** Rewrites a calendar file, as an operator would while Shipgate runs. */
     writeCalendar(file: string, text: string) {
       writeFileSync(join(calendarsDir, file), text);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decidePromotionRequest, decideRollbackRequest } from '../../src/domain/request.js';
-import { NOW, policy, snapshot } from './fixtures.js';
+import { decidePromotionRequest, decideRollbackRequest, rollbackTargetOf } from '../../src/domain/request.js';
+import { NOW, policy, promotion, snapshot } from './fixtures.js';
 
 const ask = (version: string, environment: string, extra: Partial<Parameters<typeof decidePromotionRequest>[0]> = {}) => ({
   id: 'sg-9',
@@ -83,5 +83,19 @@ describe('asking for a rollback', () => {
     expect(outsider.kind === 'refuse' && outsider.reason).toMatch(/Only <!subteam\^S0ONCALL> can roll back staging/);
     const onCall = decideRollbackRequest({ ...rollback(null), environment: 'staging', requesterMemberOf: ['S0ONCALL'] }, noApproval, current);
     expect(onCall.kind === 'accept' && onCall.next.state).toBe('deploying');
+  });
+});
+
+describe('rolling back a deployment from its button', () => {
+  const deployedP = promotion({ id: 'sg-5', state: 'deployed', version: '1.4.2', previousVersion: '1.4.1' });
+
+  it('goes back to the version before it while it is still what runs', () => {
+    expect(rollbackTargetOf(deployedP, { version: '1.4.2', promotionId: 'sg-5', at: NOW })).toEqual({ ok: true, version: '1.4.1' });
+  });
+
+  it('refuses once something else was deployed, or when nothing ran before', () => {
+    expect(rollbackTargetOf(deployedP, { version: '1.5.0', promotionId: 'sg-6', at: NOW })).toMatchObject({ ok: false, reason: expect.stringMatching(/no longer what runs in production \(it runs 1\.5\.0\)/) as string });
+    expect(rollbackTargetOf({ ...deployedP, previousVersion: null }, { version: '1.4.2', promotionId: 'sg-5', at: NOW })).toEqual({ ok: false, reason: 'There was nothing in production before 1.4.2.' });
+    expect(rollbackTargetOf({ ...deployedP, state: 'rolled_back' }, { version: '1.4.2', promotionId: 'sg-5', at: NOW }).ok).toBe(false);
   });
 });

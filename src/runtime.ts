@@ -15,6 +15,10 @@ import { BullJobs } from './queue/bull-jobs.js';
 import { createQueues, type Queues } from './queue/queues.js';
 import { connectRedis } from './queue/redis-connection.js';
 import { closeWithin, createDeployWorker, createSlackWorker } from './queue/workers.js';
+import { OutboxRelay } from './queue/outbox-relay.js';
+import { dispatchFollowUp } from './service/follow-up.js';
+import { sweep } from './service/reconciler.js';
+import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from './service/ports.js';
 import { PromotionService, type ServiceResult } from './service/promotion-service.js';
 import { readStatus } from './service/status-query.js';
@@ -58,7 +62,8 @@ class Runtime {
   readonly alertStore: AlertStore;
   readonly alerts: AlertService;
   readonly metrics: Metrics;
-  private readonly keys: Keys;
+  readonly jobs: BullJobs;
+  readonly keys: Keys;
 
   constructor(readonly options: RuntimeOptions, role: 'http' | 'worker') {
     const { config } = options.config;
@@ -75,11 +80,11 @@ class Runtime {
     this.calendars = new CalendarSource(config, options.calendarsDir, (environment, error) =>
       options.log.error({ environment, err: error.message }, 'calendar file is invalid; the last valid calendar stays in force'),
     );
-    const jobs = new BullJobs(this.queues, config, this.clock);
-    this.service = new PromotionService(this.policy, this.calendars, this.store, jobs, directory, this.clock, options.log);
+    this.jobs = new BullJobs(this.queues, config, this.clock);
+    this.service = new PromotionService(this.policy, this.calendars, this.store, directory, this.clock, options.log);
     this.alertStore = new AlertStore(this.redis, keys, () => this.clock.now());
     const defaultChannel = config.slack.channel ?? [...this.policy.environments.values()][0]!.channel;
-    this.alerts = new AlertService(this.policy, defaultChannel, this.alertStore, this.store, this.service, jobs, this.clock, options.log, (seconds, automatic) =>
+    this.alerts = new AlertService(this.policy, defaultChannel, this.alertStore, this.store, this.service, this.clock, options.log, (seconds, automatic) =>
       this.metrics.alertToRollback.observe({ automatic: String(automatic) }, seconds),
     );
   }
@@ -154,23 +159,35 @@ export async function startServe(options: RuntimeOptions, port: number): Promise
   };
 }
 
-/** `shipgate worker`: deployments and Slack message rendering. */
+/**
+ * `shipgate worker`: deployments, gates, Slack message rendering, the outbox relay that
+ * turns committed follow-up work into jobs, and the sweep that keeps every pending
+ * promotion's job in place.
+ */
 export async function startWorker(options: RuntimeOptions): Promise<Running> {
   const runtime = new Runtime(options, 'worker');
-  const deps = { clock: runtime.clock, connection: runtime.redis, config: options.config.config, store: runtime.store, service: runtime.service, publisher: runtime.publisher(), log: options.log };
+  const { config } = options.config;
+  const deps = { clock: runtime.clock, connection: runtime.redis, config, store: runtime.store, service: runtime.service, publisher: runtime.publisher(), log: options.log };
   const facts = {
     deployed: (app: string, env: string) => runtime.store.current(app, env),
     alertsSince: (app: string, env: string, since: number) => runtime.alertStore.countSince(app, env, since),
   };
-  const workers = [createDeployWorker(deps), createSlackWorker(deps), createGateWorker(deps, facts)];
+  const sweepNow = () => sweep(runtime.store, runtime.jobs, runtime.service, options.log);
+  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow };
+  const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts)];
   for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  const resumed = await runtime.service.resume();
+  const relay = new OutboxRelay(runtime.redis.duplicate(), runtime.keys.outbox, `relay-${randomUUID()}`, (entry) => dispatchFollowUp(entry, runtime.jobs, runtime.store), options.log);
+  await relay.start();
+  await runtime.queues.deploy.upsertJobScheduler('sweep', { every: config.queue.sweep_every }, { name: 'sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
+  const resumed = await sweepNow();
   options.log.info({ resumed }, 'shipgate worker is running');
   return {
     port: null,
     async close() {
-      await Promise.all(workers.map((w) => closeWithin(() => w.close(), 10_000, () => w.close(true))));
+      await relay.stop();
+      const closed = await Promise.all(workers.map((w) => closeWithin(w, config.queue.shutdown_grace)));
+      if (closed.includes('forced')) options.log.warn({ graceMs: config.queue.shutdown_grace }, 'jobs were still running at shutdown; they resume on another worker');
       await runtime.close();
     },
   };

@@ -75,9 +75,13 @@ export const configSchema = z
         prefix: z.string().regex(/^[^:\s]+$/, 'expected a prefix without ":" or spaces').default('{shipgate}'),
         lock_duration: duration.default(30_000),
         stalled_interval: duration.default(30_000),
+        /** How often every pending promotion's job is checked and re-queued if missing. */
+        sweep_every: duration.default(30_000),
+        /** How long a stopping worker waits for running jobs before it cuts them off (they resume elsewhere). */
+        shutdown_grace: duration.default(10_000),
       })
       .strict()
-      .default({ prefix: '{shipgate}', lock_duration: 30_000, stalled_interval: 30_000 }),
+      .default({ prefix: '{shipgate}', lock_duration: 30_000, stalled_interval: 30_000, sweep_every: 30_000, shutdown_grace: 10_000 }),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -101,6 +105,16 @@ export const configSchema = z
         if (policy && policy.required > 0 && policy.approvers.length === 0) {
           ctx.addIssue({ code: 'custom', path: [...at, ...policyPath, 'approvers'], message: `${policy.required} approval(s) required but nobody may give them: list user ids (U…) or group ids (S…)` });
         }
+      }
+      if (env.emergency && env.emergency.approvals.required < 1) {
+        ctx.addIssue({ code: 'custom', path: [...at, 'emergency', 'approvals', 'required'], message: '--emergency bypasses the calendar, never approvals: require at least 1 approval' });
+      }
+      if (env.rollback && (env.rollback.approvals?.approvers.length ?? 0) === 0 && (env.approvals?.approvers.length ?? 0) === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...at, 'rollback', 'approvals', 'approvers'],
+          message: 'a rollback policy needs people who may roll back: list user ids (U…) or group ids (S…) here or in this environment\'s approvals (nobody listed would mean anyone)',
+        });
       }
     }
     for (const [gateName, gate] of Object.entries(config.gates)) {

@@ -15,8 +15,9 @@ export interface Click {
 export function decideApproval(p: Promotion, click: Click, env: EnvironmentPolicy, now: Instant): Decision {
   const policy = policyFor(p, env);
   const refused = (reason: string) => refuse(reason, { type: 'approval_refused', actor: click.user, detail: { reason } });
-  // Approvals may be given while gates still run; they count once the gates pass.
-  if (p.state !== 'awaiting_approval' && p.state !== 'checking') return refuse(`This promotion is already ${p.state.replace('_', ' ')}; there is nothing to approve.`);
+  // Approvals may be given while gates still run, or while a rollback is queued behind a
+  // deployment in progress; they count once that is over.
+  if (p.state !== 'awaiting_approval' && p.state !== 'checking' && p.state !== 'queued') return refuse(`This promotion is already ${p.state.replace('_', ' ')}; there is nothing to approve.`);
   if (click.user === p.requester && !policy.selfApproval) {
     return refused('You asked for this promotion; someone else must approve it.');
   }
@@ -29,8 +30,8 @@ export function decideApproval(p: Promotion, click: Click, env: EnvironmentPolic
   // A lapsed approval is replaced by the fresh one: one person counts once.
   const approved: Promotion = { ...p, approvals: [...p.approvals.filter((a) => a.user !== click.user), { user: click.user, at: now }] };
   const have = currentApprovals(approved, policy, now).length;
-  const started = startIfReady(approved, env, now);
-  const expiry = started.next.state === 'awaiting_approval' || started.next.state === 'checking' ? nextApprovalExpiry(approved, policy, now) : null;
+  const started = approved.state === 'queued' ? { next: approved, audit: [], effects: [] } : startIfReady(approved, env, now);
+  const expiry = ['awaiting_approval', 'checking', 'queued'].includes(started.next.state) ? nextApprovalExpiry(approved, policy, now) : null;
   return accept(
     started.next,
     [{ type: 'approved', actor: click.user, detail: { count: have, required: policy.required } }, ...started.audit],
@@ -46,7 +47,7 @@ export function decideApproval(p: Promotion, click: Click, env: EnvironmentPolic
 
 export function decideRejection(p: Promotion, click: Click & { reason: string | null }, env: EnvironmentPolicy, now: Instant): Decision {
   const policy = policyFor(p, env);
-  if (!['awaiting_approval', 'checking', 'blocked', 'scheduled'].includes(p.state)) return refuse(`This promotion is already ${p.state.replace('_', ' ')}; it can no longer be rejected.`);
+  if (!['awaiting_approval', 'checking', 'blocked', 'scheduled', 'queued'].includes(p.state)) return refuse(`This promotion is already ${p.state.replace('_', ' ')}; it can no longer be rejected.`);
   if (policy.approvers.length === 0 || !isAuthorized(policy, click.user, click.memberOf)) {
     const reason = click.membershipUnknown ?? `Only an approver for ${p.environment} can reject this promotion. Approvers: ${describeApprovers(policy)}.`;
     return refuse(reason, { type: 'rejection_refused', actor: click.user, detail: { reason } });
@@ -62,7 +63,7 @@ export function decideRejection(p: Promotion, click: Click & { reason: string | 
 export function decideCancel(p: Promotion, click: Click, env: EnvironmentPolicy, now: Instant): Decision {
   const policy = policyFor(p, env);
   if (p.state === 'deploying') return refuse('The deployment has already started; it can no longer be cancelled. Roll back once it finishes.');
-  if (!isOpen(p.state)) {
+  if (!isOpen(p.state) && p.state !== 'queued') {
     return refuse(`This promotion is already ${p.state.replace('_', ' ')}; there is nothing to cancel.`);
   }
   const isApprover = policy.approvers.length > 0 && isAuthorized(policy, click.user, click.memberOf);

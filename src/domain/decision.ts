@@ -13,7 +13,11 @@ export type Effect =
   | { type: 'render'; at?: Instant }
   | { type: 'note'; text: string; rollbackTo?: string }
   | { type: 'check-window'; at: Instant }
-  | { type: 'run-gates'; run: number };
+  | { type: 'run-gates'; run: number }
+  /** A rollback queued behind this deployment may start now that it ended. */
+  | { type: 'start-queued'; promotionId: string }
+  /** The deployment this rollback undid is now rolled back. */
+  | { type: 'mark-rolled-back'; promotionId: string };
 
 export interface LedgerChange {
   app: string;
@@ -21,14 +25,22 @@ export interface LedgerChange {
   version: string;
   promotionId: string;
   at: Instant;
+  /** Versions a deployed rollback undid: marked bad in the environment. */
+  markBad?: string[];
 }
 
-export type Decision =
-  | { kind: 'accept'; next: Promotion; audit: AuditFact[]; effects: Effect[]; ledger?: LedgerChange; reply?: string }
-  | { kind: 'refuse'; reason: string; audit?: AuditFact }
-  | { kind: 'unchanged'; reason: string };
+/** A change to another promotion of the same app and environment, committed in the same step (a rollback superseding what waits). */
+export interface SideChange {
+  next: Promotion;
+  audit: AuditFact[];
+  effects: Effect[];
+}
 
-export function accept(next: Promotion, audit: AuditFact[], effects: Effect[], extra: { ledger?: LedgerChange; reply?: string } = {}): Decision {
+export type Accepted = { kind: 'accept'; next: Promotion; audit: AuditFact[]; effects: Effect[]; ledger?: LedgerChange; reply?: string; others?: SideChange[] };
+
+export type Decision = Accepted | { kind: 'refuse'; reason: string; audit?: AuditFact } | { kind: 'unchanged'; reason: string };
+
+export function accept(next: Promotion, audit: AuditFact[], effects: Effect[], extra: { ledger?: LedgerChange; reply?: string; others?: SideChange[] } = {}): Accepted {
   return { kind: 'accept', next, audit, effects, ...extra };
 }
 

@@ -1,7 +1,7 @@
 import type { AuditFact, Effect } from './decision.js';
 import type { EnvironmentPolicy } from './policy.js';
 import type { Instant, Promotion } from './promotion.js';
-import { readiness } from './readiness.js';
+import { nextApprovalExpiry, policyFor, readiness } from './readiness.js';
 import { escapeMrkdwn } from './slack-text.js';
 
 export interface Started {
@@ -28,12 +28,16 @@ export function startIfReady(p: Promotion, env: EnvironmentPolicy, now: Instant)
   if (!state.approved || !state.gatesPassed || !state.calendar) return { next: p, audit: [], effects: [] };
   const opensAt = env.calendar!.nextChange(now, true);
   const next: Promotion = { ...p, state: 'scheduled', scheduledFor: opensAt };
+  // Approvals that lapse before the window opens send the promotion back for approval then, not at the opening.
+  const lapses = nextApprovalExpiry(p, policyFor(p, env), now);
+  const lapseCheck = lapses !== null && (opensAt === null || lapses < opensAt) ? [{ type: 'check-window' as const, at: lapses }] : [];
   const when = opensAt === null ? 'no window opens within a year' : `it deploys when the window opens (${env.calendar!.zone.isoOf(opensAt)})`;
   return {
     next,
     audit: [{ type: 'scheduled', actor: 'shipgate', detail: { reason: state.calendar.reason, rule: state.calendar.rule, next_open: opensAt === null ? null : new Date(opensAt).toISOString() } }],
     effects: [
       ...(opensAt === null ? [] : [{ type: 'check-window' as const, at: opensAt }]),
+      ...lapseCheck,
       { type: 'note', text: `Approved, but ${p.environment} is closed (${escapeMrkdwn(state.calendar.reason)}): ${when}.` },
     ],
   };

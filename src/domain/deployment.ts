@@ -1,36 +1,69 @@
-import { accept, unchanged, type Decision } from './decision.js';
+import { accept, unchanged, type Decision, type Effect } from './decision.js';
 import type { Instant, Promotion } from './promotion.js';
+import type { DeployedVersion } from './request.js';
+import { fallbackOf } from './request.js';
 import { escapeMrkdwn } from './slack-text.js';
+
+/** A rollback queued behind this deployment may start once it ends, whatever the outcome. */
+function releaseQueued(p: Promotion): Effect[] {
+  return p.queuedRollback ? [{ type: 'start-queued', promotionId: p.queuedRollback }] : [];
+}
+
+/**
+ * The deploy job is about to call the executor: the path rule is checked again against
+ * what runs in `from` now (it may have been rolled back since the request). The store
+ * commits this only if `from` still runs what was read, so the check and the call agree.
+ */
+export function decideDeployCall(p: Promotion, fromLive: DeployedVersion | null, now: Instant): Decision {
+  if (p.state !== 'deploying') return unchanged(`Promotion ${p.id} is ${p.state}, not deploying.`);
+  if (p.deployment?.calledAt) return unchanged('The executor was already called for this deployment.');
+  if (p.kind === 'promote' && p.from !== null && fromLive?.version !== p.version) {
+    const reason = `${p.from} no longer runs ${p.version} (it runs ${fromLive?.version ?? 'nothing'}), so ${p.version} may not go on to ${p.environment}`;
+    return accept(
+      { ...p, state: 'blocked', deployment: null, blockedReason: reason },
+      [{ type: 'deploy_refused', actor: 'shipgate', detail: { reason, from_version: fromLive?.version ?? null } }],
+      [{ type: 'render' }, { type: 'note', text: `Not deployed: ${escapeMrkdwn(reason)}. Cancel it, or ask again once ${p.from} runs the version.` }, ...releaseQueued(p)],
+    );
+  }
+  return accept(
+    { ...p, deployment: { startedAt: p.deployment?.startedAt ?? now, finishedAt: null, error: null, calledAt: now } },
+    [{ type: 'deploy_called', actor: 'shipgate', detail: { version: p.version, from_version: fromLive?.version ?? null } }],
+    [],
+  );
+}
 
 /** The executor accepted the deployment: the environment now runs the version. */
 export function decideDeploymentSucceeded(p: Promotion, now: Instant): Decision {
   if (p.state !== 'deploying') return unchanged(`Promotion ${p.id} is ${p.state}, not deploying.`);
   const verb = p.kind === 'rollback' ? 'Rolled back' : 'Deployed';
+  const fallback = fallbackOf(p);
+  const undone = p.kind === 'rollback' ? (p.undoes ?? (p.previousVersion ? [p.previousVersion] : [])) : [];
+  const text = `${verb} ${p.app} to ${p.version} in ${p.environment}.${undone.length ? ` Marked bad here: ${undone.join(', ')}.` : ''}`;
   return accept(
-    { ...p, state: 'deployed', deployment: { startedAt: p.deployment?.startedAt ?? now, finishedAt: now, error: null } },
-    [{ type: 'deployed', actor: 'shipgate', detail: { version: p.version, previous_version: p.previousVersion } }],
+    { ...p, state: 'deployed', deployment: { ...p.deployment, startedAt: p.deployment?.startedAt ?? now, finishedAt: now, error: null } },
+    [{ type: 'deployed', actor: 'shipgate', detail: { version: p.version, previous_version: p.previousVersion, marked_bad: undone.join(',') || null } }],
     [
       { type: 'render' },
-      p.previousVersion !== null
-        ? { type: 'note', text: `${verb} ${p.app} to ${p.version} in ${p.environment}.`, rollbackTo: p.previousVersion }
-        : { type: 'note', text: `${verb} ${p.app} to ${p.version} in ${p.environment}.` },
+      fallback !== null ? { type: 'note', text, rollbackTo: fallback } : { type: 'note', text },
+      ...(p.kind === 'rollback' && p.rollbackOf ? [{ type: 'mark-rolled-back' as const, promotionId: p.rollbackOf }] : []),
+      ...releaseQueued(p),
     ],
-    { ledger: { app: p.app, environment: p.environment, version: p.version, promotionId: p.id, at: now } },
+    { ledger: { app: p.app, environment: p.environment, version: p.version, promotionId: p.id, at: now, markBad: undone } },
   );
 }
 
-/** The executor refused or could not be reached after every retry. */
+/** The executor refused, could not be reached after every retry, or the job gave up: the reason is kept and shown. */
 export function decideDeploymentFailed(p: Promotion, error: string, now: Instant): Decision {
   if (p.state !== 'deploying') return unchanged(`Promotion ${p.id} is ${p.state}, not deploying.`);
   return accept(
-    { ...p, state: 'failed', deployment: { startedAt: p.deployment?.startedAt ?? now, finishedAt: now, error } },
+    { ...p, state: 'failed', deployment: { ...p.deployment, startedAt: p.deployment?.startedAt ?? now, finishedAt: now, error } },
     [{ type: 'deploy_failed', actor: 'shipgate', detail: { error } }],
-    [{ type: 'render' }, { type: 'note', text: `Deployment of ${p.app} ${p.version} to ${p.environment} failed: ${escapeMrkdwn(error)}` }],
+    [{ type: 'render' }, { type: 'note', text: `Deployment of ${p.app} ${p.version} to ${p.environment} failed: ${escapeMrkdwn(error)}` }, ...releaseQueued(p)],
   );
 }
 
 /** A later rollback replaced this deployment. */
-export function decideRolledBack(p: Promotion, rollback: Promotion, now: Instant): Decision {
+export function decideRolledBack(p: Promotion, rollback: Pick<Promotion, 'id' | 'requester' | 'version'>, now: Instant): Decision {
   if (p.state !== 'deployed') return unchanged(`Promotion ${p.id} is ${p.state}, not deployed.`);
   return accept(
     { ...p, state: 'rolled_back', ending: { user: rollback.requester, at: now, reason: `rolled back to ${rollback.version} by ${rollback.id}` } },

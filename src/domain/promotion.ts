@@ -3,15 +3,22 @@ export type Instant = number;
 
 /**
  * Open states wait for something and hold the environment's in-flight slot. `blocked`
- * (a gate failed) is among them so that **Re-run gates** can continue the promotion;
- * Cancel or Reject ends it.
+ * (a gate failed, or the path rule no longer held at deploy start) is among them so
+ * that **Re-run gates** can continue the promotion; Cancel, Reject or a newer request
+ * (superseded) ends it.
  */
 export const OPEN_STATES = ['requested', 'checking', 'awaiting_approval', 'scheduled', 'blocked'] as const;
+/** States that hold the environment's in-flight slot. */
 export const ACTIVE_STATES = [...OPEN_STATES, 'deploying'] as const;
-export const FINAL_STATES = ['deployed', 'rejected', 'cancelled', 'expired', 'failed', 'rolled_back'] as const;
+/**
+ * A rollback asked for while another deployment of the same app and environment runs:
+ * it waits, without the slot, and starts as soon as that deployment ends.
+ */
+export const QUEUED = 'queued';
+export const FINAL_STATES = ['deployed', 'rejected', 'cancelled', 'superseded', 'failed', 'rolled_back'] as const;
 
 export type OpenState = (typeof OPEN_STATES)[number];
-export type PromotionState = (typeof ACTIVE_STATES)[number] | (typeof FINAL_STATES)[number];
+export type PromotionState = (typeof ACTIVE_STATES)[number] | typeof QUEUED | (typeof FINAL_STATES)[number];
 export type PromotionKind = 'promote' | 'rollback';
 
 export interface Approval {
@@ -51,6 +58,11 @@ export interface Deployment {
   startedAt: Instant;
   finishedAt: Instant | null;
   error: string | null;
+  /**
+   * When the executor was first called, after the path rule held at deploy start;
+   * retries of that one call reuse the promotion id as Idempotency-Key.
+   */
+  calledAt?: Instant | null;
 }
 
 export interface Promotion {
@@ -83,12 +95,32 @@ export interface Promotion {
   scheduledFor: Instant | null;
   /** Gate results of the latest run; null when the environment has no gates or for rollbacks. */
   gates: GateRun | null;
+  /** Why the promotion is blocked when no gate says so (the path rule failed at deploy start). */
+  blockedReason?: string | null;
+  /** The version a rollback of this deployment goes to: the last one known good when it was asked for. */
+  lastKnownGood?: string | null;
+  /** Asked with --force-bad: the version was undone by a rollback here, and this is why it comes back. */
+  forcedBad?: string | null;
+  /** For a rollback: the versions it undoes, marked bad in the environment once it is deployed. */
+  undoes?: string[];
+  /** While deploying: a rollback queued behind this deployment, started when it ends. */
+  queuedRollback?: string | null;
 }
 
 export function isOpen(state: PromotionState): state is OpenState {
   return (OPEN_STATES as readonly string[]).includes(state);
 }
 
+/** Holds the in-flight slot of its app and environment. */
 export function isActive(state: PromotionState): boolean {
   return (ACTIVE_STATES as readonly string[]).includes(state);
+}
+
+/** Not yet in a final state: something (a person, a window, a job) will still move it. */
+export function isPending(state: PromotionState): boolean {
+  return isActive(state) || state === QUEUED;
+}
+
+export function isFinal(state: PromotionState): boolean {
+  return (FINAL_STATES as readonly string[]).includes(state);
 }

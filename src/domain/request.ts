@@ -1,7 +1,9 @@
-import { accept, refuse, type Decision } from './decision.js';
+import { accept, refuse, unchanged, type Decision, type SideChange } from './decision.js';
 import { describeApprovers, isAuthorized, unknownApp, unknownEnvironment, type EnvironmentPolicy, type Policy } from './policy.js';
-import type { Instant, Promotion } from './promotion.js';
+import { isPending, type Instant, type Promotion } from './promotion.js';
 import { startIfReady } from './deploy-start.js';
+import { lastKnownGood, versionsUndone } from './known-good.js';
+import { supersede } from './supersede.js';
 import { isValidVersion, VERSION_HINT } from './version.js';
 
 export interface DeployedVersion {
@@ -16,8 +18,12 @@ export interface AppSnapshot {
   current: ReadonlyMap<string, DeployedVersion>;
   /** Versions deployed to the target environment, newest first. */
   history: readonly DeployedVersion[];
-  /** The promotion still in flight for this app and environment, if any. */
-  inFlight: Pick<Promotion, 'id' | 'version' | 'state'> | null;
+  /** Versions undone by a rollback in the target environment, with the rollback that undid each. */
+  bad: ReadonlyMap<string, string>;
+  /** The promotion holding the target's in-flight slot, if any. */
+  inFlight: Promotion | null;
+  /** A rollback queued behind the deployment that holds the slot, if any. */
+  queued: Promotion | null;
 }
 
 export interface PromotionAsk {
@@ -33,22 +39,26 @@ export interface PromotionAsk {
   membershipUnknown?: string | null;
   /** --emergency: bypass the calendar under the environment's emergency policy. */
   emergency?: boolean;
+  /** --force-bad: promote a version a rollback undid in this environment; the reason is shown to approvers. */
+  forceBad?: boolean;
   /** Started by Shipgate itself on an alert, as the environment's auto_on_alert allows. */
   automatic?: boolean;
   now: Instant;
 }
 
+export type RollbackAsk = Omit<PromotionAsk, 'version' | 'emergency' | 'forceBad'> & { version: string | null };
+
 function knownTarget(ask: Pick<PromotionAsk, 'app' | 'environment'>, policy: Policy): string | null {
   return unknownApp(policy, ask.app) ?? unknownEnvironment(policy, ask.environment);
 }
 
-function inFlightRefusal(ask: PromotionAsk, snapshot: AppSnapshot): string | null {
-  const open = snapshot.inFlight;
-  if (!open) return null;
-  return `${ask.app} already has a promotion in flight to ${ask.environment} (${open.id}: ${open.version}, ${open.state.replace('_', ' ')}). Wait for it to finish or cancel it with \`/promote cancel ${open.id}\`.`;
+function busyRefusal(app: string, environment: string, open: Promotion): string {
+  return `${app} already has a promotion in flight to ${environment} (${open.id}: ${open.version}, ${open.state.replace('_', ' ')}). Wait for it to finish or cancel it with \`/promote cancel ${open.id}\`.`;
 }
 
-function newPromotion(ask: PromotionAsk, fields: Pick<Promotion, 'kind' | 'from' | 'previousVersion' | 'rollbackOf'>, channel: string, configHash: string): Promotion {
+type NewFields = Pick<Promotion, 'kind' | 'from' | 'previousVersion' | 'rollbackOf' | 'lastKnownGood'> & Partial<Pick<Promotion, 'forcedBad' | 'undoes'>>;
+
+function newPromotion(ask: Pick<PromotionAsk, 'id' | 'app' | 'version' | 'environment' | 'reason' | 'requester' | 'now' | 'emergency'>, fields: NewFields, channel: string, configHash: string): Promotion {
   return {
     id: ask.id,
     app: ask.app,
@@ -70,28 +80,49 @@ function newPromotion(ask: PromotionAsk, fields: Pick<Promotion, 'kind' | 'from'
   };
 }
 
-function requested(p: Promotion, env: EnvironmentPolicy, now: Instant, type: string): Decision {
-  const asked = { type, actor: p.requester, detail: { version: p.version, from: p.from, previous_version: p.previousVersion, reason: p.reason || null, emergency: p.emergency, automatic: p.requester === AUTOMATIC } };
+function requested(p: Promotion, env: EnvironmentPolicy, now: Instant, type: string, others: SideChange[] = []): Decision {
+  const asked = {
+    type,
+    actor: p.requester,
+    detail: { version: p.version, from: p.from, previous_version: p.previousVersion, reason: p.reason || null, emergency: p.emergency, automatic: p.requester === AUTOMATIC, forced_bad: p.forcedBad ?? null },
+  };
   // Promotions run the environment's gates first; rollbacks go back to a version that already ran there.
   if (p.kind === 'promote' && env.gates.length > 0) {
     const results = Object.fromEntries(env.gates.map((g) => [g.name, { status: 'pending' as const, summary: 'waiting to run', evidenceUrl: null, durationMs: null, configHash: g.configHash }]));
     const checking: Promotion = { ...p, state: 'checking', gates: { run: 1, results } };
-    return accept(checking, [asked], [{ type: 'render' }, { type: 'run-gates', run: 1 }], { reply: `Asked for ${p.app} ${p.version} to ${p.environment} (${p.id}); running ${env.gates.length} gates.` });
+    return accept(checking, [asked], [{ type: 'render' }, { type: 'run-gates', run: 1 }], {
+      reply: `Asked for ${p.app} ${p.version} to ${p.environment} (${p.id}); running ${env.gates.length} gates.`,
+      others,
+    });
   }
   const started = startIfReady(p, env, now);
-  return accept(started.next, [asked, ...started.audit], [{ type: 'render' }, ...started.effects], { reply: replyFor(started.next) });
+  return accept(started.next, [asked, ...started.audit], [{ type: 'render' }, ...started.effects], { reply: replyFor(started.next), others });
 }
 
 /** The requester of rollbacks Shipgate starts by itself. */
 export const AUTOMATIC = 'shipgate';
 
 function replyFor(p: Promotion): string {
-  if (p.state === 'deploying') return `Deploying ${p.app} ${p.version} to ${p.environment}.`;
-  if (p.state === 'scheduled') return `${p.app} ${p.version} is scheduled for ${p.environment}: it deploys when the window opens (${p.id}).`;
-  return `Asked for ${p.app} ${p.version} to ${p.environment} (${p.id}).`;
+  const what = p.kind === 'rollback' ? `the rollback of ${p.app} in ${p.environment} to ${p.version}` : `${p.app} ${p.version} to ${p.environment}`;
+  if (p.state === 'deploying') return `Deploying ${what} (${p.id}).`;
+  if (p.state === 'scheduled') return `Scheduled ${what}: it deploys when the window opens (${p.id}).`;
+  if (p.state === 'queued') return `Queued ${what} (${p.id}): it starts as soon as the deployment in progress ends.`;
+  return `Asked for ${what} (${p.id}).`;
 }
 
-/** `/promote APP VERSION to ENV`: the version must be the one running in the environment it comes from. */
+function badRefusal(ask: PromotionAsk, undoneBy: string): string | null {
+  if (!ask.forceBad) {
+    return `${ask.app} ${ask.version} was rolled back in ${ask.environment} (by ${undoneBy}) and is marked bad there. To promote it again anyway, say why: \`/promote ${ask.app} ${ask.version} to ${ask.environment} --force-bad reason…\``;
+  }
+  if (!ask.reason.trim()) return `Say why ${ask.version} may come back to ${ask.environment}: \`/promote ${ask.app} ${ask.version} to ${ask.environment} --force-bad reason…\``;
+  return null;
+}
+
+/**
+ * `/promote APP VERSION to ENV`: the version must be the one running in the environment
+ * it comes from. A blocked promotion of the same target is superseded; one that still
+ * waits on people, gates or the calendar is not.
+ */
 export function decidePromotionRequest(ask: PromotionAsk, policy: Policy, snapshot: AppSnapshot): Decision {
   const unknown = knownTarget(ask, policy);
   if (unknown) return refuse(unknown);
@@ -110,67 +141,161 @@ export function decidePromotionRequest(ask: PromotionAsk, policy: Policy, snapsh
       );
     }
   }
+  const undoneBy = snapshot.bad.get(ask.version);
+  if (undoneBy !== undefined) {
+    const refusal = badRefusal(ask, undoneBy);
+    if (refusal) return refuse(refusal);
+  } else if (ask.forceBad) {
+    return refuse(`${ask.app} ${ask.version} is not marked bad in ${ask.environment}; ask without --force-bad.`);
+  }
   if (ask.emergency) {
     if (!env.emergency) {
       return refuse(`${ask.environment} has no emergency policy, so nothing may bypass its calendar. Ask without --emergency, or add \`emergency: { approvals: … }\` to ${ask.environment} in shipgate.yml.`);
     }
     if (!ask.reason.trim()) return refuse('Say why this is an emergency: `/promote APP VERSION to ENV --emergency reason…`');
   }
-  const busy = inFlightRefusal(ask, snapshot);
-  if (busy) return refuse(busy);
-  const p = newPromotion(ask, { kind: 'promote', from: env.from, previousVersion: live?.version ?? null, rollbackOf: null }, env.channel, policy.configHash);
-  return requested(p, env, ask.now, 'requested');
-}
-
-/**
- * `/promote rollback APP ENV [to VERSION]`: a promotion of an earlier version of ENV,
- * under the environment's rollback policy. Without a version, the one before the current.
- */
-export function decideRollbackRequest(ask: Omit<PromotionAsk, 'version'> & { version: string | null }, policy: Policy, snapshot: AppSnapshot): Decision {
-  const unknown = knownTarget(ask, policy);
-  if (unknown) return refuse(unknown);
-  const env = policy.environments.get(ask.environment)!;
-  const live = snapshot.current.get(ask.environment);
-  if (!live) return refuse(`${ask.app} has never been deployed to ${ask.environment}; there is nothing to roll back.`);
-  const earlier = snapshot.history.filter((h) => h.version !== live.version);
-  let target: (typeof earlier)[number] | undefined;
-  if (ask.version === null) {
-    target = earlier[0];
-    if (!target) return refuse(`${ask.app} has run only ${live.version} in ${ask.environment}; there is no earlier version to roll back to.`);
-  } else {
-    if (ask.version === live.version) return refuse(`${ask.app} ${ask.version} is already live in ${ask.environment}.`);
-    target = earlier.find((h) => h.version === ask.version);
-    if (!target) {
-      const known = [...new Set(earlier.map((h) => h.version))].slice(0, 5).join(', ');
-      return refuse(`${ask.app} ${ask.version} never ran in ${ask.environment}, so it cannot be a rollback target.${known ? ` Earlier versions there: ${known}.` : ''}`);
-    }
-  }
-  if (!ask.automatic && !isAuthorized(env.rollback, ask.requester, ask.requesterMemberOf) && env.rollback.required === 0) {
-    const reason = ask.membershipUnknown ?? `Only ${describeApprovers(env.rollback)} can roll back ${ask.environment}.`;
-    return refuse(reason, { type: 'rollback_refused', actor: ask.requester, detail: { reason } });
-  }
-  const busy = inFlightRefusal({ ...ask, version: target.version }, snapshot);
-  if (busy) return refuse(busy);
+  const holder = snapshot.inFlight;
+  if (holder && holder.state !== 'blocked') return refuse(busyRefusal(ask.app, ask.environment, holder));
+  const fallback = lastKnownGood(snapshot.history, snapshot.bad, [ask.version]);
   const p = newPromotion(
-    { ...ask, version: target.version },
-    { kind: 'rollback', from: null, previousVersion: live.version, rollbackOf: live.promotionId },
+    ask,
+    {
+      kind: 'promote',
+      from: env.from,
+      previousVersion: live?.version ?? null,
+      rollbackOf: null,
+      lastKnownGood: fallback?.version ?? null,
+      forcedBad: undoneBy !== undefined ? ask.reason : null,
+    },
     env.channel,
     policy.configHash,
   );
-  return requested(p, env, ask.now, 'rollback_requested');
+  return requested(p, env, ask.now, 'requested', holder ? [supersede(holder, p, ask.now)] : []);
+}
+
+type Target = { ok: true; version: string } | { ok: false; reason: string };
+
+/** Without a version: the last version known good. With one: it must have run here before and not have been undone by a rollback. */
+function chooseRollbackTarget(ask: Pick<RollbackAsk, 'app' | 'environment' | 'version'>, live: DeployedVersion, snapshot: AppSnapshot): Target {
+  const good = snapshot.history.filter((h) => h.version !== live.version && !snapshot.bad.has(h.version));
+  const goodNames = () => [...new Set(good.map((h) => h.version))].slice(0, 5).join(', ');
+  if (ask.version === null) {
+    const target = lastKnownGood(snapshot.history, snapshot.bad, [live.version]);
+    if (!target) return { ok: false, reason: `${ask.app} has no earlier version known good in ${ask.environment} (it runs ${live.version}); there is nothing to roll back to.` };
+    return { ok: true, version: target.version };
+  }
+  if (ask.version === live.version) return { ok: false, reason: `${ask.app} ${ask.version} is already live in ${ask.environment}.` };
+  const undoneBy = snapshot.bad.get(ask.version);
+  if (undoneBy !== undefined) {
+    return { ok: false, reason: `${ask.app} ${ask.version} was rolled back in ${ask.environment} (by ${undoneBy}), so it is no rollback target.${good.length ? ` Known good there: ${goodNames()}.` : ''}` };
+  }
+  if (!snapshot.history.some((h) => h.version === ask.version)) {
+    return { ok: false, reason: `${ask.app} ${ask.version} never ran in ${ask.environment}, so it cannot be a rollback target.${good.length ? ` Known good there: ${goodNames()}.` : ''}` };
+  }
+  return { ok: true, version: ask.version };
+}
+
+/** The fields of a rollback that depend on what runs now; computed at request time and again when a queued rollback starts. */
+function rollbackFields(version: string, live: DeployedVersion, snapshot: AppSnapshot): NewFields {
+  const undoes = versionsUndone(snapshot.history, live.version, version);
+  return {
+    kind: 'rollback',
+    from: null,
+    previousVersion: live.version,
+    rollbackOf: live.promotionId,
+    undoes,
+    lastKnownGood: lastKnownGood(snapshot.history, snapshot.bad, [version, ...undoes])?.version ?? null,
+  };
 }
 
 /**
- * The **Roll back** button under a deployment (or an alert): the version before it,
- * as long as that deployment is still what runs there.
+ * `/promote rollback APP ENV [to VERSION]`, the **Roll back** button, or an alert: a
+ * promotion of the last version known good, under the environment's rollback policy.
+ * Only people that policy names may ask (Shipgate itself, on an alert, as configured).
+ * A rollback takes priority: whatever still waits for the environment is superseded,
+ * and a deployment in progress is waited for (the rollback is queued behind it).
  */
-export function rollbackTargetOf(p: Promotion, live: DeployedVersion | null): { ok: true; version: string } | { ok: false; reason: string } {
+export function decideRollbackRequest(ask: RollbackAsk, policy: Policy, snapshot: AppSnapshot): Decision {
+  const unknown = knownTarget(ask, policy);
+  if (unknown) return refuse(unknown);
+  const env = policy.environments.get(ask.environment)!;
+  if (!ask.automatic && !isAuthorized(env.rollback, ask.requester, ask.requesterMemberOf)) {
+    const reason = ask.membershipUnknown ?? `Only ${describeApprovers(env.rollback)} can roll back ${ask.environment}.`;
+    return refuse(reason, { type: 'rollback_refused', actor: ask.requester, detail: { reason } });
+  }
+  const live = snapshot.current.get(ask.environment);
+  if (!live) return refuse(`${ask.app} has never been deployed to ${ask.environment}; there is nothing to roll back.`);
+  const target = chooseRollbackTarget(ask, live, snapshot);
+  if (!target.ok) return refuse(target.reason);
+
+  const holder = snapshot.inFlight;
+  const pendingRollback = [holder, snapshot.queued].find((w) => w && isPending(w.state) && w.kind === 'rollback' && w.version === target.version);
+  if (pendingRollback) return unchanged(`A rollback of ${ask.app} in ${ask.environment} to ${target.version} is already under way (${pendingRollback.id}).`);
+
+  const p = newPromotion({ ...ask, version: target.version }, rollbackFields(target.version, live, snapshot), env.channel, policy.configHash);
+  if (holder?.state === 'deploying') {
+    const others: SideChange[] = [];
+    if (snapshot.queued && isPending(snapshot.queued.state)) others.push(supersede(snapshot.queued, p, ask.now));
+    others.push({ next: { ...holder, queuedRollback: p.id }, audit: [], effects: [] });
+    const queued: Promotion = { ...p, state: 'queued' };
+    return accept(
+      queued,
+      [
+        { type: 'rollback_requested', actor: p.requester, detail: { version: p.version, previous_version: p.previousVersion, reason: p.reason || null, automatic: p.requester === AUTOMATIC } },
+        { type: 'rollback_queued', actor: 'shipgate', detail: { behind: holder.id } },
+      ],
+      [{ type: 'render' }, { type: 'note', text: `Queued behind ${holder.id} (${holder.version}, deploying): this rollback starts as soon as that deployment ends.` }],
+      { reply: replyFor(queued), others },
+    );
+  }
+  return requested(p, env, ask.now, 'rollback_requested', holder ? [supersede(holder, p, ask.now)] : []);
+}
+
+/**
+ * The deployment a queued rollback waited for has ended: it starts now, against what
+ * runs now (the target is chosen again if the one asked for was undone meanwhile), and
+ * sets aside whatever took the slot in between.
+ */
+export function decideQueuedRollbackStart(rollback: Promotion, policy: Policy, snapshot: AppSnapshot, now: Instant): Decision {
+  if (rollback.state !== 'queued') return unchanged(`Promotion ${rollback.id} is ${rollback.state}, not queued.`);
+  const env = policy.environments.get(rollback.environment);
+  if (!env) return unchanged(`Environment ${rollback.environment} is no longer configured.`);
+  const holder = snapshot.inFlight;
+  if (holder?.state === 'deploying') return unchanged(`Still waiting for ${holder.id} to finish deploying.`);
+  const live = snapshot.current.get(rollback.environment);
+  const asked = snapshot.bad.has(rollback.version) ? null : rollback.version;
+  const target = live ? chooseRollbackTarget({ app: rollback.app, environment: rollback.environment, version: asked }, live, snapshot) : null;
+  if (!live || !target?.ok) {
+    const reason = !live ? 'nothing runs there any more' : (target as { reason: string }).reason;
+    return accept(
+      { ...rollback, state: 'cancelled', ending: { user: AUTOMATIC, at: now, reason } },
+      [{ type: 'rollback_dropped', actor: AUTOMATIC, detail: { reason } }],
+      [{ type: 'render' }, { type: 'note', text: `Nothing left to roll back: ${reason}` }],
+    );
+  }
+  const p: Promotion = { ...rollback, version: target.version, ...rollbackFields(target.version, live, snapshot), state: 'awaiting_approval' };
+  return requested(p, env, now, 'rollback_started', holder ? [supersede(holder, p, now)] : []);
+}
+
+/**
+ * The **Roll back** button under a deployment (or an alert) works as long as that
+ * deployment is still what runs there; it rolls back to the last version known good.
+ */
+export function rollbackTargetOf(p: Promotion, live: DeployedVersion | null): { ok: true; version: string | null } | { ok: false; reason: string } {
   if (p.state !== 'deployed' || live?.promotionId !== p.id) {
     return {
       ok: false,
       reason: `${p.app} ${p.version} is no longer what runs in ${p.environment}${live ? ` (it runs ${live.version})` : ''}. Use \`/promote rollback ${p.app} ${p.environment}\` to choose a version.`,
     };
   }
-  if (p.previousVersion === null) return { ok: false, reason: `There was nothing in ${p.environment} before ${p.version}.` };
-  return { ok: true, version: p.previousVersion };
+  const target = fallbackOf(p);
+  if (target === null) return { ok: false, reason: `There is no version known good in ${p.environment} to go back to from ${p.version}.` };
+  return { ok: true, version: target };
+}
+
+/** Where a rollback of this deployment would go: the last version known good when it was asked for. */
+export function fallbackOf(p: Pick<Promotion, 'kind' | 'previousVersion' | 'lastKnownGood'>): string | null {
+  if (p.lastKnownGood !== undefined) return p.lastKnownGood;
+  // Records written before known-good tracking: a promotion fell back on what it replaced.
+  return p.kind === 'promote' ? p.previousVersion : null;
 }

@@ -20,6 +20,9 @@ export function decideWindowCheck(p: Promotion, env: EnvironmentPolicy, now: Ins
     );
   }
   const started = startIfReady({ ...p, state: 'awaiting_approval' }, env, now);
-  if (started.next.state === 'scheduled' && started.next.scheduledFor === p.scheduledFor) return unchanged('Still waiting for the same window.');
+  // The same window, and no new lapse to check for: nothing changed.
+  if (started.next.state === 'scheduled' && started.next.scheduledFor === p.scheduledFor && started.effects.every((e) => e.type !== 'check-window' || e.at === p.scheduledFor)) {
+    return unchanged('Still waiting for the same window.');
+  }
   return accept(started.next, started.audit, [{ type: 'render' }, ...started.effects]);
 }

@@ -2,9 +2,14 @@ import { executorFor } from '../config/to-policy.js';
 import type { ShipgateConfig } from '../config/schema.js';
 import type { Instant, Promotion } from '../domain/promotion.js';
 import type { Clock, Jobs } from '../service/ports.js';
-import { QUEUE, type Queues } from './queues.js';
+import { QUEUE, type DeployJob, type Queues } from './queues.js';
 
 const DAY = 24 * 3600 * 1000;
+
+/** One job per deployment: the promotion and when its deployment started, so no later deployment meets an old job's id. */
+export function deployJobId(p: Pick<Promotion, 'id' | 'deployment'>): string {
+  return `deploy-${p.id}-${p.deployment?.startedAt ?? 0}`;
+}
 
 /**
  * Jobs as BullMQ jobs with deterministic ids (never containing `:`): adding the same
@@ -23,13 +28,44 @@ export class BullJobs implements Jobs {
       'deploy',
       { promotionId: p.id },
       {
-        jobId: `deploy-${p.id}`,
+        jobId: deployJobId(p),
         attempts: executor.attempts,
         backoff: { type: 'exponential', delay: executor.backoff },
         removeOnComplete: { age: 30 * DAY / 1000 },
         removeOnFail: { age: 30 * DAY / 1000 },
       },
     );
+  }
+
+  /**
+   * A deploy job that is failed for good (attempts exhausted, stalled too often, an
+   * unrecoverable error), or that completed while its promotion still says deploying,
+   * gave up: the reason, for the sweep to end the promotion with.
+   */
+  async deployFailure(p: Promotion): Promise<string | null> {
+    const job = await this.queues.deploy.getJob(deployJobId(p));
+    if (!job) return null;
+    const state = await job.getState();
+    if (state === 'failed') return `${job.failedReason || 'the deploy job failed'} (after ${job.attemptsMade} attempts)`;
+    if (state === 'completed') return 'the deploy job ended without recording an outcome';
+    return null;
+  }
+
+  async startQueued(promotionId: string, key: string): Promise<void> {
+    await this.followUp('start-queued', { promotionId }, key);
+  }
+
+  async markRolledBack(original: string, rollbackId: string, key: string): Promise<void> {
+    await this.followUp('mark-rolled-back', { promotionId: original, rollbackId }, key);
+  }
+
+  async alertRollback(promotionId: string, alertKey: string, key: string): Promise<void> {
+    await this.followUp('alert-rollback', { promotionId, alertKey }, key);
+  }
+
+  /** Short transitions that follow a commit; run by the deploy worker, retried, with ids from the outbox entry. */
+  private async followUp(name: 'start-queued' | 'mark-rolled-back' | 'alert-rollback', data: DeployJob, key: string): Promise<void> {
+    await this.queues.deploy.add(name, data, { jobId: `fx-${key}`, attempts: 10, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { age: DAY / 1000 }, removeOnFail: { age: 30 * DAY / 1000 } });
   }
 
   async render(promotionId: string, at?: Instant): Promise<void> {

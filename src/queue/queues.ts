@@ -6,10 +6,16 @@ export const QUEUE = { deploy: 'deploy', slack: 'slack', gates: 'gates' } as con
 /** `gate` children run one gate each; their `settle` parent decides the run once all are done. */
 export type GateJob = { promotionId: string; run: number; gate?: string };
 
-/** `deploy` jobs call the executor; `check-window` jobs ask the calendar again at `at`. */
+/**
+ * `deploy` jobs call the executor; `check-window` jobs ask the calendar again at `at`;
+ * `start-queued`, `mark-rolled-back` and `alert-rollback` are short follow-up
+ * transitions; `sweep` (a job scheduler) re-queues whatever a promotion waits on.
+ */
 export interface DeployJob {
-  promotionId: string;
+  promotionId?: string;
   at?: number;
+  rollbackId?: string;
+  alertKey?: string;
 }
 
 export type SlackJob =

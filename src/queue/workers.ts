@@ -1,4 +1,4 @@
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, Worker } from 'bullmq';
 import type { Clock } from '../service/ports.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -21,49 +21,70 @@ export interface WorkerDeps {
   log: Logger;
 }
 
-function isLastAttempt(job: Job): boolean {
-  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-}
-
 /**
- * Calls the executor for a promotion in `deploying`. Delivery is at least once:
- * a stalled job runs again and the target sees the same Idempotency-Key; a job for
- * a promotion no longer deploying does nothing.
+ * The deploy queue: `deploy` calls the executor for a promotion in `deploying`;
+ * `check-window` asks the calendar again; the follow-up transitions run here too, and
+ * the `sweep` scheduler re-queues what any pending promotion waits on.
+ *
+ * A deployment ends `failed` through BullMQ's own `failed` event, once BullMQ has
+ * given up on the job (attempts exhausted, stalled too often, or an unrecoverable
+ * error): never from a guess inside the processor. Delivery is at least once: a
+ * retried job sends the same Idempotency-Key, and a job for a promotion no longer
+ * deploying does nothing.
  */
-export function createDeployWorker(deps: WorkerDeps): Worker<DeployJob> {
-  const { config, store, service, log, clock } = deps;
-  return new Worker<DeployJob>(
+export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers): Worker<DeployJob> {
+  const { config, service, log, clock } = deps;
+  const worker = new Worker<DeployJob>(
     QUEUE.deploy,
     async (job, token) => {
-      if (job.name === 'check-window') {
-        // A delayed job may fire a little early: wait out the rest, then ask the calendar.
-        const early = (job.data.at ?? 0) - clock.now();
-        if (early > 0 && token) {
-          await job.moveToDelayed(Date.now() + early, token);
-          throw new DelayedError();
+      const id = job.data.promotionId ?? '';
+      switch (job.name) {
+        case 'check-window': {
+          // A delayed job may fire a little early: wait out the rest, then ask the calendar.
+          const early = (job.data.at ?? 0) - clock.now();
+          if (early > 0 && token) {
+            await job.moveToDelayed(Date.now() + early, token);
+            throw new DelayedError();
+          }
+          return service.checkWindow(id);
         }
-        await service.checkWindow(job.data.promotionId);
-        return;
+        case 'start-queued':
+          return void (await service.startQueued(id));
+        case 'mark-rolled-back':
+          return service.markRolledBack(id, job.data.rollbackId ?? '');
+        case 'alert-rollback':
+          return followUps.alertRollback(id, job.data.alertKey ?? '');
+        case 'sweep':
+          return void (await followUps.sweep());
       }
-      const stored = await store.get(job.data.promotionId);
-      if (!stored || stored.promotion.state !== 'deploying') return;
-      const p = stored.promotion;
-      const plog = log.child({ promotion: p.id, attempt: job.attemptsMade + 1 });
+      const call = await service.deployCall(id);
+      if (!call.call) return;
+      const p = call.promotion;
       const { executor } = executorFor(config, p.app, p.environment);
       try {
         await createExecutor(executor).deploy(deployRequestFor(p));
       } catch (error) {
-        const reason = (error as Error).message;
-        plog.warn({ reason }, 'deployment attempt failed');
-        if (!isLastAttempt(job)) throw error;
-        await service.deploymentFailed(p.id, `${reason} (after ${job.attemptsMade + 1} attempts)`);
-        return;
+        log.warn({ promotion: p.id, attempt: job.attemptsMade + 1, reason: (error as Error).message }, 'deployment attempt failed');
+        throw error;
       }
-      plog.info('deployment accepted by the executor');
+      log.info({ promotion: p.id }, 'deployment accepted by the executor');
       await service.deploymentSucceeded(p.id);
     },
     workerOptions(deps, 4),
   );
+  worker.on('failed', (job, error) => {
+    // finishedOn is set only when BullMQ will not try again.
+    if (!job || job.name !== 'deploy' || !job.finishedOn || !job.data.promotionId) return;
+    const reason = `${error.message} (after ${job.attemptsMade} attempts)`;
+    service.deploymentFailed(job.data.promotionId, reason).catch((err: unknown) => log.error({ err, promotion: job.data.promotionId }, 'could not record a failed deployment; the sweep will'));
+  });
+  return worker;
+}
+
+/** Follow-up work the deploy worker runs for other services. */
+export interface FollowUpHandlers {
+  alertRollback(promotionId: string, alertKey: string): Promise<void>;
+  sweep(): Promise<unknown>;
 }
 
 export function createSlackWorker(deps: WorkerDeps): Worker<SlackJob> {
@@ -91,13 +112,19 @@ function workerOptions(deps: WorkerDeps, concurrency: number) {
   };
 }
 
-/** `worker.close()` waits for running jobs without a limit; give it one. */
-export async function closeWithin(close: () => Promise<void>, ms: number, force?: () => Promise<void>): Promise<void> {
+/**
+ * `worker.close()` waits for running jobs without a limit, and BullMQ memoizes it, so a
+ * later `close(true)` only returns the same pending promise. After `ms`, stop waiting
+ * and cut the worker's connections instead: its jobs' locks lapse and another worker
+ * picks them up as stalled.
+ */
+export async function closeWithin(worker: Pick<Worker, 'close' | 'disconnect'>, ms: number): Promise<'closed' | 'forced'> {
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
+  const timedOut = new Promise<'forced'>((resolve) => {
+    timer = setTimeout(() => resolve('forced'), ms);
   });
-  const result = await Promise.race([close().then(() => 'closed' as const), timedOut]);
+  const result = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
   clearTimeout(timer);
-  if (result === 'timeout' && force) await force();
+  if (result === 'forced') await worker.disconnect().catch(() => undefined);
+  return result;
 }

@@ -4,16 +4,10 @@ import type { Alert } from '../alerts/alert.js';
 import { decideAlert, decideAlertRolledBack, type AlertRecord, type AlertMatch } from '../domain/alerts.js';
 import type { Policy } from '../domain/policy.js';
 import type { Promotion } from '../domain/promotion.js';
-import { AUTOMATIC } from '../domain/request.js';
+import { AUTOMATIC, fallbackOf } from '../domain/request.js';
 import type { AlertStore } from '../store/alert-store.js';
 import type { Clock, PromotionRepository } from './ports.js';
 import type { PromotionService } from './promotion-service.js';
-
-/** Follow-up work for alerts, queued after a commit. */
-export interface AlertJobs {
-  renderAlert(key: string): Promise<void>;
-  note(promotionId: string, key: string, text: string): Promise<void>;
-}
 
 export interface Received {
   received: number;
@@ -34,7 +28,6 @@ export class AlertService {
     private readonly store: AlertStore,
     private readonly promotions: PromotionRepository,
     private readonly promotionService: PromotionService,
-    private readonly jobs: AlertJobs,
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly onRecovered: (seconds: number, automatic: boolean) => void = () => undefined,
@@ -75,16 +68,15 @@ export class AlertService {
       }
       received++;
       this.log.info({ alert: key, app: alert.app, environment: alert.environment, status: decision.next.status, promotion: match.promotionId }, 'alert recorded');
-      for (const effect of decision.effects) {
-        if (effect.type === 'render-alert') await this.jobs.renderAlert(key);
-        else if (effect.type === 'promotion-note') await this.jobs.note(effect.promotionId, `alert-${key}`, effect.text);
-        else {
-          const outcome = await this.promotionService.rollbackDeployment(effect.promotionId, AUTOMATIC, { automatic: true, reason: `automatic rollback on alert: ${alert.title}` });
-          if (!outcome.ok) this.log.warn({ alert: key, reason: outcome.reason }, 'automatic rollback not started');
-        }
-      }
     }
     return { received, duplicates };
+  }
+
+  /** The rollback an alert's decision asked for (auto_on_alert), run as a follow-up job. */
+  async autoRollback(promotionId: string, alertKey: string): Promise<void> {
+    const alert = (await this.store.get(alertKey))?.record;
+    const outcome = await this.promotionService.rollbackDeployment(promotionId, AUTOMATIC, { automatic: true, reason: `automatic rollback on alert: ${alert?.title ?? alertKey}` });
+    if (!outcome.ok) this.log.warn({ alert: alertKey, reason: outcome.reason }, 'automatic rollback not started');
   }
 
   private async match(app: string, environment: string): Promise<AlertMatch> {
@@ -92,7 +84,8 @@ export class AlertService {
     if (!live) return { promotionId: null, currentVersion: null, previousVersion: null, deployedAt: null };
     const promotion = live.promotionId ? (await this.promotions.get(live.promotionId))?.promotion : undefined;
     if (!promotion) return { promotionId: null, currentVersion: live.version, previousVersion: null, deployedAt: live.at };
-    return { promotionId: promotion.id, currentVersion: live.version, previousVersion: promotion.previousVersion, deployedAt: live.at };
+    // Where a rollback would go: the last version known good, never one a rollback undid.
+    return { promotionId: promotion.id, currentVersion: live.version, previousVersion: fallbackOf(promotion), deployedAt: live.at };
   }
 
   /** A rollback of a promotion was deployed: every alert blamed on that promotion says so, and the recovery time is recorded. */
@@ -103,10 +96,7 @@ export class AlertService {
       const decision = await this.store.transition(key, (existing) =>
         existing ? decideAlertRolledBack(existing, { promotionId: rollback.id, version: rollback.version, automatic }, now) : { kind: 'unchanged', reason: 'gone' },
       );
-      if (decision.kind === 'accept') {
-        this.onRecovered((now - (decision.next.startsAt || decision.next.receivedAt)) / 1000, automatic);
-        await this.jobs.renderAlert(key);
-      }
+      if (decision.kind === 'accept') this.onRecovered((now - (decision.next.startsAt || decision.next.receivedAt)) / 1000, automatic);
     }
   }
 }

@@ -2,27 +2,42 @@ import type { Calendar } from '../domain/calendar/calendar.js';
 import type { Decision } from '../domain/decision.js';
 import type { Instant, Promotion } from '../domain/promotion.js';
 import type { AppSnapshot, DeployedVersion } from '../domain/request.js';
-import type { Outcome, StoredPromotion } from '../store/promotion-store.js';
+import type { Expectation, Outcome, StoredPromotion } from '../store/promotion-store.js';
 
-/** Where promotions live; every change is a compare-and-set commit with its audit entries. */
+/** Where promotions live; every change is a compare-and-set commit with its audit entries and its outbox entries. */
 export interface PromotionRepository {
-  nextId(): Promise<string>;
   get(id: string): Promise<StoredPromotion | null>;
   current(app: string, environment: string): Promise<DeployedVersion | null>;
+  /** Promotions not in a final state. */
   active(): Promise<Promotion[]>;
-  create(app: string, environment: string, environments: readonly string[], decide: (snapshot: AppSnapshot) => Decision): Promise<Outcome>;
-  transition(id: string, decide: (current: Promotion) => Decision): Promise<Outcome>;
+  /** Decides a new promotion against a snapshot of its app; `id` is provisional until the decision accepts. */
+  create(app: string, environment: string, environments: readonly string[], decide: (snapshot: AppSnapshot, id: string) => Decision): Promise<Outcome>;
+  transition(id: string, decide: (current: Promotion) => Decision, expectations?: Expectation[]): Promise<Outcome>;
+  transitionWithSnapshot(id: string, environments: readonly string[], decide: (current: Promotion, snapshot: AppSnapshot) => Decision): Promise<Outcome>;
+  ledgerExpectation(app: string, environment: string, live: DeployedVersion | null): Expectation;
 }
 
-/** Follow-up work, queued after a commit. Every method is idempotent for the same arguments. */
+/**
+ * Follow-up work as jobs. Every method is idempotent for the same arguments (ids are
+ * deterministic), so the outbox relay may deliver an entry twice.
+ */
 export interface Jobs {
   deploy(promotion: Promotion): Promise<void>;
+  /** Why the deploy job of this deployment gave up, if it did (attempts exhausted, stalled too often, unrecoverable). */
+  deployFailure(promotion: Promotion): Promise<string | null>;
   render(promotionId: string, at?: Instant): Promise<void>;
   note(promotionId: string, key: string, text: string, rollbackTo?: string): Promise<void>;
   /** Run the promotion's gates as one flow: a child per gate, a parent that settles the run. */
   runGates(promotion: Promotion, run: number): Promise<void>;
-  /** Look at the calendar again at `at` (a scheduled promotion's next opening). */
+  /** Look at the calendar (and lapsing approvals) again at `at`. */
   checkWindow(promotionId: string, at: Instant): Promise<void>;
+  renderAlert(alertKey: string): Promise<void>;
+  /** Start a rollback queued behind a deployment that ended. */
+  startQueued(promotionId: string, key: string): Promise<void>;
+  /** Mark `original` rolled back by the deployed rollback `rollbackId`. */
+  markRolledBack(original: string, rollbackId: string, key: string): Promise<void>;
+  /** Roll back the promotion an alert blames, as the environment's auto_on_alert allows. */
+  alertRollback(promotionId: string, alertKey: string, key: string): Promise<void>;
 }
 
 /** The release calendar of each environment, as currently written. */

@@ -3,16 +3,19 @@ import { decideApproval, decideCancel, decideRejection, type Click } from '../do
 import type { Decision } from '../domain/decision.js';
 import { decideWindowCheck } from '../domain/schedule.js';
 import { decideGateResult, decideGateRunning, decideGatesSettled, decideRerunGates } from '../domain/gates.js';
-import { decideDeploymentFailed, decideDeploymentSucceeded, decideRolledBack } from '../domain/deployment.js';
+import { decideDeployCall, decideDeploymentFailed, decideDeploymentSucceeded, decideRolledBack } from '../domain/deployment.js';
 import type { EnvironmentPolicy, Policy } from '../domain/policy.js';
 import type { GateResult, Promotion } from '../domain/promotion.js';
 import { policyFor } from '../domain/readiness.js';
-import { decidePromotionRequest, decideRollbackRequest, rollbackTargetOf } from '../domain/request.js';
+import { decidePromotionRequest, decideQueuedRollbackStart, decideRollbackRequest, rollbackTargetOf } from '../domain/request.js';
 import type { Outcome } from '../store/promotion-store.js';
 import { approverGroupsOf } from './membership.js';
-import type { Calendars, Clock, Directory, Jobs, PromotionRepository } from './ports.js';
+import type { Calendars, Clock, Directory, PromotionRepository } from './ports.js';
 
-export type ServiceResult = { ok: true; reply: string; promotion: Promotion | null } | { ok: false; reason: string };
+export type ServiceResult =
+  | { ok: true; reply: string; promotion: Promotion | null }
+  /** `refuse`: the policy says no; `unchanged`: nothing to do (already done, or overtaken); `missing`: no such promotion. */
+  | { ok: false; reason: string; kind?: 'refuse' | 'unchanged' | 'missing' };
 
 export interface PromotionAskInput {
   app: string;
@@ -21,6 +24,7 @@ export interface PromotionAskInput {
   reason: string;
   requester: string;
   emergency?: boolean;
+  forceBad?: boolean;
 }
 
 export interface RollbackAskInput {
@@ -32,17 +36,26 @@ export interface RollbackAskInput {
   automatic?: boolean;
 }
 
-/** The use cases: each reads state, runs a pure decision, commits atomically, then queues what follows. */
+/** What a deploy job may do after asking: call the executor, or stop (the promotion moved on or was blocked). */
+export type DeployCall = { call: true; promotion: Promotion } | { call: false; reason: string };
+
+/**
+ * The use cases: each reads state, runs a pure decision and commits it atomically. The
+ * commit writes the follow-up work into the outbox; nothing here queues jobs itself.
+ */
 export class PromotionService {
   constructor(
     private readonly policy: Policy,
     private readonly calendars: Calendars,
     private readonly repository: PromotionRepository,
-    private readonly jobs: Jobs,
     private readonly directory: Directory,
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {}
+
+  private get environments(): string[] {
+    return [...this.policy.environments.keys()];
+  }
 
   /** The policy with the calendar of the one environment a decision is about, as its files read now. */
   private livePolicy(environment: string): Policy {
@@ -58,10 +71,8 @@ export class PromotionService {
   }
 
   async request(ask: PromotionAskInput): Promise<ServiceResult> {
-    const id = await this.repository.nextId();
-    const environments = [...this.policy.environments.keys()];
     const policy = this.livePolicy(ask.environment);
-    const outcome = await this.repository.create(ask.app, ask.environment, environments, (snapshot) =>
+    const outcome = await this.repository.create(ask.app, ask.environment, this.environments, (snapshot, id) =>
       decidePromotionRequest({ ...ask, id, requesterMemberOf: [], now: this.clock.now() }, policy, snapshot),
     );
     return this.finish(outcome);
@@ -69,14 +80,30 @@ export class PromotionService {
 
   async rollback(ask: RollbackAskInput): Promise<ServiceResult> {
     const env = this.policy.environments.get(ask.environment);
-    const membership = env && this.policy.apps.has(ask.app) ? await approverGroupsOf(this.directory, env.rollback, ask.requester) : { memberOf: [], unknown: null };
-    const id = await this.repository.nextId();
-    const environments = [...this.policy.environments.keys()];
+    const membership = env && this.policy.apps.has(ask.app) && !ask.automatic ? await approverGroupsOf(this.directory, env.rollback, ask.requester) : { memberOf: [], unknown: null };
     const policy = this.livePolicy(ask.environment);
-    const outcome = await this.repository.create(ask.app, ask.environment, environments, (snapshot) =>
+    const outcome = await this.repository.create(ask.app, ask.environment, this.environments, (snapshot, id) =>
       decideRollbackRequest({ ...ask, id, requesterMemberOf: membership.memberOf, membershipUnknown: membership.unknown, now: this.clock.now() }, policy, snapshot),
     );
     return this.finish(outcome);
+  }
+
+  /** The **Roll back** button under a deployment (or an alert): while that deployment still runs, back to the last version known good. */
+  async rollbackDeployment(promotionId: string, user: string, options: { automatic?: boolean; reason?: string } = {}): Promise<ServiceResult> {
+    const stored = await this.repository.get(promotionId);
+    if (!stored) return { ok: false, reason: `There is no promotion ${promotionId}.`, kind: 'missing' };
+    const p = stored.promotion;
+    const target = rollbackTargetOf(p, await this.repository.current(p.app, p.environment));
+    if (!target.ok) return { ok: false, reason: target.reason, kind: 'refuse' };
+    return this.rollback({ app: p.app, environment: p.environment, version: null, reason: options.reason ?? `rollback of ${p.id}`, requester: user, automatic: options.automatic ?? false });
+  }
+
+  /** The deployment a rollback waited for has ended: the rollback starts against what runs now. */
+  async startQueued(id: string): Promise<ServiceResult> {
+    const stored = await this.repository.get(id);
+    if (!stored) return { ok: false, reason: `There is no promotion ${id}.`, kind: 'missing' };
+    const policy = this.livePolicy(stored.promotion.environment);
+    return this.finish(await this.repository.transitionWithSnapshot(id, this.environments, (p, snapshot) => decideQueuedRollbackStart(p, policy, snapshot, this.clock.now())));
   }
 
   private readonly rollbackListeners: ((original: string, rollback: Promotion) => Promise<void>)[] = [];
@@ -86,14 +113,12 @@ export class PromotionService {
     this.rollbackListeners.push(listener);
   }
 
-  /** The **Roll back** button under a deployment (or an alert): roll that environment back to what ran before it. */
-  async rollbackDeployment(promotionId: string, user: string, options: { automatic?: boolean; reason?: string } = {}): Promise<ServiceResult> {
-    const stored = await this.repository.get(promotionId);
-    if (!stored) return { ok: false, reason: `There is no promotion ${promotionId}.` };
-    const p = stored.promotion;
-    const target = rollbackTargetOf(p, await this.repository.current(p.app, p.environment));
-    if (!target.ok) return target;
-    return this.rollback({ app: p.app, environment: p.environment, version: target.version, reason: options.reason ?? `rollback of ${p.id}`, requester: user, automatic: options.automatic ?? false });
+  /** A deployed rollback undid `original`: it is marked rolled back, and whoever listens (alerts) is told. Safe to repeat. */
+  async markRolledBack(original: string, rollbackId: string): Promise<void> {
+    const rollback = (await this.repository.get(rollbackId))?.promotion;
+    if (!rollback) return;
+    await this.finish(await this.repository.transition(original, (p) => decideRolledBack(p, rollback, this.clock.now())));
+    for (const listener of this.rollbackListeners) await listener(original, rollback);
   }
 
   approve(id: string, user: string): Promise<ServiceResult> {
@@ -108,14 +133,31 @@ export class PromotionService {
     return this.clicked(id, user, (p, click, env) => decideCancel(p, click, env, this.clock.now()));
   }
 
-  async deploymentSucceeded(id: string): Promise<void> {
-    const outcome = await this.repository.transition(id, (p) => decideDeploymentSucceeded(p, this.clock.now()));
+  /**
+   * A deploy job is about to call the executor. The first time, the path rule is checked
+   * against what runs in `from` now, committed only if that is still so; later tries of
+   * the same call (the job retried) go ahead with the same Idempotency-Key.
+   */
+  async deployCall(id: string): Promise<DeployCall> {
+    const stored = await this.repository.get(id);
+    if (!stored || stored.promotion.state !== 'deploying') return { call: false, reason: stored ? `it is ${stored.promotion.state}` : 'it does not exist' };
+    const p = stored.promotion;
+    if (p.deployment?.calledAt) return { call: true, promotion: p };
+    const fromLive = p.from ? await this.repository.current(p.app, p.from) : null;
+    const expectations = p.from ? [this.repository.ledgerExpectation(p.app, p.from, fromLive)] : [];
+    const outcome = await this.repository.transition(id, (current) => decideDeployCall(current, fromLive, this.clock.now()), expectations);
     await this.finish(outcome);
-    if (outcome.kind === 'accept' && outcome.promotion.rollbackOf) {
-      const rollback = outcome.promotion;
-      await this.finish(await this.repository.transition(rollback.rollbackOf!, (p) => decideRolledBack(p, rollback, this.clock.now())));
-      for (const listener of this.rollbackListeners) await listener(rollback.rollbackOf!, rollback);
-    }
+    if (outcome.kind === 'accept' && outcome.promotion.state === 'deploying') return { call: true, promotion: outcome.promotion };
+    if (outcome.kind === 'unchanged') return this.deployCall(id);
+    return { call: false, reason: outcome.kind === 'accept' ? `it is ${outcome.promotion.state}` : outcome.reason };
+  }
+
+  async deploymentSucceeded(id: string): Promise<void> {
+    await this.finish(await this.repository.transition(id, (p) => decideDeploymentSucceeded(p, this.clock.now())));
+  }
+
+  async deploymentFailed(id: string, error: string): Promise<void> {
+    await this.finish(await this.repository.transition(id, (p) => decideDeploymentFailed(p, error, this.clock.now())));
   }
 
   gateRunning(id: string, run: number, gate: string, summary: string): Promise<ServiceResult> {
@@ -138,39 +180,16 @@ export class PromotionService {
     return this.finish(await this.repository.transition(id, decide));
   }
 
-  /** A scheduled promotion's window should be open now: ask the calendar again. */
+  /** A scheduled promotion's window should be open now, or its approvals lapse: ask the calendar and the approvals again. */
   async checkWindow(id: string): Promise<void> {
     await this.finish(await this.repository.transition(id, (p) => decideWindowCheck(p, this.environment(p.environment), this.clock.now())));
   }
 
-  async deploymentFailed(id: string, error: string): Promise<void> {
-    await this.finish(await this.repository.transition(id, (p) => decideDeploymentFailed(p, error, this.clock.now())));
-  }
-
-  /**
-   * Re-queues what a process may have committed but not queued before it stopped:
-   * deployments, gate runs and window checks of the promotions waiting on them, and
-   * messages never posted. All are idempotent: deterministic job ids, a gate flow
-   * added only when its parent is missing, renders that skip what is already shown.
-   */
-  async resume(): Promise<{ deployments: number; gateRuns: number; windowChecks: number; messages: number }> {
-    const active = await this.repository.active();
-    const deploying = active.filter((p) => p.state === 'deploying');
-    const checking = active.filter((p) => p.state === 'checking' && p.gates);
-    const scheduled = active.filter((p) => p.state === 'scheduled' && p.scheduledFor !== null);
-    const unposted = active.filter((p) => p.message.ts === null);
-    for (const p of deploying) await this.jobs.deploy(p);
-    for (const p of checking) await this.jobs.runGates(p, p.gates!.run);
-    for (const p of scheduled) await this.jobs.checkWindow(p.id, p.scheduledFor!);
-    for (const p of unposted) await this.jobs.render(p.id);
-    return { deployments: deploying.length, gateRuns: checking.length, windowChecks: scheduled.length, messages: unposted.length };
-  }
-
   private async clicked(id: string, user: string, decide: (p: Promotion, click: Click, env: EnvironmentPolicy) => Decision): Promise<ServiceResult> {
     const stored = await this.repository.get(id);
-    if (!stored) return { ok: false, reason: `There is no promotion ${id}.` };
+    if (!stored) return { ok: false, reason: `There is no promotion ${id}.`, kind: 'missing' };
     if (!this.policy.environments.has(stored.promotion.environment)) {
-      return { ok: false, reason: `Environment ${stored.promotion.environment} is no longer configured; this promotion cannot change.` };
+      return { ok: false, reason: `Environment ${stored.promotion.environment} is no longer configured; this promotion cannot change.`, kind: 'refuse' };
     }
     const env = this.environment(stored.promotion.environment);
     const membership = await approverGroupsOf(this.directory, policyFor(stored.promotion, env), user);
@@ -178,19 +197,11 @@ export class PromotionService {
     return this.finish(await this.repository.transition(id, (p) => decide(p, click, env)));
   }
 
-  private async finish(outcome: Outcome): Promise<ServiceResult> {
-    if (outcome.kind !== 'accept') return { ok: false, reason: outcome.reason };
+  private finish(outcome: Outcome): ServiceResult {
+    if (outcome.kind !== 'accept') return { ok: false, reason: outcome.reason, kind: outcome.kind };
     const p = outcome.promotion;
-    const log = this.log.child({ promotion: p.id });
-    log.info({ state: p.state, app: p.app, version: p.version, environment: p.environment }, 'promotion changed');
-    let note = 0;
-    for (const effect of outcome.effects) {
-      if (effect.type === 'deploy') await this.jobs.deploy(p);
-      else if (effect.type === 'render') await this.jobs.render(p.id, effect.at);
-      else if (effect.type === 'check-window') await this.jobs.checkWindow(p.id, effect.at);
-      else if (effect.type === 'run-gates') await this.jobs.runGates(p, effect.run);
-      else await this.jobs.note(p.id, `${p.id}-r${outcome.rev}-${note++}`, effect.text, effect.rollbackTo);
-    }
+    this.log.child({ promotion: p.id }).info({ state: p.state, app: p.app, version: p.version, environment: p.environment }, 'promotion changed');
     return { ok: true, reply: outcome.reply ?? 'Done.', promotion: p };
   }
 }
+

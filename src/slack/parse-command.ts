@@ -2,7 +2,7 @@ import { isValidVersion, VERSION_HINT } from '../domain/version.js';
 import { HELP_TEXT } from './views/help.js';
 
 export type PromoteCommand =
-  | { type: 'promote'; app: string; version: string; environment: string; reason: string; emergency: boolean }
+  | { type: 'promote'; app: string; version: string; environment: string; reason: string; emergency: boolean; forceBad: boolean }
   | { type: 'calendar'; environment: string }
   | { type: 'rollback'; app: string; environment: string; version: string | null; reason: string }
   | { type: 'status'; app: string | null }
@@ -55,9 +55,11 @@ function parsePromotion(words: string[]): Parsed {
   const [environment, ...reason] = maybeTo?.toLowerCase() === 'to' ? tail : [maybeTo, ...tail];
   if (!environment) return usage('Say which environment to promote to.', example);
   if (!NAME.test(environment)) return usage(`\`${environment}\` is not an environment name.`, example);
-  const flags = reason.filter((w): w is string => w?.toLowerCase() === '--emergency');
-  const said = reason.filter((w): w is string => w !== undefined && w.toLowerCase() !== '--emergency');
-  return { ok: true, value: { type: 'promote', app, version, environment, reason: said.join(' '), emergency: flags.length > 0 } };
+  const flags = new Set(reason.filter((w): w is string => w !== undefined && w.startsWith('--')).map((w) => w.toLowerCase()));
+  const unknown = [...flags].filter((f) => f !== '--emergency' && f !== '--force-bad');
+  if (unknown.length > 0) return usage(`\`${unknown[0]}\` is not an option: use --emergency or --force-bad.`, example);
+  const said = reason.filter((w): w is string => w !== undefined && !w.startsWith('--'));
+  return { ok: true, value: { type: 'promote', app, version, environment, reason: said.join(' '), emergency: flags.has('--emergency'), forceBad: flags.has('--force-bad') } };
 }
 
 function parseRollback(words: string[]): Parsed {

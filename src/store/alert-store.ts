@@ -5,6 +5,7 @@ import { chainEntries } from './audit-chain.js';
 import { CommitPlan } from './commit-script.js';
 import { pauseAfterConflict } from './contention.js';
 import type { Keys } from './keys.js';
+import { writeOutbox } from './outbox.js';
 
 const MAX_CONFLICTS = 200;
 
@@ -30,7 +31,11 @@ export class AlertStore {
     return this.redis.zrange(this.keys.alertsOfPromotion(promotionId), 0, -1);
   }
 
-  /** Reads the firing (if any), decides, and commits only if no one changed it meanwhile: two deliveries of one alert record it once. */
+  /**
+   * Reads the firing (if any), decides, and commits only if no one changed it meanwhile:
+   * two deliveries of one alert record it once. Its follow-up work goes into the outbox
+   * in the same commit.
+   */
   async transition(key: string, decide: (existing: AlertRecord | null) => AlertDecision): Promise<AlertDecision> {
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
       const head = (await this.redis.get(this.keys.auditHead)) ?? '';
@@ -39,7 +44,9 @@ export class AlertStore {
       if (decision.kind === 'unchanged') return decision;
       const next = decision.next;
       const plan = new CommitPlan().expectField(this.keys.alert(key), 'rev', stored ? String(stored.rev) : null);
-      plan.op('HSET', this.keys.alert(key), 'json', JSON.stringify(next), 'rev', (stored?.rev ?? 0) + 1);
+      const rev = (stored?.rev ?? 0) + 1;
+      plan.op('HSET', this.keys.alert(key), 'json', JSON.stringify(next), 'rev', rev);
+      writeOutbox(plan, this.keys.outbox, decision.effects.map((effect, index) => ({ kind: 'alert', alertKey: key, rev, index, effect })));
       if (!stored) {
         if (next.match.promotionId) plan.op('ZADD', this.keys.alertsOfPromotion(next.match.promotionId), next.receivedAt, key);
         if (next.app && next.environment) plan.op('ZADD', this.keys.alerts(next.app, next.environment), next.startsAt || next.receivedAt, key);

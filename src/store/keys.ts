@@ -11,8 +11,13 @@ export function keysFor(prefix: string) {
     inFlight: (app: string, env: string) => k('inflight', app, env),
     ledger: (app: string, env: string) => k('ledger', app, env),
     history: (app: string, env: string) => k('history', app, env),
+    /** Versions undone by a rollback in an environment: version -> the rollback's id. */
+    bad: (app: string, env: string) => k('bad', app, env),
     all: k('promotions'),
+    /** Promotions not yet in a final state (holding the slot, or queued behind it). */
     active: k('promotions', 'active'),
+    /** Follow-up work committed with each change, turned into jobs by the relay (a stream). */
+    outbox: k('outbox'),
     auditLog: k('audit', 'log'),
     auditHead: k('audit', 'head'),
     usergroup: (id: string) => k('usergroup', id),

@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
-import type { AuditFact, Decision, Effect } from '../domain/decision.js';
-import { isActive, type Instant, type Promotion } from '../domain/promotion.js';
+import type { Accepted, AuditFact, Decision, Effect } from '../domain/decision.js';
+import { isActive, isPending, type Instant, type Promotion } from '../domain/promotion.js';
 import type { AppSnapshot, DeployedVersion } from '../domain/request.js';
 import { chainEntries } from './audit-chain.js';
 import { CommitPlan } from './commit-script.js';
 import { pauseAfterConflict } from './contention.js';
 import type { Keys } from './keys.js';
+import { writeOutbox } from './outbox.js';
 
 export interface StoredPromotion {
   promotion: Promotion;
@@ -17,9 +18,18 @@ export type Outcome =
   | { kind: 'refuse' | 'unchanged'; reason: string }
   | { kind: 'missing'; reason: string };
 
+/** A hash field a commit relies on: it must still hold `value` (null: be absent) when the commit runs. */
+export interface Expectation {
+  key: string;
+  field: string;
+  value: string | null;
+}
+
 const HISTORY_KEPT = 200;
 /** Optimistic commits retry on conflict; this many conflicts in a row means something is wrong. */
 const MAX_CONFLICTS = 200;
+/** Decided before an id is taken, so that a refused request consumes none. */
+const PROVISIONAL_ID = 'sg-0';
 
 export class ConflictError extends Error {}
 
@@ -31,7 +41,7 @@ export class PromotionStore {
     private readonly now: () => Instant,
   ) {}
 
-  async nextId(): Promise<string> {
+  private async nextId(): Promise<string> {
     return `sg-${await this.redis.incr(this.keys.sequence)}`;
   }
 
@@ -51,11 +61,17 @@ export class PromotionStore {
     return raw.map((r) => JSON.parse(r) as DeployedVersion);
   }
 
+  /** Versions undone by a rollback in the environment, with the rollback that undid each. */
+  async bad(app: string, environment: string): Promise<Map<string, string>> {
+    return new Map(Object.entries(await this.redis.hgetall(this.keys.bad(app, environment))));
+  }
+
   /** Promotions asked for most recently first. */
   async recent(limit: number): Promise<Promotion[]> {
     return this.loadAll(await this.redis.zrevrange(this.keys.all, 0, limit - 1));
   }
 
+  /** Promotions not in a final state: holding their environment's slot, or queued behind it. */
   async active(): Promise<Promotion[]> {
     return this.loadAll(await this.redis.zrange(this.keys.active, 0, -1));
   }
@@ -70,56 +86,102 @@ export class PromotionStore {
 
   /**
    * Decides on a new promotion for APP in ENV against a fresh snapshot and commits it
-   * only if nothing the decision read has changed since.
+   * only if nothing the decision read has changed since. The id is taken only once the
+   * decision accepts, so refusals consume none.
    */
-  async create(app: string, environment: string, environments: readonly string[], decide: (snapshot: AppSnapshot) => Decision): Promise<Outcome> {
+  async create(app: string, environment: string, environments: readonly string[], decide: (snapshot: AppSnapshot, id: string) => Decision): Promise<Outcome> {
+    let id: string | null = null;
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
-      const lockKey = this.keys.inFlight(app, environment);
-      const { head, lockedBy, current, history } = await this.snapshotReads(app, environment, environments);
-      const holder = lockedBy ? await this.get(lockedBy) : null;
-      const inFlight = holder && isActive(holder.promotion.state) ? holder.promotion : null;
-      const decision = decide({ current, history, inFlight });
-      const plan = new CommitPlan().expectField(lockKey, 'id', lockedBy);
-      for (const env of environments) plan.expectField(this.keys.ledger(app, env), 'version', current.get(env)?.version ?? null);
-      const outcome = await this.commit(plan, decision, null, head);
+      const read = await this.snapshot(app, environment, environments);
+      let decision = decide(read.snapshot, id ?? PROVISIONAL_ID);
+      if (decision.kind === 'accept' && id === null) {
+        id = await this.nextId();
+        decision = decide(read.snapshot, id);
+      }
+      const plan = new CommitPlan();
+      read.expect.forEach((e) => plan.expectField(e.key, e.field, e.value));
+      const outcome = await this.commit(plan, decision, null, read.head, read.revs);
       if (outcome) return outcome;
       await pauseAfterConflict(attempt);
     }
     throw new ConflictError(`Could not record a promotion for ${app} in ${environment}: too many concurrent changes.`);
   }
 
-  /** Everything a new promotion's decision reads, in one round trip. */
-  private async snapshotReads(app: string, environment: string, environments: readonly string[]) {
-    const pipeline = this.redis.pipeline().get(this.keys.auditHead).hget(this.keys.inFlight(app, environment), 'id').lrange(this.keys.history(app, environment), 0, HISTORY_KEPT - 1);
+  /**
+   * A promotion that waits on its app and environment's state (a queued rollback) decides
+   * again against a fresh snapshot of it, as a new request would.
+   */
+  async transitionWithSnapshot(id: string, environments: readonly string[], decide: (current: Promotion, snapshot: AppSnapshot) => Decision): Promise<Outcome> {
+    for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
+      const stored = await this.get(id);
+      if (!stored) return { kind: 'missing', reason: `There is no promotion ${id}.` };
+      const { app, environment } = stored.promotion;
+      const read = await this.snapshot(app, environment, environments);
+      const plan = new CommitPlan();
+      read.expect.forEach((e) => plan.expectField(e.key, e.field, e.value));
+      const outcome = await this.commit(plan, decide(stored.promotion, read.snapshot), stored, read.head, read.revs);
+      if (outcome) return outcome;
+      await pauseAfterConflict(attempt);
+    }
+    throw new ConflictError(`Could not update promotion ${id}: too many concurrent changes.`);
+  }
+
+  /** Everything a decision about APP in ENV reads, in two round trips, and what must still hold when it commits. */
+  private async snapshot(app: string, environment: string, environments: readonly string[]) {
+    const pipeline = this.redis
+      .pipeline()
+      .get(this.keys.auditHead)
+      .hget(this.keys.inFlight(app, environment), 'id')
+      .lrange(this.keys.history(app, environment), 0, HISTORY_KEPT - 1)
+      .hgetall(this.keys.bad(app, environment));
     for (const env of environments) pipeline.hgetall(this.keys.ledger(app, env));
-    const results = (await pipeline.exec()) ?? [];
-    const failed = results.find(([error]) => error);
-    if (failed) throw failed[0];
-    const [head, lockedBy, history, ...ledgers] = results.map(([, value]) => value);
+    const [head, lockedBy, history, bad, ...ledgers] = unwrap(await pipeline.exec());
     const current = new Map<string, DeployedVersion>();
     environments.forEach((env, i) => {
       const h = ledgers[i] as Record<string, string>;
       if (h.version) current.set(env, { version: h.version, promotionId: h.promotion ?? '', at: Number(h.at) });
     });
-    return {
-      head: (head as string | null) ?? '',
-      lockedBy: lockedBy as string | null,
+    const holder = lockedBy ? await this.get(lockedBy as string) : null;
+    const queuedId = holder?.promotion.queuedRollback;
+    const queued = queuedId ? await this.get(queuedId) : null;
+    const revs = new Map<string, StoredPromotion>();
+    for (const s of [holder, queued]) if (s) revs.set(s.promotion.id, s);
+    const expect: Expectation[] = [
+      { key: this.keys.inFlight(app, environment), field: 'id', value: (lockedBy as string | null) ?? null },
+      ...environments.map((env) => ({ key: this.keys.ledger(app, env), field: 'version', value: current.get(env)?.version ?? null })),
+    ];
+    const snapshot: AppSnapshot = {
       current,
       history: (history as string[]).map((r) => JSON.parse(r) as DeployedVersion),
+      bad: new Map(Object.entries(bad as Record<string, string>)),
+      inFlight: holder && isActive(holder.promotion.state) ? holder.promotion : null,
+      queued: queued?.promotion ?? null,
     };
+    return { head: (head as string | null) ?? '', snapshot, revs, expect };
   }
 
-  /** Reads the promotion, runs the pure decision, and commits it only if the record is unchanged (compare-and-set). */
-  async transition(id: string, decide: (current: Promotion) => Decision): Promise<Outcome> {
+  /**
+   * Reads the promotion, runs the pure decision, and commits it only if the record is
+   * unchanged (compare-and-set) and every expectation (for example what runs in another
+   * environment) still holds.
+   */
+  async transition(id: string, decide: (current: Promotion) => Decision, expectations: Expectation[] = []): Promise<Outcome> {
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
       const head = await this.auditHead();
       const stored = await this.get(id);
       if (!stored) return { kind: 'missing', reason: `There is no promotion ${id}.` };
-      const outcome = await this.commit(new CommitPlan(), decide(stored.promotion), stored, head);
+      const plan = new CommitPlan();
+      expectations.forEach((e) => plan.expectField(e.key, e.field, e.value));
+      const outcome = await this.commit(plan, decide(stored.promotion), stored, head, new Map());
       if (outcome) return outcome;
       await pauseAfterConflict(attempt);
     }
     throw new ConflictError(`Could not update promotion ${id}: too many concurrent changes.`);
+  }
+
+  /** The ledger field a decision read for APP in ENV, as an expectation for its commit. */
+  ledgerExpectation(app: string, environment: string, live: DeployedVersion | null): Expectation {
+    return { key: this.keys.ledger(app, environment), field: 'version', value: live?.version ?? null };
   }
 
   /** Records where the promotion message was posted; not an audited step. */
@@ -132,56 +194,96 @@ export class PromotionStore {
   }
 
   /** Builds and runs the commit for a decision; null when a concurrent change got there first. */
-  private async commit(plan: CommitPlan, decision: Decision, before: StoredPromotion | null, head: string): Promise<Outcome | null> {
+  private async commit(plan: CommitPlan, decision: Decision, before: StoredPromotion | null, head: string, revs: ReadonlyMap<string, StoredPromotion>): Promise<Outcome | null> {
     if (decision.kind === 'unchanged') return { kind: 'unchanged', reason: decision.reason };
-    const subject = decision.kind === 'accept' ? decision.next : before?.promotion ?? null;
-    const facts = decision.kind === 'accept' ? decision.audit : decision.audit ? [decision.audit] : [];
-    if (decision.kind === 'refuse' && facts.length === 0) return { kind: 'refuse', reason: decision.reason };
-
-    if (before) plan.expectField(this.keys.promotion(before.promotion.id), 'rev', String(before.rev));
-    if (facts.length > 0) this.chainAudit(plan, head, facts, subject);
-
     if (decision.kind === 'refuse') {
+      if (!decision.audit) return { kind: 'refuse', reason: decision.reason };
+      if (before) plan.expectField(this.keys.promotion(before.promotion.id), 'rev', String(before.rev));
+      this.chainAudit(plan, head, [{ facts: [decision.audit], subject: before?.promotion ?? null }]);
       return (await plan.run(this.redis)) ? { kind: 'refuse', reason: decision.reason } : null;
     }
-    const next = decision.next;
-    const rev = (before?.rev ?? 0) + 1;
-    const key = this.keys.promotion(next.id);
-    if (!before) plan.expectField(key, 'rev', null).op('ZADD', this.keys.all, next.requestedAt, next.id);
-    plan.op('HSET', key, 'json', JSON.stringify(next), 'rev', rev);
-
-    const wasActive = before !== null && isActive(before.promotion.state);
-    if (isActive(next.state) && !wasActive) {
-      plan.op('HSET', this.keys.inFlight(next.app, next.environment), 'id', next.id).op('ZADD', this.keys.active, next.requestedAt, next.id);
-    } else if (!isActive(next.state) && wasActive) {
-      plan.op('DEL', this.keys.inFlight(next.app, next.environment)).op('ZREM', this.keys.active, next.id);
+    // Side changes first: a superseded promotion gives up the slot the new one takes.
+    const changes = [...(decision.others ?? []).map((o) => ({ ...o, before: revOf(o.next, revs) })), { next: decision.next, audit: decision.audit, effects: decision.effects, before }];
+    const audits: { facts: AuditFact[]; subject: Promotion }[] = [];
+    let rev = 0;
+    for (const change of changes) {
+      rev = this.writeRecord(plan, change.next, change.before);
+      writeOutbox(
+        plan,
+        this.keys.outbox,
+        change.effects.map((effect, index) => ({ kind: 'promotion', promotionId: change.next.id, rev, index, effect })),
+      );
+      if (change.audit.length > 0) audits.push({ facts: change.audit, subject: change.next });
     }
-    if (decision.ledger) {
-      const { app, environment, version, promotionId, at } = decision.ledger;
-      const entry: DeployedVersion = { version, promotionId, at };
-      plan
-        .op('HSET', this.keys.ledger(app, environment), 'version', version, 'promotion', promotionId, 'at', at)
-        .op('LPUSH', this.keys.history(app, environment), JSON.stringify(entry))
-        .op('LTRIM', this.keys.history(app, environment), 0, HISTORY_KEPT - 1);
-    }
+    this.chainAudit(plan, head, audits);
+    if (decision.ledger) this.writeLedger(plan, decision.ledger);
     if (!(await plan.run(this.redis))) return null;
-    return { kind: 'accept', promotion: next, rev, effects: decision.effects, reply: decision.reply ?? null };
+    return { kind: 'accept', promotion: decision.next, rev, effects: decision.effects, reply: decision.reply ?? null };
   }
 
-  private chainAudit(plan: CommitPlan, head: string, facts: AuditFact[], subject: Promotion | null): void {
-    const { entries, nextHead } = chainEntries(
-      head,
-      facts,
-      {
-        promotion: subject?.id ?? null,
-        app: subject?.app ?? null,
-        environment: subject?.environment ?? null,
-        version: subject?.version ?? null,
-        config: subject?.configHash ?? null,
-        detail: { kind: subject?.kind ?? null },
-      },
-      new Date(this.now()).toISOString(),
-    );
-    plan.appendAudit(this.keys.auditLog, this.keys.auditHead, head, entries, nextHead);
+  /** Writes one record with its compare-and-set, the slot and the index of what is pending; returns its new revision. */
+  private writeRecord(plan: CommitPlan, next: Promotion, before: StoredPromotion | null): number {
+    const key = this.keys.promotion(next.id);
+    const rev = (before?.rev ?? 0) + 1;
+    if (before) plan.expectField(key, 'rev', String(before.rev));
+    else plan.expectField(key, 'rev', null).op('ZADD', this.keys.all, next.requestedAt, next.id);
+    plan.op('HSET', key, 'json', JSON.stringify(next), 'rev', rev);
+    const slot = this.keys.inFlight(next.app, next.environment);
+    const held = before !== null && isActive(before.promotion.state);
+    if (isActive(next.state) && !held) plan.op('HSET', slot, 'id', next.id);
+    else if (!isActive(next.state) && held) plan.op('DEL', slot);
+    const wasPending = before !== null && isPending(before.promotion.state);
+    if (isPending(next.state) && !wasPending) plan.op('ZADD', this.keys.active, next.requestedAt, next.id);
+    else if (!isPending(next.state) && wasPending) plan.op('ZREM', this.keys.active, next.id);
+    return rev;
   }
+
+  private writeLedger(plan: CommitPlan, ledger: NonNullable<Accepted['ledger']>): void {
+    const { app, environment, version, promotionId, at } = ledger;
+    const entry: DeployedVersion = { version, promotionId, at };
+    plan
+      .op('HSET', this.keys.ledger(app, environment), 'version', version, 'promotion', promotionId, 'at', at)
+      .op('LPUSH', this.keys.history(app, environment), JSON.stringify(entry))
+      .op('LTRIM', this.keys.history(app, environment), 0, HISTORY_KEPT - 1)
+      // A version deployed again (with --force-bad) is no longer the one a rollback undid.
+      .op('HDEL', this.keys.bad(app, environment), version);
+    for (const undone of ledger.markBad ?? []) plan.op('HSET', this.keys.bad(app, environment), undone, promotionId);
+  }
+
+  private chainAudit(plan: CommitPlan, head: string, groups: { facts: AuditFact[]; subject: Promotion | null }[]): void {
+    const at = new Date(this.now()).toISOString();
+    const entries: string[] = [];
+    let tip = head;
+    for (const { facts, subject } of groups) {
+      const chained = chainEntries(
+        tip,
+        facts,
+        {
+          promotion: subject?.id ?? null,
+          app: subject?.app ?? null,
+          environment: subject?.environment ?? null,
+          version: subject?.version ?? null,
+          config: subject?.configHash ?? null,
+          detail: { kind: subject?.kind ?? null },
+        },
+        at,
+      );
+      entries.push(...chained.entries);
+      tip = chained.nextHead;
+    }
+    if (entries.length > 0) plan.appendAudit(this.keys.auditLog, this.keys.auditHead, head, entries, tip);
+  }
+}
+
+/** The stored version a side change was decided on; a decision may only change what it read. */
+function revOf(p: Promotion, read: ReadonlyMap<string, StoredPromotion>): StoredPromotion {
+  const stored = read.get(p.id);
+  if (stored === undefined) throw new Error(`A decision changed promotion ${p.id}, which it did not read.`);
+  return stored;
+}
+
+function unwrap(results: [Error | null, unknown][] | null): unknown[] {
+  const failed = (results ?? []).find(([error]) => error);
+  if (failed) throw failed[0];
+  return (results ?? []).map(([, value]) => value);
 }

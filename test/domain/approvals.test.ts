@@ -99,7 +99,7 @@ describe('ending a promotion', () => {
 
   it('records the ledger change on success and offers the rollback', () => {
     const d = decideDeploymentSucceeded(promotion({ state: 'deploying' }), NOW);
-    expect(d.kind === 'accept' && d.ledger).toEqual({ app: 'web', environment: 'production', version: '1.4.2', promotionId: 'sg-1', at: NOW });
+    expect(d.kind === 'accept' && d.ledger).toEqual({ app: 'web', environment: 'production', version: '1.4.2', promotionId: 'sg-1', at: NOW, markBad: [] });
     expect(d.kind === 'accept' && d.effects).toContainEqual({ type: 'note', text: 'Deployed web to 1.4.2 in production.', rollbackTo: '1.4.1' });
   });
 });

@@ -42,8 +42,8 @@ export function deployed(version: string, promotionId = `sg-${version}`, at = NO
   return { version, promotionId, at };
 }
 
-export function snapshot(current: Record<string, string>, history: string[] = [], inFlight: AppSnapshot['inFlight'] = null): AppSnapshot {
-  return { current: new Map(Object.entries(current).map(([env, v]) => [env, deployed(v)])), history: history.map((v) => deployed(v)), inFlight };
+export function snapshot(current: Record<string, string>, history: string[] = [], inFlight: AppSnapshot['inFlight'] = null, extra: Partial<AppSnapshot> = {}): AppSnapshot {
+  return { current: new Map(Object.entries(current).map(([env, v]) => [env, deployed(v)])), history: history.map((v) => deployed(v)), inFlight, bad: new Map(), queued: null, ...extra };
 }
 
 export function promotion(overrides: Partial<Promotion> = {}): Promotion {

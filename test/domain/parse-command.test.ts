@@ -4,10 +4,10 @@ import { parsePromoteCommand } from '../../src/slack/parse-command.js';
 
 describe('the /promote grammar', () => {
   it.each([
-    ['web 1.4.2 to production', { type: 'promote', app: 'web', version: '1.4.2', environment: 'production', reason: '', emergency: false }],
-    ['web 1.4.2 production hotfix for #123', { type: 'promote', app: 'web', version: '1.4.2', environment: 'production', reason: 'hotfix for #123', emergency: false }],
-    ['  web   v2.0.0-rc.1  TO staging ', { type: 'promote', app: 'web', version: 'v2.0.0-rc.1', environment: 'staging', reason: '', emergency: false }],
-    ['web 1.4.2 to production --emergency payments down', { type: 'promote', app: 'web', version: '1.4.2', environment: 'production', reason: 'payments down', emergency: true }],
+    ['web 1.4.2 to production', { type: 'promote', app: 'web', version: '1.4.2', environment: 'production', reason: '', emergency: false, forceBad: false }],
+    ['web 1.4.2 production hotfix for #123', { type: 'promote', app: 'web', version: '1.4.2', environment: 'production', reason: 'hotfix for #123', emergency: false, forceBad: false }],
+    ['  web   v2.0.0-rc.1  TO staging ', { type: 'promote', app: 'web', version: 'v2.0.0-rc.1', environment: 'staging', reason: '', emergency: false, forceBad: false }],
+    ['web 1.4.2 to production --emergency payments down', { type: 'promote', app: 'web', version: '1.4.2', environment: 'production', reason: 'payments down', emergency: true, forceBad: false }],
     ['calendar production', { type: 'calendar', environment: 'production' }],
     ['rollback web production', { type: 'rollback', app: 'web', environment: 'production', version: null, reason: '' }],
     ['rollback web production to 1.4.1 bad release', { type: 'rollback', app: 'web', environment: 'production', version: '1.4.1', reason: 'bad release' }],
@@ -47,7 +47,7 @@ describe('the /promote grammar', () => {
         const text = [app, v, ...(withTo ? ['to'] : []), env, ...words].join(' ');
         const parsed = parsePromoteCommand(text);
         if (!withTo && env === 'to') return;
-        expect(parsed).toEqual({ ok: true, value: { type: 'promote', app, version: v, environment: env, reason: words.join(' '), emergency: false } });
+        expect(parsed).toEqual({ ok: true, value: { type: 'promote', app, version: v, environment: env, reason: words.join(' '), emergency: false, forceBad: false } });
       }),
     );
   });
@@ -58,5 +58,16 @@ describe('the /promote grammar', () => {
         expect(typeof parsePromoteCommand(text).ok).toBe('boolean');
       }),
     );
+  });
+});
+
+describe('/promote options', () => {
+  it('reads --force-bad and refuses options it does not know', () => {
+    expect(parsePromoteCommand('web 1.4.2 to production --force-bad fixed in the database')).toEqual({
+      ok: true,
+      value: { type: 'promote', app: 'web', version: '1.4.2', environment: 'production', reason: 'fixed in the database', emergency: false, forceBad: true },
+    });
+    const wrong = parsePromoteCommand('web 1.4.2 to production --force');
+    expect(wrong.ok === false && wrong.error).toMatch(/`--force` is not an option/);
   });
 });

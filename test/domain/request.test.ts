@@ -37,7 +37,7 @@ describe('asking for a promotion', () => {
   });
 
   it('refuses while another promotion for the same target is in flight', () => {
-    const d = decidePromotionRequest(ask('1.4.2', 'production'), policy(), snapshot({ staging: '1.4.2' }, [], { id: 'sg-3', version: '1.4.2', state: 'awaiting_approval' }));
+    const d = decidePromotionRequest(ask('1.4.2', 'production'), policy(), snapshot({ staging: '1.4.2' }, [], promotion({ id: 'sg-3', version: '1.4.2', state: 'awaiting_approval' })));
     expect(d.kind === 'refuse' && d.reason).toMatch(/in flight to production \(sg-3/);
   });
 
@@ -61,7 +61,7 @@ describe('asking for a promotion', () => {
 });
 
 describe('asking for a rollback', () => {
-  const rollback = (version: string | null, extra: Partial<Parameters<typeof decideRollbackRequest>[0]> = {}) => ({ ...ask('x', 'production'), version, ...extra });
+  const rollback = (version: string | null, extra: Partial<Parameters<typeof decideRollbackRequest>[0]> = {}) => ({ ...ask('x', 'production'), requesterMemberOf: ['S0ONCALL'], version, ...extra });
 
   it('goes back to the version before the current one by default, under the rollback policy', () => {
     const d = decideRollbackRequest(rollback(null), policy(), snapshot({ production: '1.4.2' }, ['1.4.2', '1.4.1', '1.4.0']));
@@ -71,7 +71,7 @@ describe('asking for a rollback', () => {
   it('takes an explicit earlier version, and refuses one that never ran there', () => {
     expect(decideRollbackRequest(rollback('1.4.0'), policy(), snapshot({ production: '1.4.2' }, ['1.4.2', '1.4.1', '1.4.0'])).kind).toBe('accept');
     const d = decideRollbackRequest(rollback('0.9.0'), policy(), snapshot({ production: '1.4.2' }, ['1.4.2', '1.4.1']));
-    expect(d.kind === 'refuse' && d.reason).toMatch(/0\.9\.0 never ran in production.*Earlier versions there: 1\.4\.1/);
+    expect(d.kind === 'refuse' && d.reason).toMatch(/0\.9\.0 never ran in production.*Known good there: 1\.4\.1/);
   });
 
   it('lets only an authorized person start a rollback that needs no approval', () => {
@@ -79,7 +79,7 @@ describe('asking for a rollback', () => {
     const env = p.environments.get('staging')!;
     const noApproval = { ...p, environments: new Map([...p.environments, ['staging', { ...env, rollback: { ...env.rollback, required: 0, approvers: ['S0ONCALL'] } }]]) };
     const current = snapshot({ staging: '2.0.0' }, ['2.0.0', '1.0.0']);
-    const outsider = decideRollbackRequest({ ...rollback(null), environment: 'staging' }, noApproval, current);
+    const outsider = decideRollbackRequest({ ...rollback(null), environment: 'staging', requesterMemberOf: [] }, noApproval, current);
     expect(outsider.kind === 'refuse' && outsider.reason).toMatch(/Only <!subteam\^S0ONCALL> can roll back staging/);
     const onCall = decideRollbackRequest({ ...rollback(null), environment: 'staging', requesterMemberOf: ['S0ONCALL'] }, noApproval, current);
     expect(onCall.kind === 'accept' && onCall.next.state).toBe('deploying');
@@ -95,7 +95,7 @@ describe('rolling back a deployment from its button', () => {
 
   it('refuses once something else was deployed, or when nothing ran before', () => {
     expect(rollbackTargetOf(deployedP, { version: '1.5.0', promotionId: 'sg-6', at: NOW })).toMatchObject({ ok: false, reason: expect.stringMatching(/no longer what runs in production \(it runs 1\.5\.0\)/) as string });
-    expect(rollbackTargetOf({ ...deployedP, previousVersion: null }, { version: '1.4.2', promotionId: 'sg-5', at: NOW })).toEqual({ ok: false, reason: 'There was nothing in production before 1.4.2.' });
+    expect(rollbackTargetOf({ ...deployedP, previousVersion: null }, { version: '1.4.2', promotionId: 'sg-5', at: NOW })).toEqual({ ok: false, reason: 'There is no version known good in production to go back to from 1.4.2.' });
     expect(rollbackTargetOf({ ...deployedP, state: 'rolled_back' }, { version: '1.4.2', promotionId: 'sg-5', at: NOW }).ok).toBe(false);
   });
 });

@@ -43,7 +43,7 @@ describe('release calendar, end to end', () => {
     const deployedAt = (await h.shipgate.promotion(message)).deployment!.startedAt;
     expect(deployedAt).toBeGreaterThanOrEqual(Date.parse('2026-12-01T10:00:00Z'));
     const audit = (await h.shipgate.auditEntries()).filter((e) => e.environment === 'production').map((e) => [e.type, e.detail.rule ?? e.detail.calendar ?? null]);
-    expect(audit).toEqual([['requested', null], ['approved', null], ['approved', null], ['scheduled', null], ['deploy_started', 'window:0'], ['deployed', null]]);
+    expect(audit).toEqual([['requested', null], ['approved', null], ['approved', null], ['scheduled', null], ['deploy_started', 'window:0'], ['deploy_called', null], ['deployed', null]]);
   });
 
   it('keeps a scheduled promotion waiting when a freeze is added before its window opens', async () => {

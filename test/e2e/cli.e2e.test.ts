@@ -25,7 +25,7 @@ describe('shipgate audit', () => {
 
   it('verifies an intact chain, exports it as JSON Lines, and detects an edited entry', async () => {
     const entries = await h.shipgate.auditEntries();
-    expect(entries.map((e) => e.type)).toEqual(['requested', 'deploy_started', 'deployed']);
+    expect(entries.map((e) => e.type)).toEqual(['requested', 'deploy_started', 'deploy_called', 'deployed']);
 
     const verified = await run(['audit', 'verify'], env);
     expect(verified).toEqual({ code: 0, output: 'audit log intact: 3 entries\n' });

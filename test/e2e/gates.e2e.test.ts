@@ -56,7 +56,7 @@ describe('promotion gates', () => {
     expect(Object.values(p.gates!.results).map((r) => r.status)).toEqual(['passed', 'passed', 'passed']);
     expect(Object.values(p.gates!.results).every((r) => r.durationMs !== null && /^[0-9a-f]{64}$/.test(r.configHash))).toBe(true);
     const audited = (await h.shipgate.auditEntries()).filter((e) => e.promotion === p.id).map((e) => e.type);
-    expect(audited.filter((t) => t !== 'approved')).toEqual(['requested', 'gate_passed', 'gate_passed', 'gate_passed', 'gates_passed', 'deploy_started', 'deployed']);
+    expect(audited.filter((t) => t !== 'approved')).toEqual(['requested', 'gate_passed', 'gate_passed', 'gate_passed', 'gates_passed', 'deploy_started', 'deploy_called', 'deployed']);
     expect(audited.filter((t) => t === 'approved')).toHaveLength(1);
     expect(stagingDeploys(h)).toHaveLength(1);
   });

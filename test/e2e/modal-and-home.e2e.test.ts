@@ -39,7 +39,7 @@ describe('the promote modal and App Home', () => {
       if (!sent) throw new Error('no ephemeral yet');
       return sent.args;
     });
-    expect(ephemeral).toMatchObject({ channel: 'C0TEAM', user: alice, text: 'Deploying web 5.0.0 to development.' });
+    expect(ephemeral).toMatchObject({ channel: 'C0TEAM', user: alice, text: 'Deploying web 5.0.0 to development (sg-1).' });
   });
 
   it('keeps the modal open with a field error for a malformed version, and records nothing', async () => {

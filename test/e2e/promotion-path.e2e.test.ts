@@ -4,7 +4,7 @@ import { textOf } from '../support/fake-slack.js';
 import { eventually } from '../support/eventually.js';
 import { DEPLOY_SECRET, PEOPLE, startShipgate, type Harness } from '../support/start-shipgate.js';
 
-const { alice, quinn, rita, raj, omar } = PEOPLE;
+const { alice, quinn, rita, raj, omar, olga } = PEOPLE;
 
 describe('a version moves from development to production and back', () => {
   let h: Harness;
@@ -81,18 +81,24 @@ describe('a version moves from development to production and back', () => {
     const rollbackNote = thread.find((n) => textOf(n).includes('Roll back to 1.4.1'))!;
     expect(rollbackNote).toBeDefined();
 
-    // Rolling back: the on-call person clicks, a rollback promotion waits for one rollback approver.
+    // Only the on-call people may start a rollback; one clicks, and the rollback waits for another of them.
+    const before = await shipgate.promotionCount();
     await slack.click(alice, rollbackNote, 'Roll back to 1.4.1');
+    await eventually(() => expect(fake.lastEphemeralTo(alice)).toMatch(/Only <!subteam\^S0ONCALL> can roll back production/));
+    expect(await shipgate.promotionCount()).toBe(before);
+    await slack.click(omar, rollbackNote, 'Roll back to 1.4.1');
     await eventually(() => expect(fake.topLevelIn('C0PROD')).toHaveLength(3));
     const rollbackMessage = fake.lastMessageIn('C0PROD');
     expect(textOf(rollbackMessage)).toContain('Rollback of web 1.4.1 to production');
     await slack.click(rita, rollbackMessage, 'Approve');
     await eventually(() => expect(fake.lastEphemeralTo(rita)).toMatch(/not an approver for production/));
     await slack.click(omar, rollbackMessage, 'Approve');
+    await eventually(() => expect(fake.lastEphemeralTo(omar)).toMatch(/someone else must approve/));
+    await slack.click(olga, rollbackMessage, 'Approve');
     await eventually(async () => expect(await shipgate.live('web', 'production')).toBe('1.4.1'));
 
     const rollbackCall = deployTarget.calls.at(-1)!;
-    expect(rollbackCall.body).toMatchObject({ kind: 'rollback', version: '1.4.1', previous_version: '1.4.2', environment: 'production', approved_by: [omar] });
+    expect(rollbackCall.body).toMatchObject({ kind: 'rollback', version: '1.4.1', previous_version: '1.4.2', environment: 'production', approved_by: [olga] });
     await eventually(async () => expect((await shipgate.promotion(record.id)).state).toBe('rolled_back'));
     await eventually(() => expect(textOf(fake.refreshed(message))).toContain('Rolled back'));
 

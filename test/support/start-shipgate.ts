@@ -32,13 +32,14 @@ export const PEOPLE = {
   rita: 'URITA', // in S0REL (production approvers)
   raj: 'URAJ', // in S0REL
   omar: 'UOMAR', // in S0ONCALL (production rollback)
+  olga: 'UOLGA', // in S0ONCALL (production rollback)
   mallory: 'UMALLORY', // in no group
 } as const;
 
 /** Who approves each step of the standard path in the tests. */
 const STANDARD_APPROVERS: Record<string, string[]> = { staging: [PEOPLE.lead], production: [PEOPLE.rita, PEOPLE.raj] };
 
-export const USERGROUPS = { S0QA: [PEOPLE.quinn], S0REL: [PEOPLE.rita, PEOPLE.raj], S0ONCALL: [PEOPLE.omar] };
+export const USERGROUPS = { S0QA: [PEOPLE.quinn], S0REL: [PEOPLE.rita, PEOPLE.raj], S0ONCALL: [PEOPLE.omar, PEOPLE.olga] };
 
 /** The configuration of the issue: staging needs one approval, production two (no self-approval), rollback one on-call. */
 export function standardConfig(deployUrl: string, prefix: string, extra = ''): string {

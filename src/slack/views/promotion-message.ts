@@ -15,8 +15,9 @@ const STATE_LABEL: Record<PromotionState, string> = {
   deployed: ':white_check_mark: Deployed',
   rejected: ':no_entry: Rejected',
   cancelled: ':heavy_multiplication_x: Cancelled',
-  expired: ':hourglass: Expired',
-  blocked: ':no_entry_sign: Blocked by a gate',
+  superseded: ':arrow_heading_down: Superseded',
+  queued: ':double_vertical_bar: Queued behind a deployment',
+  blocked: ':no_entry_sign: Blocked',
   failed: ':x: Deployment failed',
   rolled_back: ':leftwards_arrow_with_hook: Rolled back',
 };
@@ -89,6 +90,16 @@ export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Inst
     { type: 'section', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(title(p))}*` } },
     { type: 'section', fields: fields.map((f) => ({ type: 'mrkdwn' as const, text: f })) },
   ];
+  if (p.forcedBad) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`:warning: *${escapeMrkdwn(p.version)} was rolled back in ${escapeMrkdwn(p.environment)}* and is marked bad there. Asked again with --force-bad: ${escapeMrkdwn(p.forcedBad)}`) } });
+  }
+  if (p.kind === 'rollback' && p.undoes?.length) {
+    const when = p.state === 'deployed' ? 'marked bad' : 'marked bad once this rollback is deployed';
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Undoes* ${p.undoes.map(escapeMrkdwn).join(', ')} (${when} in ${escapeMrkdwn(p.environment)})`) } });
+  }
+  if (p.state === 'blocked' && p.blockedReason) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Blocked:* ${escapeMrkdwn(p.blockedReason)}`) } });
+  }
   if (p.emergency) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: ':rotating_light: *Emergency*: this promotion bypasses the release calendar, under the emergency approval policy.' } });
   }
@@ -102,17 +113,13 @@ export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Inst
   if (p.deployment?.error) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Deployment failed:* ${escapeMrkdwn(p.deployment.error)}`) } });
   }
+  const cancel = { type: 'button' as const, action_id: ACTIONS.cancel, text: { type: 'plain_text' as const, text: 'Cancel' }, value: p.id };
   if (p.state === 'blocked') {
-    blocks.push({
-      type: 'actions',
-      block_id: 'blocked_actions',
-      elements: [
-        { type: 'button', action_id: ACTIONS.rerunGates, text: { type: 'plain_text', text: 'Re-run gates' }, style: 'primary', value: p.id },
-        { type: 'button', action_id: ACTIONS.cancel, text: { type: 'plain_text', text: 'Cancel' }, value: p.id },
-      ],
-    });
+    const rerun = { type: 'button' as const, action_id: ACTIONS.rerunGates, text: { type: 'plain_text' as const, text: 'Re-run gates' }, style: 'primary' as const, value: p.id };
+    blocks.push({ type: 'actions', block_id: 'blocked_actions', elements: p.gates ? [rerun, cancel] : [cancel] });
   }
-  if (p.state === 'awaiting_approval' || p.state === 'checking') {
+  if (p.state === 'scheduled') blocks.push({ type: 'actions', block_id: 'scheduled_actions', elements: [cancel] });
+  if (p.state === 'awaiting_approval' || p.state === 'checking' || p.state === 'queued') {
     blocks.push({
       type: 'actions',
       block_id: 'promotion_actions',

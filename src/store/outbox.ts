@@ -1,0 +1,21 @@
+import type { Effect } from '../domain/decision.js';
+import type { AlertEffect } from '../domain/alerts.js';
+import type { CommitPlan } from './commit-script.js';
+
+/**
+ * One piece of follow-up work, written by the commit that decided it. `rev` and
+ * `index` name it for good: a job queued from it gets an id derived from them, so a
+ * relay that delivers it twice queues it once.
+ */
+export type OutboxEntry =
+  | { kind: 'promotion'; promotionId: string; rev: number; index: number; effect: Effect }
+  | { kind: 'alert'; alertKey: string; rev: number; index: number; effect: AlertEffect };
+
+/** Adds the entries to the commit, in order, so they exist exactly when the change does. */
+export function writeOutbox(plan: CommitPlan, outboxKey: string, entries: OutboxEntry[]): void {
+  for (const entry of entries) plan.op('XADD', outboxKey, '*', 'e', JSON.stringify(entry));
+}
+
+export function entryName(entry: OutboxEntry): string {
+  return entry.kind === 'promotion' ? `${entry.promotionId}-r${entry.rev}-${entry.index}` : `${entry.alertKey}-r${entry.rev}-${entry.index}`;
+}

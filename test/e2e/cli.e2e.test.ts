@@ -28,12 +28,12 @@ describe('shipgate audit', () => {
     expect(entries.map((e) => e.type)).toEqual(['requested', 'deploy_started', 'deploy_called', 'deployed']);
 
     const verified = await run(['audit', 'verify'], env);
-    expect(verified).toEqual({ code: 0, output: 'audit log intact: 3 entries\n' });
+    expect(verified).toEqual({ code: 0, output: 'audit log intact: 4 entries\n' });
 
     const exported = await run(['audit', 'export'], env);
     expect(exported.code).toBe(0);
     const lines = exported.output.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; hash: string; prev: string });
-    expect(lines.map((l) => l.seq)).toEqual([1, 2, 3]);
+    expect(lines.map((l) => l.seq)).toEqual([1, 2, 3, 4]);
     expect(lines[1]!.prev).toBe(lines[0]!.hash);
 
     // Someone rewrites who asked for the deployment.

@@ -60,7 +60,14 @@ export class GuardedReceiver extends HTTPReceiver {
     this.maxBody = typeof options.bodyLimit === 'number' ? options.bodyLimit : HTTPModuleFunctions.defaultBodyLimit;
     this.log = log;
     const bolt = this.requestListener;
-    this.requestListener = (req, res) => (isSlackRequest(req) ? void this.guard(req, res, bolt) : bolt(req, res));
+    this.requestListener = (req, res) => {
+      if (!isSlackRequest(req)) return bolt(req, res);
+      // Whatever goes wrong with one request is that request's 500, never the process's end.
+      this.guard(req, res, bolt).catch((error: unknown) => {
+        this.log.error({ err: error }, 'could not handle a Slack request');
+        if (!res.headersSent) refuse(res, 500);
+      });
+    };
   }
 
   override init(app: App): void {
@@ -94,12 +101,7 @@ export class GuardedReceiver extends HTTPReceiver {
         return refuse(res, 400);
       }
     }
-    try {
-      bolt(req, res);
-    } catch (error) {
-      this.log.error({ err: error }, 'Bolt could not take a Slack request');
-      if (!res.headersSent) refuse(res, 500);
-    }
+    bolt(req, res);
   }
 }
 

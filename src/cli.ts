@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
 import { ConfigError } from './config/config-error.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import { CalendarSource } from './config/load-calendars.js';
@@ -10,6 +11,7 @@ import { missingSlackSettings, readSettings, type Settings } from './config/sett
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { connectRedis, probeRedis } from './queue/redis-connection.js';
+import type { RedisVerdict } from './queue/redis-health.js';
 import { startServe, startWorker, type Running } from './runtime.js';
 import { AuditLog } from './store/audit-log.js';
 import { keysFor } from './store/keys.js';
@@ -51,11 +53,19 @@ function configOrExit(settings: Settings): LoadedConfig {
   }
 }
 
-async function requireRedis(settings: Settings): Promise<void> {
+async function requireRedis(settings: Settings): Promise<RedisVerdict> {
   const probe = await probeRedis(settings.redisUrl);
   if (!probe.ok) {
     throw new StartupError(`Cannot reach Redis at ${redactUrl(settings.redisUrl)} (${probe.reason}). Start it (redis-server --daemonize yes) or set REDIS_URL.`);
   }
+  return probe.verdict;
+}
+
+/** Shipgate runs on such a Redis, but the operator reads at start what /readyz will say. */
+function warnAboutRedis(log: Logger, settings: Settings, verdict: RedisVerdict): void {
+  const redis = redactUrl(settings.redisUrl);
+  if (verdict.problem) log.warn({ redis }, `${verdict.problem}; /readyz answers 503 until it is fixed`);
+  for (const warning of verdict.warnings) log.warn({ redis }, warning);
 }
 
 function redactUrl(url: string): string {
@@ -67,8 +77,9 @@ async function run(roles: ('serve' | 'worker')[]): Promise<void> {
   const problems = missingSlackSettings(settings, roles.includes('serve') ? 'serve' : 'worker');
   if (problems.length > 0) throw new StartupError(`Slack is not configured:\n  ${problems.join('\n  ')}`);
   const config = configOrExit(settings);
-  await requireRedis(settings);
+  const verdict = await requireRedis(settings);
   const log = createLogger(settings.logLevel);
+  warnAboutRedis(log, settings, verdict);
   const options = { config, metrics: createMetrics(), calendarsDir: settings.calendarsPath, redisUrl: settings.redisUrl, slack: { ...settings.slack, botToken: settings.slack.botToken! }, log };
   const running: Running[] = [];
   if (roles.includes('worker')) running.push(await startWorker(options));

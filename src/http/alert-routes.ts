@@ -19,8 +19,8 @@ interface Endpoint<S extends z.ZodType> {
   toAlerts: (payload: z.output<S>) => Alert[];
 }
 
-function reply(res: ServerResponse, status: number, body: object) {
-  res.writeHead(status, { 'content-type': 'application/json' });
+function reply(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }
 
@@ -58,7 +58,8 @@ export function alertRoutes(config: AlertsConfig, receive: (alerts: Alert[]) => 
         body = await getRawBody(req, { limit: MAX_ALERT_BODY });
       } catch (error) {
         const tooLarge = (error as { type?: string }).type === 'entity.too.large';
-        return reply(res, tooLarge ? 413 : 400, { error: tooLarge ? `the body is larger than ${MAX_ALERT_BODY / 1_000_000} MB` : 'the body could not be read' });
+        // The rest of the body stays unread, so this connection cannot carry another request: close it.
+        return reply(res, tooLarge ? 413 : 400, { error: tooLarge ? `the body is larger than ${MAX_ALERT_BODY / 1_000_000} MB` : 'the body could not be read' }, { connection: 'close' });
       }
       if (!endpoint.authenticate(req, body)) return reply(res, 401, { error: 'missing or wrong credentials' });
       let json: unknown;

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { judgeRedis, readRedisFacts, within, type RedisVerdict } from './redis-health.js';
 
 /**
  * Workers block on Redis and must never give up a command (BullMQ requires
@@ -8,15 +9,19 @@ export function connectRedis(url: string, role: 'worker' | 'http'): Redis {
   return new Redis(url, role === 'worker' ? { maxRetriesPerRequest: null } : { maxRetriesPerRequest: 2, connectTimeout: 2_000 });
 }
 
-/** Checks that Redis answers, with a short limit and no reconnect loop, for a clear message at start. */
-export async function probeRedis(url: string): Promise<{ ok: true; evictionPolicy: string } | { ok: false; reason: string }> {
+/** Long enough for a Redis across a network, short enough that a frozen one does not hang the start. */
+const PROBE_TIMEOUT_MS = 3_000;
+
+/**
+ * Checks that Redis answers, with a bounded wait and no reconnect loop, for a clear message
+ * at start; and what an operator should know about it (eviction policy, persistence).
+ */
+export async function probeRedis(url: string): Promise<{ ok: true; verdict: RedisVerdict } | { ok: false; reason: string }> {
   const probe = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   probe.on('error', () => undefined);
   try {
-    await probe.connect();
-    await probe.ping();
-    const policy = (await probe.config('GET', 'maxmemory-policy')) as string[];
-    return { ok: true, evictionPolicy: policy[1] ?? 'unknown' };
+    const facts = await within(PROBE_TIMEOUT_MS, probe.connect().then(() => readRedisFacts(probe)));
+    return { ok: true, verdict: judgeRedis(facts) };
   } catch (error) {
     return { ok: false, reason: (error as Error).message };
   } finally {

@@ -1,5 +1,6 @@
 import { App, LogLevel, type CustomRoute, type Logger as BoltLogger } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { GuardedReceiver } from './guarded-receiver.js';
 
 export interface SlackAppOptions {
   botToken: string;
@@ -27,14 +28,11 @@ function boltLogger(log: Logger): BoltLogger {
 
 /** HTTP receiver on PORT, or Socket Mode when an app-level token is given. */
 export function createSlackApp(options: SlackAppOptions): App {
-  const common = {
-    token: options.botToken,
-    logger: boltLogger(options.log),
-    customRoutes: options.routes,
-    ...(options.apiUrl ? { clientOptions: { slackApiUrl: options.apiUrl } } : {}),
-  };
+  const logger = boltLogger(options.log);
+  const common = { token: options.botToken, logger, ...(options.apiUrl ? { clientOptions: { slackApiUrl: options.apiUrl } } : {}) };
   if (options.appToken) {
-    return new App({ ...common, socketMode: true, appToken: options.appToken, installerOptions: { port: options.port } });
+    return new App({ ...common, customRoutes: options.routes, socketMode: true, appToken: options.appToken, installerOptions: { port: options.port } });
   }
-  return new App({ ...common, signingSecret: options.signingSecret ?? '' });
+  const receiver = new GuardedReceiver({ signingSecret: options.signingSecret ?? '', port: options.port, customRoutes: options.routes, logger, log: options.log });
+  return new App({ ...common, receiver });
 }

@@ -14,7 +14,8 @@ describe('operations', () => {
     const base = h.shipgate.receivers[0]!;
     expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok\n');
     const ready = await fetch(`${base}/readyz`);
-    expect([ready.status, await ready.text()]).toEqual([200, 'ready\n']);
+    // The test Redis has no persistence, which /readyz reports as a warning without failing readiness.
+    expect([ready.status, await ready.text()]).toEqual([200, expect.stringMatching(/^ready\b/)]);
 
     await h.slack.command(PEOPLE.alice, '/promote status');
     await eventually(async () => expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/shipgate_slack_requests_total\{kind="status",outcome="ok"\} 1/));

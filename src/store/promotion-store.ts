@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { AuditFact, Decision, Effect } from '../domain/decision.js';
 import { isActive, type Instant, type Promotion } from '../domain/promotion.js';
 import type { AppSnapshot, DeployedVersion } from '../domain/request.js';
-import { chainEntries } from './audit-chain.js';
+import type { AuditWriter } from './audit-writer.js';
 import { CommitPlan } from './commit-script.js';
 import { pauseAfterConflict } from './contention.js';
 import type { Keys } from './keys.js';
@@ -23,12 +23,20 @@ const MAX_CONFLICTS = 200;
 
 export class ConflictError extends Error {}
 
+/** The app and environment a new promotion is for, and its audit chain's head as read with the snapshot. */
+interface AuditScope {
+  app: string;
+  environment: string;
+  head: string;
+}
+
 /** Promotion records, environment ledgers and the audit log, changed only through atomic commits. */
 export class PromotionStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly now: () => Instant,
+    private readonly audit: AuditWriter,
   ) {}
 
   async nextId(): Promise<string> {
@@ -81,7 +89,7 @@ export class PromotionStore {
       const decision = decide({ current, history, inFlight });
       const plan = new CommitPlan().expectField(lockKey, 'id', lockedBy);
       for (const env of environments) plan.expectField(this.keys.ledger(app, env), 'version', current.get(env)?.version ?? null);
-      const outcome = await this.commit(plan, decision, null, head);
+      const outcome = await this.commit(plan, decision, null, { app, environment, head });
       if (outcome) return outcome;
       await pauseAfterConflict(attempt);
     }
@@ -90,7 +98,7 @@ export class PromotionStore {
 
   /** Everything a new promotion's decision reads, in one round trip. */
   private async snapshotReads(app: string, environment: string, environments: readonly string[]) {
-    const pipeline = this.redis.pipeline().get(this.keys.auditHead).hget(this.keys.inFlight(app, environment), 'id').lrange(this.keys.history(app, environment), 0, HISTORY_KEPT - 1);
+    const pipeline = this.redis.pipeline().get(this.audit.headKey(this.audit.chainOf(app, environment))).hget(this.keys.inFlight(app, environment), 'id').lrange(this.keys.history(app, environment), 0, HISTORY_KEPT - 1);
     for (const env of environments) pipeline.hgetall(this.keys.ledger(app, env));
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([error]) => error);
@@ -112,10 +120,9 @@ export class PromotionStore {
   /** Reads the promotion, runs the pure decision, and commits it only if the record is unchanged (compare-and-set). */
   async transition(id: string, decide: (current: Promotion) => Decision): Promise<Outcome> {
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
-      const head = await this.auditHead();
       const stored = await this.get(id);
       if (!stored) return { kind: 'missing', reason: `There is no promotion ${id}.` };
-      const outcome = await this.commit(new CommitPlan(), decide(stored.promotion), stored, head);
+      const outcome = await this.commit(new CommitPlan(), decide(stored.promotion), stored, null);
       if (outcome) return outcome;
       await pauseAfterConflict(attempt);
     }
@@ -127,19 +134,18 @@ export class PromotionStore {
     await this.transition(id, (p) => (p.message.ts ? { kind: 'unchanged', reason: 'already posted' } : { kind: 'accept', next: { ...p, message: { ...p.message, ts } }, audit: [], effects: [] }));
   }
 
-  private async auditHead(): Promise<string> {
-    return (await this.redis.get(this.keys.auditHead)) ?? '';
-  }
-
-  /** Builds and runs the commit for a decision; null when a concurrent change got there first. */
-  private async commit(plan: CommitPlan, decision: Decision, before: StoredPromotion | null, head: string): Promise<Outcome | null> {
+  /**
+   * Builds and runs the commit for a decision; null when a concurrent change got there first.
+   * A new promotion names its app, environment and the chain head read with its snapshot.
+   */
+  private async commit(plan: CommitPlan, decision: Decision, before: StoredPromotion | null, scope: AuditScope | null): Promise<Outcome | null> {
     if (decision.kind === 'unchanged') return { kind: 'unchanged', reason: decision.reason };
     const subject = decision.kind === 'accept' ? decision.next : before?.promotion ?? null;
     const facts = decision.kind === 'accept' ? decision.audit : decision.audit ? [decision.audit] : [];
     if (decision.kind === 'refuse' && facts.length === 0) return { kind: 'refuse', reason: decision.reason };
 
     if (before) plan.expectField(this.keys.promotion(before.promotion.id), 'rev', String(before.rev));
-    if (facts.length > 0) this.chainAudit(plan, head, facts, subject);
+    if (facts.length > 0) await this.chainAudit(plan, facts, subject, scope);
 
     if (decision.kind === 'refuse') {
       return (await plan.run(this.redis)) ? { kind: 'refuse', reason: decision.reason } : null;
@@ -168,20 +174,19 @@ export class PromotionStore {
     return { kind: 'accept', promotion: next, rev, effects: decision.effects, reply: decision.reply ?? null };
   }
 
-  private chainAudit(plan: CommitPlan, head: string, facts: AuditFact[], subject: Promotion | null): void {
-    const { entries, nextHead } = chainEntries(
+  /** Chains the facts onto their app and environment's chain, after the head read with the snapshot or read now. */
+  private async chainAudit(plan: CommitPlan, facts: AuditFact[], subject: Promotion | null, scope: AuditScope | null): Promise<void> {
+    const app = scope?.app ?? subject?.app ?? null;
+    const environment = scope?.environment ?? subject?.environment ?? null;
+    const chain = this.audit.chainOf(app, environment);
+    const head = scope?.head ?? (await this.audit.head(this.redis, chain));
+    this.audit.append(
+      plan,
+      chain,
       head,
       facts,
-      {
-        promotion: subject?.id ?? null,
-        app: subject?.app ?? null,
-        environment: subject?.environment ?? null,
-        version: subject?.version ?? null,
-        config: subject?.configHash ?? null,
-        detail: { kind: subject?.kind ?? null },
-      },
+      { promotion: subject?.id ?? null, app, environment, version: subject?.version ?? null, config: subject?.configHash ?? null, detail: { kind: subject?.kind ?? null } },
       new Date(this.now()).toISOString(),
     );
-    plan.appendAudit(this.keys.auditLog, this.keys.auditHead, head, entries, nextHead);
   }
 }

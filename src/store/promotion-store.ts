@@ -18,6 +18,7 @@ export type Outcome =
   | { kind: 'missing'; reason: string };
 
 const HISTORY_KEPT = 200;
+const SCOPES_KEPT = 10_000;
 /** Optimistic commits retry on conflict; this many conflicts in a row means something is wrong. */
 const MAX_CONFLICTS = 200;
 
@@ -32,6 +33,9 @@ interface AuditScope {
 
 /** Promotion records, environment ledgers and the audit log, changed only through atomic commits. */
 export class PromotionStore {
+  /** App and environment of promotions seen lately, to read their chain head with the record. */
+  private readonly scopes = new Map<string, { app: string; environment: string }>();
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
@@ -120,13 +124,38 @@ export class PromotionStore {
   /** Reads the promotion, runs the pure decision, and commits it only if the record is unchanged (compare-and-set). */
   async transition(id: string, decide: (current: Promotion) => Decision): Promise<Outcome> {
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
-      const stored = await this.get(id);
+      const { stored, scope } = await this.readWithHead(id);
       if (!stored) return { kind: 'missing', reason: `There is no promotion ${id}.` };
-      const outcome = await this.commit(new CommitPlan(), decide(stored.promotion), stored, null);
+      const outcome = await this.commit(new CommitPlan(), decide(stored.promotion), stored, scope);
       if (outcome) return outcome;
       await pauseAfterConflict(attempt);
     }
     throw new ConflictError(`Could not update promotion ${id}: too many concurrent changes.`);
+  }
+
+  /**
+   * The record, and its audit chain's head in the same round trip once this process has
+   * seen the promotion (its app and environment never change); the first time, the head
+   * is read after the decision.
+   */
+  private async readWithHead(id: string): Promise<{ stored: StoredPromotion | null; scope: AuditScope | null }> {
+    const known = this.scopes.get(id);
+    if (!known) {
+      const stored = await this.get(id);
+      if (stored) this.rememberScope(id, stored.promotion);
+      return { stored, scope: null };
+    }
+    const results = (await this.redis.pipeline().hmget(this.keys.promotion(id), 'json', 'rev').get(this.audit.headKey(this.audit.chainOf(known.app, known.environment))).exec()) ?? [];
+    const failed = results.find(([error]) => error);
+    if (failed) throw failed[0];
+    const [json, rev] = results[0]![1] as (string | null)[];
+    if (!json || !rev) return { stored: null, scope: null };
+    return { stored: { promotion: JSON.parse(json) as Promotion, rev: Number(rev) }, scope: { ...known, head: (results[1]![1] as string | null) ?? '' } };
+  }
+
+  private rememberScope(id: string, p: Promotion): void {
+    if (this.scopes.size >= SCOPES_KEPT) this.scopes.delete(this.scopes.keys().next().value!);
+    this.scopes.set(id, { app: p.app, environment: p.environment });
   }
 
   /** Records where the promotion message was posted; not an audited step. */

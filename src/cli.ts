@@ -143,7 +143,7 @@ async function verifyAudit(log: AuditLog, key: AuditKey, checkpointFile: string 
     out(`chain ${report.chain}: intact, ${report.check.entries} entries${checkpoint ? ` (holds the checkpoint at entry ${checkpoint.seq})` : ''}`);
   }
   if (broken.length === 0) {
-    out(chains === 0 ? 'audit log is empty: no chain has an entry yet' : `audit log intact: ${chains} chains, ${entries} entries`);
+    out(chains === 0 ? 'audit log is empty: no chain has an entry yet' : `audit log intact: ${chains} ${chains === 1 ? 'chain' : 'chains'}, ${entries} entries`);
     return 0;
   }
   // Every chain failing on its very first MAC is what a wrong key looks like.

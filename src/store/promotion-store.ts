@@ -24,7 +24,7 @@ const MAX_CONFLICTS = 200;
 
 export class ConflictError extends Error {}
 
-/** The app and environment a new promotion is for, and its audit chain's head as read with the snapshot. */
+/** The app and environment a commit is for, and its audit chain's head as read with the record or the snapshot. */
 interface AuditScope {
   app: string;
   environment: string;
@@ -165,7 +165,7 @@ export class PromotionStore {
 
   /**
    * Builds and runs the commit for a decision; null when a concurrent change got there first.
-   * A new promotion names its app, environment and the chain head read with its snapshot.
+   * `scope` carries the chain head when it was read with the record; otherwise it is read here.
    */
   private async commit(plan: CommitPlan, decision: Decision, before: StoredPromotion | null, scope: AuditScope | null): Promise<Outcome | null> {
     if (decision.kind === 'unchanged') return { kind: 'unchanged', reason: decision.reason };

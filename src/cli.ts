@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { writeSync } from 'node:fs';
+import { readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { ConfigError } from './config/config-error.js';
@@ -13,7 +13,9 @@ import { createMetrics } from './metrics.js';
 import { connectRedis, probeRedis } from './queue/redis-connection.js';
 import type { RedisVerdict } from './queue/redis-health.js';
 import { startServe, startWorker, type Running } from './runtime.js';
-import { AuditLog } from './store/audit-log.js';
+import { AuditLog, type ChainReport } from './store/audit-log.js';
+import { formatCheckpoints, parseCheckpoints, signCheckpoint, type Checkpoint } from './store/audit-checkpoint.js';
+import { AuditKey, AUDIT_KEY_VARIABLE } from './store/audit-key.js';
 import { keysFor } from './store/keys.js';
 
 const USAGE = `Usage: shipgate <command>
@@ -24,8 +26,12 @@ const USAGE = `Usage: shipgate <command>
   check-config          validate shipgate.yml (SHIPGATE_CONFIG)
   calendar ENV [--at ISO-8601] [--json]
                         is ENV open at that instant (now by default), why, and when that changes
-  audit verify          recompute the audit hash chain; exits 1 on any break
-  audit export          write the audit log as JSON Lines to standard output
+  audit verify [--checkpoint FILE]
+                        recompute every audit chain's MACs (needs SHIPGATE_AUDIT_KEY); exits 1 on
+                        any break, or when a chain no longer holds the entry a checkpoint recorded
+  audit export [--checkpoint FILE]
+                        write every chain as JSON Lines to standard output; with --checkpoint, also
+                        write each chain's last entry, signed, to FILE for safekeeping outside Redis
 `;
 
 /** An error that ends the process with one message a person can act on. */
@@ -53,6 +59,13 @@ function configOrExit(settings: Settings): LoadedConfig {
   }
 }
 
+/** The audit key, read once here at the edge; its value is never printed. */
+function auditKeyOrExit(): AuditKey {
+  const read = AuditKey.fromEnvironment(process.env[AUDIT_KEY_VARIABLE]);
+  if (!read.ok) throw new StartupError(read.problem);
+  return read.key;
+}
+
 async function requireRedis(settings: Settings): Promise<RedisVerdict> {
   const probe = await probeRedis(settings.redisUrl);
   if (!probe.ok) {
@@ -76,11 +89,12 @@ async function run(roles: ('serve' | 'worker')[]): Promise<void> {
   const settings = settingsOrExit();
   const problems = missingSlackSettings(settings, roles.includes('serve') ? 'serve' : 'worker');
   if (problems.length > 0) throw new StartupError(`Slack is not configured:\n  ${problems.join('\n  ')}`);
+  const auditKey = auditKeyOrExit();
   const config = configOrExit(settings);
   const verdict = await requireRedis(settings);
   const log = createLogger(settings.logLevel);
   warnAboutRedis(log, settings, verdict);
-  const options = { config, metrics: createMetrics(), calendarsDir: settings.calendarsPath, redisUrl: settings.redisUrl, slack: { ...settings.slack, botToken: settings.slack.botToken! }, log };
+  const options = { config, metrics: createMetrics(), calendarsDir: settings.calendarsPath, redisUrl: settings.redisUrl, slack: { ...settings.slack, botToken: settings.slack.botToken! }, log, auditKey };
   const running: Running[] = [];
   if (roles.includes('worker')) running.push(await startWorker(options));
   if (roles.includes('serve')) running.push(await startServe(options, settings.port));
@@ -93,29 +107,98 @@ async function run(roles: ('serve' | 'worker')[]): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
 }
 
-async function audit(action: string | undefined): Promise<number> {
+async function audit(action: string | undefined, checkpointFile: string | undefined): Promise<number> {
+  if (action !== 'verify' && action !== 'export') throw new StartupError('Usage: shipgate audit verify [--checkpoint FILE] | shipgate audit export [--checkpoint FILE]');
   const settings = settingsOrExit();
+  const key = auditKeyOrExit();
   const config = configOrExit(settings);
   await requireRedis(settings);
   const redis = connectRedis(settings.redisUrl, 'http');
   try {
-    const log = new AuditLog(redis, keysFor(config.config.queue.prefix));
-    if (action === 'verify') {
-      const check = await log.verify();
-      if (check.ok) {
-        out(`audit log intact: ${check.entries} entries`);
-        return 0;
-      }
-      out(`audit log BROKEN at entry ${check.seq}: ${check.problem}`);
-      return 1;
-    }
-    if (action === 'export') {
-      for await (const line of log.entries()) out(line);
-      return 0;
-    }
-    throw new StartupError('Usage: shipgate audit verify | shipgate audit export');
+    const log = new AuditLog(redis, keysFor(config.config.queue.prefix), key);
+    return action === 'verify' ? await verifyAudit(log, key, checkpointFile) : await exportAudit(log, key, checkpointFile);
   } finally {
     redis.disconnect();
+  }
+}
+
+function brokenLine(report: ChainReport): string | null {
+  return report.check.ok ? null : `chain ${report.chain}: BROKEN at entry ${report.check.seq}: ${report.check.problem}`;
+}
+
+/** Every chain, streamed; with a checkpoint file, each chain must still hold the entry it recorded. */
+async function verifyAudit(log: AuditLog, key: AuditKey, checkpointFile: string | undefined): Promise<number> {
+  let checkpoints: Checkpoint[] = [];
+  if (checkpointFile !== undefined) {
+    const parsed = parseCheckpoints(key, readCheckpointFile(checkpointFile));
+    if (!parsed.ok) {
+      out(`audit log NOT VERIFIED: ${parsed.problem}`);
+      return 1;
+    }
+    checkpoints = parsed.checkpoints;
+  }
+  const anchored = new Map(checkpoints.map((c) => [c.chain, c]));
+  let chains = 0;
+  let entries = 0;
+  const broken: ChainReport[] = [];
+  for await (const report of log.checkAll({ checkpoints })) {
+    chains++;
+    const line = brokenLine(report);
+    if (line) {
+      broken.push(report);
+      out(line);
+      continue;
+    }
+    entries += report.check.entries;
+    const checkpoint = anchored.get(report.chain);
+    out(`chain ${report.chain}: intact, ${report.check.entries} entries${checkpoint ? ` (holds the checkpoint at entry ${checkpoint.seq})` : ''}`);
+  }
+  if (broken.length === 0) {
+    out(chains === 0 ? 'audit log is empty: no chain has an entry yet' : `audit log intact: ${chains} ${chains === 1 ? 'chain' : 'chains'}, ${entries} entries`);
+    return 0;
+  }
+  // Every chain failing on its very first MAC is what a wrong key looks like.
+  if (broken.length === chains && broken.every((r) => !r.check.ok && r.check.seq === 1 && /MAC/.test(r.check.problem))) {
+    out(`No chain verifies with this ${AUDIT_KEY_VARIABLE}: it is not the key this Shipgate writes with (or every chain was rewritten).`);
+  }
+  out(`audit log BROKEN: ${broken.length} of ${chains} chains failed verification`);
+  return 1;
+}
+
+/** Every chain as JSON Lines, in chain-name order; checkpoints only for a log that verifies. */
+async function exportAudit(log: AuditLog, key: AuditKey, checkpointFile: string | undefined): Promise<number> {
+  let buffer = '';
+  const flush = () => {
+    if (buffer) writeSync(1, buffer);
+    buffer = '';
+  };
+  const checkpoints: Checkpoint[] = [];
+  const problems: string[] = [];
+  const takenAt = new Date().toISOString();
+  const write = (raw: string) => {
+    buffer += `${raw}\n`;
+    if (buffer.length > 65_536) flush();
+  };
+  for await (const report of log.checkAll({ onEntry: write })) {
+    const line = brokenLine(report);
+    if (line) problems.push(line);
+    else if (report.tip) checkpoints.push(signCheckpoint(key, { chain: report.chain, seq: report.tip.seq, mac: report.tip.mac, at: takenAt }));
+  }
+  flush();
+  for (const problem of problems) writeSync(2, `shipgate: ${problem}\n`);
+  if (problems.length > 0) {
+    if (checkpointFile !== undefined) writeSync(2, `shipgate: no checkpoint written: a checkpoint must only vouch for chains that verify.\n`);
+    return 1;
+  }
+  if (checkpointFile !== undefined) writeFileSync(checkpointFile, formatCheckpoints(checkpoints));
+  return 0;
+}
+
+function readCheckpointFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new StartupError(`Cannot read the checkpoint file ${path} (${(error as Error).message}); pass the file written by "shipgate audit export --checkpoint FILE".`);
   }
 }
 
@@ -145,7 +228,7 @@ function calendar(environment: string | undefined, at: string | undefined, json:
 }
 
 export async function main(argv: string[]): Promise<number | 'running'> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { at: { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { at: { type: 'string' }, json: { type: 'boolean', default: false }, checkpoint: { type: 'string' } } });
   const [command, sub] = positionals;
   switch (command) {
     case 'start':
@@ -164,7 +247,7 @@ export async function main(argv: string[]): Promise<number | 'running'> {
       return 0;
     }
     case 'audit':
-      return audit(sub);
+      return audit(sub, values.checkpoint);
     case 'calendar':
       return calendar(sub, values.at, values.json ?? false);
     case undefined:

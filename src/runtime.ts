@@ -36,6 +36,8 @@ import { CalendarSource } from './config/load-calendars.js';
 import { keysFor, type Keys } from './store/keys.js';
 import { createGateWorker } from './queue/gate-worker.js';
 import { PromotionStore } from './store/promotion-store.js';
+import type { AuditKey } from './store/audit-key.js';
+import { AuditWriter } from './store/audit-writer.js';
 
 export interface RuntimeOptions {
   config: LoadedConfig;
@@ -47,6 +49,8 @@ export interface RuntimeOptions {
   slack: { botToken: string; signingSecret: string | null; appToken: string | null; apiUrl: string | null };
   log: Logger;
   clock?: Clock;
+  /** Keys the audit chains (SHIPGATE_AUDIT_KEY); prints as [redacted]. */
+  auditKey: AuditKey;
 }
 
 /** The objects one process shares between its Slack receiver and its workers. */
@@ -74,7 +78,9 @@ class Runtime {
     const keys = keysFor(config.queue.prefix);
     this.keys = keys;
     this.queues = createQueues(this.redis, config.queue.prefix);
-    this.store = new PromotionStore(this.redis, keys, () => this.clock.now());
+    // Facts about a known app and environment get that pair's own chain; anything else goes to the unscoped one.
+    const audit = new AuditWriter(keys, options.auditKey, { scoped: (app, env) => this.policy.apps.has(app) && this.policy.environments.has(env) });
+    this.store = new PromotionStore(this.redis, keys, () => this.clock.now(), audit);
     this.client = new WebClient(options.slack.botToken, options.slack.apiUrl ? { slackApiUrl: options.slack.apiUrl } : {});
     const directory = new SlackDirectory(this.client, this.redis, keys, config.slack.usergroup_cache);
     this.calendars = new CalendarSource(config, options.calendarsDir, (environment, error) =>
@@ -82,7 +88,7 @@ class Runtime {
     );
     this.jobs = new BullJobs(this.queues, config, this.clock);
     this.service = new PromotionService(this.policy, this.calendars, this.store, directory, this.clock, options.log);
-    this.alertStore = new AlertStore(this.redis, keys, () => this.clock.now());
+    this.alertStore = new AlertStore(this.redis, keys, () => this.clock.now(), audit);
     const defaultChannel = config.slack.channel ?? [...this.policy.environments.values()][0]!.channel;
     this.alerts = new AlertService(this.policy, defaultChannel, this.alertStore, this.store, this.service, this.clock, options.log, (seconds, automatic) =>
       this.metrics.alertToRollback.observe({ automatic: String(automatic) }, seconds),

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { AlertDecision, AlertRecord } from '../domain/alerts.js';
 import type { Instant } from '../domain/promotion.js';
-import { chainEntries } from './audit-chain.js';
+import type { AuditWriter } from './audit-writer.js';
 import { CommitPlan } from './commit-script.js';
 import { pauseAfterConflict } from './contention.js';
 import type { Keys } from './keys.js';
@@ -15,6 +15,7 @@ export class AlertStore {
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly now: () => Instant,
+    private readonly audit: AuditWriter,
   ) {}
 
   async get(key: string): Promise<{ record: AlertRecord; rev: number } | null> {
@@ -38,7 +39,6 @@ export class AlertStore {
    */
   async transition(key: string, decide: (existing: AlertRecord | null) => AlertDecision): Promise<AlertDecision> {
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
-      const head = (await this.redis.get(this.keys.auditHead)) ?? '';
       const stored = await this.get(key);
       const decision = decide(stored?.record ?? null);
       if (decision.kind === 'unchanged') return decision;
@@ -52,13 +52,15 @@ export class AlertStore {
         if (next.app && next.environment) plan.op('ZADD', this.keys.alerts(next.app, next.environment), next.startsAt || next.receivedAt, key);
       }
       if (decision.audit.length > 0) {
-        const { entries, nextHead } = chainEntries(
-          head,
-          decision.audit,
-          { promotion: next.match.promotionId, app: next.app, environment: next.environment, version: next.match.currentVersion, config: null, detail: { source: next.source } },
+        // An alert for an app or environment Shipgate does not know goes to the unscoped chain.
+        const chain = this.audit.chainOf(next.app, next.environment);
+        this.audit.append(
+          plan,
+          chain,
+          await this.audit.head(this.redis, chain),
+          [{ facts: decision.audit, subject: { promotion: next.match.promotionId, app: next.app, environment: next.environment, version: next.match.currentVersion, config: null, detail: { source: next.source } } }],
           new Date(this.now()).toISOString(),
         );
-        plan.appendAudit(this.keys.auditLog, this.keys.auditHead, head, entries, nextHead);
       }
       if (await plan.run(this.redis)) return decision;
       await pauseAfterConflict(attempt);

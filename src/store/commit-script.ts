@@ -20,6 +20,7 @@ if plan.audit ~= cjson.null then
   if head ~= plan.audit.prev then return 'conflict' end
   for _, e in ipairs(plan.audit.entries) do redis.call('RPUSH', KEYS[plan.audit.log], e) end
   redis.call('SET', KEYS[plan.audit.head], plan.audit.next)
+  redis.call('SADD', KEYS[plan.audit.index], plan.audit.chain)
 end
 local allowed = { HSET = true, HDEL = true, DEL = true, LPUSH = true, LTRIM = true, ZADD = true, ZREM = true, XADD = true }
 for _, op in ipairs(plan.ops) do
@@ -38,7 +39,7 @@ export class CommitPlan {
   private readonly keys: string[] = [];
   private readonly expect: [number, string, string | null][] = [];
   private readonly ops: (string | number)[][] = [];
-  private audit: { head: number; log: number; prev: string; entries: string[]; next: string } | null = null;
+  private audit: { chain: string; head: number; log: number; index: number; prev: string; entries: string[]; next: string } | null = null;
 
   private index(key: string): number {
     const at = this.keys.indexOf(key);
@@ -58,8 +59,9 @@ export class CommitPlan {
     return this;
   }
 
-  appendAudit(logKey: string, headKey: string, prevHead: string, entries: string[], nextHead: string): this {
-    this.audit = { head: this.index(headKey), log: this.index(logKey), prev: prevHead, entries, next: nextHead };
+  /** Appends to one audit chain only if its head is still `prevHead`, and records the chain's name in the index. */
+  appendAudit(chain: { name: string; log: string; head: string; index: string }, prevHead: string, entries: string[], nextHead: string): this {
+    this.audit = { chain: chain.name, head: this.index(chain.head), log: this.index(chain.log), index: this.index(chain.index), prev: prevHead, entries, next: nextHead };
     return this;
   }
 

@@ -1,7 +1,8 @@
 /**
- * Every commit appends to one audit chain, so concurrent commits conflict on its
- * head. Retrying at once makes busy writers spin against each other; after a few
- * conflicts in a row, a short random pause lets one of them through.
+ * Commits conflict when they race on one record or one audit chain's head (each app
+ * and environment has its own chain, so only commits on the same one meet). Retrying
+ * at once makes busy writers spin against each other; after a few conflicts in a row,
+ * a short random pause lets one of them through.
  */
 export async function pauseAfterConflict(attempt: number): Promise<void> {
   if (attempt < 2) return;

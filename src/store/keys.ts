@@ -18,8 +18,11 @@ export function keysFor(prefix: string) {
     active: k('promotions', 'active'),
     /** Follow-up work committed with each change, turned into jobs by the relay (a stream). */
     outbox: k('outbox'),
-    auditLog: k('audit', 'log'),
-    auditHead: k('audit', 'head'),
+    /** One audit chain per app and environment (and one for unscoped facts): its entries and its "seq:mac" head. */
+    auditLog: (chain: string) => k('audit', 'log', chain),
+    auditHead: (chain: string) => k('audit', 'head', chain),
+    /** The names of every audit chain, so verification finds them all. */
+    auditChains: k('audit', 'chains'),
     usergroup: (id: string) => k('usergroup', id),
     renderLock: (id: string) => k('render-lock', id),
     rendered: (id: string) => k('rendered', id),

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Accepted, AuditFact, Decision, Effect } from '../domain/decision.js';
 import { isActive, isPending, type Instant, type Promotion } from '../domain/promotion.js';
 import type { AppSnapshot, DeployedVersion } from '../domain/request.js';
-import { chainEntries } from './audit-chain.js';
+import type { AuditWriter } from './audit-writer.js';
 import { CommitPlan } from './commit-script.js';
 import { pauseAfterConflict } from './contention.js';
 import type { Keys } from './keys.js';
@@ -26,6 +26,7 @@ export interface Expectation {
 }
 
 const HISTORY_KEPT = 200;
+const SCOPES_KEPT = 10_000;
 /** Optimistic commits retry on conflict; this many conflicts in a row means something is wrong. */
 const MAX_CONFLICTS = 200;
 /** Decided before an id is taken, so that a refused request consumes none. */
@@ -33,12 +34,23 @@ const PROVISIONAL_ID = 'sg-0';
 
 export class ConflictError extends Error {}
 
+/** The app and environment a commit is for, and its audit chain's head as read with the record or the snapshot. */
+interface AuditScope {
+  app: string;
+  environment: string;
+  head: string;
+}
+
 /** Promotion records, environment ledgers and the audit log, changed only through atomic commits. */
 export class PromotionStore {
+  /** App and environment of promotions seen lately, to read their chain head with the record. */
+  private readonly scopes = new Map<string, { app: string; environment: string }>();
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly now: () => Instant,
+    private readonly audit: AuditWriter,
   ) {}
 
   private async nextId(): Promise<string> {
@@ -100,7 +112,7 @@ export class PromotionStore {
       }
       const plan = new CommitPlan();
       read.expect.forEach((e) => plan.expectField(e.key, e.field, e.value));
-      const outcome = await this.commit(plan, decision, null, read.head, read.revs);
+      const outcome = await this.commit(plan, decision, null, { app, environment, head: read.head }, read.revs);
       if (outcome) return outcome;
       await pauseAfterConflict(attempt);
     }
@@ -119,7 +131,7 @@ export class PromotionStore {
       const read = await this.snapshot(app, environment, environments);
       const plan = new CommitPlan();
       read.expect.forEach((e) => plan.expectField(e.key, e.field, e.value));
-      const outcome = await this.commit(plan, decide(stored.promotion, read.snapshot), stored, read.head, read.revs);
+      const outcome = await this.commit(plan, decide(stored.promotion, read.snapshot), stored, { app, environment, head: read.head }, read.revs);
       if (outcome) return outcome;
       await pauseAfterConflict(attempt);
     }
@@ -130,7 +142,7 @@ export class PromotionStore {
   private async snapshot(app: string, environment: string, environments: readonly string[]) {
     const pipeline = this.redis
       .pipeline()
-      .get(this.keys.auditHead)
+      .get(this.audit.headKey(this.audit.chainOf(app, environment)))
       .hget(this.keys.inFlight(app, environment), 'id')
       .lrange(this.keys.history(app, environment), 0, HISTORY_KEPT - 1)
       .hgetall(this.keys.bad(app, environment));
@@ -167,16 +179,38 @@ export class PromotionStore {
    */
   async transition(id: string, decide: (current: Promotion) => Decision, expectations: Expectation[] = []): Promise<Outcome> {
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
-      const head = await this.auditHead();
-      const stored = await this.get(id);
+      const { stored, scope } = await this.readWithHead(id);
       if (!stored) return { kind: 'missing', reason: `There is no promotion ${id}.` };
       const plan = new CommitPlan();
       expectations.forEach((e) => plan.expectField(e.key, e.field, e.value));
-      const outcome = await this.commit(plan, decide(stored.promotion), stored, head, new Map());
+      const outcome = await this.commit(plan, decide(stored.promotion), stored, scope, new Map());
       if (outcome) return outcome;
       await pauseAfterConflict(attempt);
     }
     throw new ConflictError(`Could not update promotion ${id}: too many concurrent changes.`);
+  }
+
+  /**
+   * The record, and its audit chain's head in the same round trip once this process has
+   * seen the promotion (its app and environment never change); the first time, the head
+   * is read after the decision.
+   */
+  private async readWithHead(id: string): Promise<{ stored: StoredPromotion | null; scope: AuditScope | null }> {
+    const known = this.scopes.get(id);
+    if (!known) {
+      const stored = await this.get(id);
+      if (stored) this.rememberScope(id, stored.promotion);
+      return { stored, scope: null };
+    }
+    const [record, head] = unwrap(await this.redis.pipeline().hmget(this.keys.promotion(id), 'json', 'rev').get(this.audit.headKey(this.audit.chainOf(known.app, known.environment))).exec());
+    const [json, rev] = record as (string | null)[];
+    if (!json || !rev) return { stored: null, scope: null };
+    return { stored: { promotion: JSON.parse(json) as Promotion, rev: Number(rev) }, scope: { ...known, head: (head as string | null) ?? '' } };
+  }
+
+  private rememberScope(id: string, p: Promotion): void {
+    if (this.scopes.size >= SCOPES_KEPT) this.scopes.delete(this.scopes.keys().next().value!);
+    this.scopes.set(id, { app: p.app, environment: p.environment });
   }
 
   /** The ledger field a decision read for APP in ENV, as an expectation for its commit. */
@@ -189,17 +223,16 @@ export class PromotionStore {
     await this.transition(id, (p) => (p.message.ts ? { kind: 'unchanged', reason: 'already posted' } : { kind: 'accept', next: { ...p, message: { ...p.message, ts } }, audit: [], effects: [] }));
   }
 
-  private async auditHead(): Promise<string> {
-    return (await this.redis.get(this.keys.auditHead)) ?? '';
-  }
-
-  /** Builds and runs the commit for a decision; null when a concurrent change got there first. */
-  private async commit(plan: CommitPlan, decision: Decision, before: StoredPromotion | null, head: string, revs: ReadonlyMap<string, StoredPromotion>): Promise<Outcome | null> {
+  /**
+   * Builds and runs the commit for a decision; null when a concurrent change got there first.
+   * `scope` carries the chain head when it was read with the record; otherwise it is read here.
+   */
+  private async commit(plan: CommitPlan, decision: Decision, before: StoredPromotion | null, scope: AuditScope | null, revs: ReadonlyMap<string, StoredPromotion>): Promise<Outcome | null> {
     if (decision.kind === 'unchanged') return { kind: 'unchanged', reason: decision.reason };
     if (decision.kind === 'refuse') {
       if (!decision.audit) return { kind: 'refuse', reason: decision.reason };
       if (before) plan.expectField(this.keys.promotion(before.promotion.id), 'rev', String(before.rev));
-      this.chainAudit(plan, head, [{ facts: [decision.audit], subject: before?.promotion ?? null }]);
+      await this.chainAudit(plan, scope, [{ facts: [decision.audit], subject: before?.promotion ?? null }]);
       return (await plan.run(this.redis)) ? { kind: 'refuse', reason: decision.reason } : null;
     }
     // Side changes first: a superseded promotion gives up the slot the new one takes.
@@ -215,7 +248,7 @@ export class PromotionStore {
       );
       if (change.audit.length > 0) audits.push({ facts: change.audit, subject: change.next });
     }
-    this.chainAudit(plan, head, audits);
+    await this.chainAudit(plan, scope, audits);
     if (decision.ledger) this.writeLedger(plan, decision.ledger);
     if (!(await plan.run(this.redis))) return null;
     return { kind: 'accept', promotion: decision.next, rev, effects: decision.effects, reply: decision.reply ?? null };
@@ -250,28 +283,19 @@ export class PromotionStore {
     for (const undone of ledger.markBad ?? []) plan.op('HSET', this.keys.bad(app, environment), undone, promotionId);
   }
 
-  private chainAudit(plan: CommitPlan, head: string, groups: { facts: AuditFact[]; subject: Promotion | null }[]): void {
-    const at = new Date(this.now()).toISOString();
-    const entries: string[] = [];
-    let tip = head;
-    for (const { facts, subject } of groups) {
-      const chained = chainEntries(
-        tip,
-        facts,
-        {
-          promotion: subject?.id ?? null,
-          app: subject?.app ?? null,
-          environment: subject?.environment ?? null,
-          version: subject?.version ?? null,
-          config: subject?.configHash ?? null,
-          detail: { kind: subject?.kind ?? null },
-        },
-        at,
-      );
-      entries.push(...chained.entries);
-      tip = chained.nextHead;
-    }
-    if (entries.length > 0) plan.appendAudit(this.keys.auditLog, this.keys.auditHead, head, entries, tip);
+  /**
+   * Chains every fact of the commit onto its app and environment's chain (a commit is
+   * about one app and environment), after the head read with the snapshot or read now.
+   */
+  private async chainAudit(plan: CommitPlan, scope: AuditScope | null, groups: { facts: AuditFact[]; subject: Promotion | null }[]): Promise<void> {
+    if (groups.every((g) => g.facts.length === 0)) return;
+    const first = groups[0]?.subject ?? null;
+    const app = scope?.app ?? first?.app ?? null;
+    const environment = scope?.environment ?? first?.environment ?? null;
+    const chain = this.audit.chainOf(app, environment);
+    const head = scope?.head ?? (await this.audit.head(this.redis, chain));
+    const subjectOf = (p: Promotion | null) => ({ promotion: p?.id ?? null, app, environment, version: p?.version ?? null, config: p?.configHash ?? null, detail: { kind: p?.kind ?? null } });
+    this.audit.append(plan, chain, head, groups.map((g) => ({ facts: g.facts, subject: subjectOf(g.subject) })), new Date(this.now()).toISOString());
   }
 }
 

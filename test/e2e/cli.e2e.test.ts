@@ -1,10 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import canonicalize from 'canonicalize';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../../src/store/audit-chain.js';
 import { eventually } from '../support/eventually.js';
 import { spawnShipgate, writeTempFile } from '../support/child-shipgate.js';
-import { BOT_TOKEN, DEPLOY_SECRET, PEOPLE, startShipgate, type Harness } from '../support/start-shipgate.js';
+import { AUDIT_KEY, BOT_TOKEN, DEPLOY_SECRET, PEOPLE, startShipgate, testAuditKey, type Harness } from '../support/start-shipgate.js';
 import { TEST_REDIS_URL } from '../support/global-setup.js';
 
-const SLACK = { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: 'secret' };
+const SLACK = { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: 'secret', SHIPGATE_AUDIT_KEY: AUDIT_KEY };
 
 async function run(args: string[], env: Record<string, string>) {
   const child = spawnShipgate(args, env);
@@ -12,44 +19,117 @@ async function run(args: string[], env: Record<string, string>) {
   return { code, output: child.output() };
 }
 
+type Entry = AuditEntry & Record<string, unknown>;
+
+/** Rewrites a chain as someone with Redis access would: edit, then recompute every link and the head with `seal`. */
+async function rewrite(h: Harness, chain: string, edit: (e: Entry) => Entry, seal: (body: object) => string): Promise<void> {
+  const entries = (await h.shipgate.redis.lrange(h.shipgate.keys.auditLog(chain), 0, -1)).map((raw) => JSON.parse(raw) as Entry);
+  let prev = '0'.repeat(64);
+  const forged = entries.map((entry) => {
+    const { mac: _, ...body } = edit(entry);
+    const next = { ...body, prev };
+    prev = seal(next);
+    return JSON.stringify({ ...next, mac: prev });
+  });
+  await h.shipgate.redis.multi().del(h.shipgate.keys.auditLog(chain)).rpush(h.shipgate.keys.auditLog(chain), ...forged).set(h.shipgate.keys.auditHead(chain), `${forged.length}:${prev}`).exec();
+}
+
 describe('shipgate audit', () => {
   let h: Harness;
   let env: Record<string, string>;
+  let original: { chain: string; entries: string[]; head: string | null }[];
+  const WRONG_KEY = 'a-key-someone-made-up-that-is-long-enough-0123';
   beforeAll(async () => {
     h = await startShipgate();
-    const { message } = await h.ask(PEOPLE.alice, '/promote web 1.0.0 to development', 'C0DEPLOYS');
-    await eventually(async () => expect((await h.shipgate.promotion(message)).state).toBe('deployed'));
-    env = { SHIPGATE_CONFIG: writeTempFile('shipgate.yml', h.shipgate.yaml), DEPLOY_SECRET, REDIS_URL: TEST_REDIS_URL };
+    await h.bring('1.0.0', 'staging');
+    env = { SHIPGATE_CONFIG: writeTempFile('shipgate.yml', h.shipgate.yaml), DEPLOY_SECRET, REDIS_URL: TEST_REDIS_URL, SHIPGATE_AUDIT_KEY: AUDIT_KEY };
+    const { redis, keys } = h.shipgate;
+    original = await Promise.all(['web:development', 'web:staging'].map(async (chain) => ({ chain, entries: await redis.lrange(keys.auditLog(chain), 0, -1), head: await redis.get(keys.auditHead(chain)) })));
+  });
+  afterEach(async () => {
+    const { redis, keys } = h.shipgate;
+    for (const { chain, entries, head } of original) await redis.multi().del(keys.auditLog(chain)).rpush(keys.auditLog(chain), ...entries).set(keys.auditHead(chain), head!).exec();
   });
   afterAll(async () => h.close());
 
-  it('verifies an intact chain, exports it as JSON Lines, and detects an edited entry', async () => {
-    const entries = await h.shipgate.auditEntries();
-    expect(entries.map((e) => e.type)).toEqual(['requested', 'deploy_started', 'deploy_called', 'deployed']);
+  it('verifies every app and environment chain on its own, and exports them all in a stable order', async () => {
+    const development = await h.shipgate.auditEntriesOf('web', 'development');
+    expect(development.map((e) => e.type)).toEqual(['requested', 'deploy_started', 'deploy_called', 'deployed']);
+    const staging = await h.shipgate.auditEntriesOf('web', 'staging');
+    expect(staging.map((e) => e.type)).toContain('approved');
 
     const verified = await run(['audit', 'verify'], env);
-    expect(verified).toEqual({ code: 0, output: 'audit log intact: 4 entries\n' });
+    expect(verified).toEqual({
+      code: 0,
+      output: `chain web:development: intact, 4 entries\nchain web:staging: intact, ${staging.length} entries\naudit log intact: 2 chains, ${4 + staging.length} entries\n`,
+    });
 
     const exported = await run(['audit', 'export'], env);
     expect(exported.code).toBe(0);
-    const lines = exported.output.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; hash: string; prev: string });
-    expect(lines.map((l) => l.seq)).toEqual([1, 2, 3, 4]);
-    expect(lines[1]!.prev).toBe(lines[0]!.hash);
+    const lines = exported.output.trim().split('\n').map((l) => JSON.parse(l) as AuditEntry);
+    expect(lines.map((l) => [l.chain, l.seq])).toEqual([...development.map((e) => ['web:development', e.seq]), ...staging.map((e) => ['web:staging', e.seq])]);
+    expect(lines[1]!.prev).toBe(lines[0]!.mac);
+    expect((await run(['audit', 'export'], env)).output).toBe(exported.output);
+  });
 
-    // Someone rewrites who asked for the deployment.
-    const edited = { ...entries[0]!, actor: 'UMALLORY' };
-    await h.shipgate.redis.lset(h.shipgate.keys.auditLog, 0, JSON.stringify(edited));
+  it('needs the key, and says clearly when it is missing or not the one Shipgate writes with', async () => {
+    const { SHIPGATE_AUDIT_KEY: _, ...withoutKey } = env;
+    const missing = await run(['audit', 'verify'], withoutKey);
+    expect(missing.code).toBe(2);
+    expect(missing.output).toMatch(/^shipgate: SHIPGATE_AUDIT_KEY is not set: set SHIPGATE_AUDIT_KEY to a secret of at least 32 bytes.*\(generate one with: openssl rand -hex 32\)\.\n$/);
+    expect((await run(['audit', 'export'], withoutKey)).code).toBe(2);
+
+    const wrong = await run(['audit', 'verify'], { ...env, SHIPGATE_AUDIT_KEY: WRONG_KEY });
+    expect(wrong.code).toBe(1);
+    expect(wrong.output).toMatch(/chain web:development: BROKEN at entry 1: .*SHIPGATE_AUDIT_KEY is not the key this Shipgate writes with/);
+    expect(wrong.output).toMatch(/No chain verifies with this SHIPGATE_AUDIT_KEY/);
+    expect(wrong.output).not.toContain(WRONG_KEY);
+  });
+
+  it('detects an entry rewritten with a recomputed plain SHA-256 chain, and names the chain', async () => {
+    await rewrite(h, 'web:development', (e) => (e.seq === 1 ? { ...e, actor: PEOPLE.mallory } : e), (body) => createHash('sha256').update(canonicalize(body) ?? '').digest('hex'));
     const broken = await run(['audit', 'verify'], env);
     expect(broken.code).toBe(1);
-    expect(broken.output).toMatch(/audit log BROKEN at entry 1: its content does not match its hash/);
-
-    // Deleting the last entry is caught by the head.
-    await h.shipgate.redis.lset(h.shipgate.keys.auditLog, 0, JSON.stringify(entries[0]));
-    await h.shipgate.redis.rpop(h.shipgate.keys.auditLog);
-    const truncated = await run(['audit', 'verify'], env);
-    expect(truncated.code).toBe(1);
-    expect(truncated.output).toMatch(/chain head does not match/);
+    expect(broken.output).toMatch(/chain web:development: BROKEN at entry 1: its content does not match its MAC/);
+    expect(broken.output).toMatch(/chain web:staging: intact/);
+    expect(broken.output).toMatch(/audit log BROKEN: 1 of 2 chains failed verification\n$/);
   });
+
+  it('writes signed checkpoints that catch a truncated chain and a chain resealed with another key', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'shipgate-checkpoint-')), 'checkpoint.jsonl');
+    const exported = await run(['audit', 'export', '--checkpoint', file], env);
+    expect(exported.code).toBe(0);
+    const checkpoints = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(checkpoints.map((c) => [c.chain, c.seq])).toEqual([['web:development', 3], ['web:staging', original[1]!.entries.length]]);
+    expect(checkpoints[0]).toEqual({ chain: 'web:development', seq: 3, mac: (JSON.parse(original[0]!.entries[2]!) as AuditEntry).mac, at: expect.any(String), sig: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(await run(['audit', 'verify', '--checkpoint', file], env)).toMatchObject({ code: 0, output: expect.stringContaining('chain web:development: intact, 4 entries (holds the checkpoint at entry 4)') });
+
+    // Drop the last entry and point the head at the one before: the chain alone still verifies.
+    const { redis, keys } = h.shipgate;
+    await redis.multi().rpop(keys.auditLog('web:development')).set(keys.auditHead('web:development'), `2:${(JSON.parse(original[0]!.entries[1]!) as AuditEntry).mac}`).exec();
+    expect((await run(['audit', 'verify'], env)).code).toBe(0);
+    const truncated = await run(['audit', 'verify', '--checkpoint', file], env);
+    expect(truncated.code).toBe(1);
+    expect(truncated.output).toMatch(/chain web:development: BROKEN at entry 3: the chain ends at entry 2, but the signed checkpoint saw entry 3 \(history was truncated\)/);
+
+    // Rewrite who asked and reseal everything with a key of one's own: neither key lets it pass.
+    await redis.multi().del(keys.auditLog('web:development')).rpush(keys.auditLog('web:development'), ...original[0]!.entries).exec();
+    const wrongKey = testAuditKey(WRONG_KEY);
+    await rewrite(h, 'web:development', (e) => (e.seq === 1 ? { ...e, actor: PEOPLE.mallory } : e), (body) => wrongKey.mac(canonicalize(body) ?? ''));
+    const withTheirKey = await run(['audit', 'verify', '--checkpoint', file], { ...env, SHIPGATE_AUDIT_KEY: WRONG_KEY });
+    expect(withTheirKey.code).toBe(1);
+    expect(withTheirKey.output).toMatch(/audit log NOT VERIFIED: the checkpoint of chain web:development \(line 1\) is not signed with this SHIPGATE_AUDIT_KEY/);
+    const withOurKey = await run(['audit', 'verify', '--checkpoint', file], env);
+    expect(withOurKey.code).toBe(1);
+    expect(withOurKey.output).toMatch(/chain web:development: BROKEN at entry 1: its content does not match its MAC/);
+
+    // A checkpoint never vouches for a broken chain.
+    const refused = join(mkdtempSync(join(tmpdir(), 'shipgate-checkpoint-')), 'refused.jsonl');
+    const exportBroken = await run(['audit', 'export', '--checkpoint', refused], env);
+    expect(exportBroken.code).toBe(1);
+    expect(exportBroken.output).toMatch(/no checkpoint written/);
+    expect(existsSync(refused)).toBe(false);
+  }, 90_000); // eight child processes on a machine shared with other test files
 });
 
 describe('shipgate start refuses to start with one clear message', () => {
@@ -61,6 +141,39 @@ describe('shipgate start refuses to start with one clear message', () => {
     expect(output).toMatch(/SLACK_BOT_TOKEN is not set/);
     expect(output).toMatch(/SLACK_SIGNING_SECRET is not set/);
     expect(output).toMatch(/Create the Slack app from manifest\.yml/);
+  });
+
+  it('when SHIPGATE_AUDIT_KEY is missing or too short, for start, serve and worker alike, saying how to make one', async () => {
+    const { SHIPGATE_AUDIT_KEY: _, ...noKey } = SLACK;
+    for (const command of ['start', 'serve', 'worker']) {
+      const { code, output } = await run([command], { ...noKey, SHIPGATE_CONFIG: validConfig });
+      expect({ command, code, output }).toEqual({
+        command,
+        code: 2,
+        output: 'shipgate: SHIPGATE_AUDIT_KEY is not set: set SHIPGATE_AUDIT_KEY to a secret of at least 32 bytes, the same for every Shipgate process (generate one with: openssl rand -hex 32).\n',
+      });
+    }
+    const short = await run(['worker'], { ...noKey, SHIPGATE_CONFIG: validConfig, SHIPGATE_AUDIT_KEY: 'abc123' });
+    expect(short.code).toBe(2);
+    expect(short.output).toMatch(/SHIPGATE_AUDIT_KEY is too short \(6 bytes\): set SHIPGATE_AUDIT_KEY to a secret of at least 32 bytes/);
+    expect(short.output).not.toContain('abc123');
+  });
+
+  it('and once started, never writes the audit key to its logs', async () => {
+    const prefix = `{t-cli-${randomBytes(4).toString('hex')}}`;
+    const config = writeTempFile('shipgate.yml', `slack: { channel: C0DEPLOYS }\napps: { web: { executor: t } }\nenvironments: { development: {} }\nexecutors: { t: { type: webhook, url: "http://127.0.0.1:9/x", secret: "0123456789abcdef" } }\nqueue: { prefix: "${prefix}" }\n`);
+    const worker = spawnShipgate(['worker'], { ...SLACK, SHIPGATE_CONFIG: config, REDIS_URL: TEST_REDIS_URL, LOG_LEVEL: 'trace' });
+    try {
+      await eventually(() => expect(worker.output()).toMatch(/shipgate worker is running/), { timeoutMs: 20_000 });
+    } finally {
+      worker.kill('SIGTERM');
+      await worker.exited;
+    }
+    expect(worker.output()).not.toContain(AUDIT_KEY);
+    const redis = new Redis(TEST_REDIS_URL);
+    const leftover = await redis.keys(`${prefix}*`);
+    if (leftover.length) await redis.del(...leftover);
+    redis.disconnect();
   });
 
   it('when the configuration is broken, naming file, line and path', async () => {

@@ -2,33 +2,41 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { accept, refuse } from '../../src/domain/decision.js';
-import { GENESIS, sealEntry, verifyChain } from '../../src/store/audit-chain.js';
+import type { AlertRecord } from '../../src/domain/alerts.js';
+import { AlertStore } from '../../src/store/alert-store.js';
+import { GENESIS } from '../../src/store/audit-chain.js';
 import { AuditLog } from '../../src/store/audit-log.js';
+import { AuditWriter } from '../../src/store/audit-writer.js';
 import { keysFor, type Keys } from '../../src/store/keys.js';
 import { PromotionStore } from '../../src/store/promotion-store.js';
 import { TEST_REDIS_URL } from '../support/global-setup.js';
+import { testAuditKey } from '../support/start-shipgate.js';
 import { promotion } from '../domain/fixtures.js';
 
 const redis = new Redis(TEST_REDIS_URL);
 afterAll(() => redis.disconnect());
+const key = testAuditKey();
+const NOW = Date.UTC(2026, 10, 24);
 
 describe('the promotion store', () => {
   let keys: Keys;
   let store: PromotionStore;
   beforeEach(() => {
     keys = keysFor(`{t-${randomBytes(4).toString('hex')}}`);
-    store = new PromotionStore(redis, keys, () => Date.UTC(2026, 10, 24));
+    store = new PromotionStore(redis, keys, () => NOW, new AuditWriter(keys, key));
   });
 
-  const create = (id = 'sg-1') => store.create('web', 'production', ['staging', 'production'], () => accept(promotion({ id }), [{ type: 'requested', actor: 'UALICE' }], []));
+  const create = (id = 'sg-1', environment = 'production') =>
+    store.create('web', environment, ['staging', 'production'], () => accept(promotion({ id, environment }), [{ type: 'requested', actor: 'UALICE' }], []));
 
-  it('creates a record, takes the in-flight slot and starts the audit chain in one step', async () => {
+  it('creates a record, takes the in-flight slot and starts its app and environment audit chain in one step', async () => {
     expect(await create()).toMatchObject({ kind: 'accept', rev: 1 });
     expect(await store.get('sg-1')).toMatchObject({ rev: 1, promotion: { id: 'sg-1', state: 'awaiting_approval' } });
     expect(await redis.hget(keys.inFlight('web', 'production'), 'id')).toBe('sg-1');
-    const entries = await redis.lrange(keys.auditLog, 0, -1);
+    const entries = await redis.lrange(keys.auditLog('web:production'), 0, -1);
     expect(entries).toHaveLength(1);
-    expect(JSON.parse(entries[0]!)).toMatchObject({ seq: 1, prev: GENESIS, type: 'requested', promotion: 'sg-1', config: 'c0ffee' });
+    expect(JSON.parse(entries[0]!)).toMatchObject({ chain: 'web:production', seq: 1, prev: GENESIS, type: 'requested', promotion: 'sg-1', config: 'c0ffee', mac: expect.stringMatching(/^[0-9a-f]{64}$/) as string });
+    expect(await redis.smembers(keys.auditChains)).toEqual(['web:production']);
   });
 
   it('applies concurrent transitions one after the other, never losing one (compare-and-set)', async () => {
@@ -42,14 +50,14 @@ describe('the promotion store', () => {
     const stored = await store.get('sg-1');
     expect(stored?.rev).toBe(21);
     expect(stored?.promotion.approvals.map((a) => a.user).sort()).toEqual([...users].sort());
-    expect(await new AuditLog(redis, keys).verify()).toEqual({ ok: true, entries: 21 });
+    expect(await new AuditLog(redis, keys, key).verify()).toEqual({ ok: true, entries: 21 });
   });
 
   it('records an audited refusal without touching the record', async () => {
     await create();
     expect(await store.transition('sg-1', () => refuse('no', { type: 'approval_refused', actor: 'UX' }))).toEqual({ kind: 'refuse', reason: 'no' });
     expect((await store.get('sg-1'))?.rev).toBe(1);
-    expect(await redis.llen(keys.auditLog)).toBe(2);
+    expect(await redis.llen(keys.auditLog('web:production'))).toBe(2);
   });
 
   it('frees the in-flight slot and updates the ledger when a deployment ends', async () => {
@@ -62,33 +70,57 @@ describe('the promotion store', () => {
     expect(await store.history('web', 'production')).toEqual([{ version: '1.4.2', promotionId: 'sg-1', at: 5 }]);
     expect(await store.active()).toEqual([]);
   });
-});
 
-describe('the audit chain', () => {
-  const chain = (n: number) => {
-    const out: string[] = [];
-    let prev = GENESIS;
-    for (let seq = 1; seq <= n; seq++) {
-      const e = sealEntry({ seq, at: 't', prev, type: 'x', actor: 'U', promotion: null, app: null, environment: null, version: null, config: null, detail: { n: seq } });
-      out.push(JSON.stringify(e));
-      prev = e.hash;
-    }
-    return { entries: out, head: `${n}:${prev}` };
-  };
+  /** A store whose next commit waits until `meanwhile` has run: a second replica committing between our reads and our commit. */
+  function racingStore() {
+    const connection = new Redis(TEST_REDIS_URL);
+    const realEval = connection.eval.bind(connection);
+    const race = { meanwhile: null as (() => Promise<unknown>) | null, commits: 0 };
+    connection.eval = (async (...args: Parameters<typeof realEval>) => {
+      race.commits++;
+      const meanwhile = race.meanwhile;
+      race.meanwhile = null;
+      if (meanwhile) await meanwhile();
+      return realEval(...args);
+    }) as typeof connection.eval;
+    return { store: new PromotionStore(connection, keys, () => NOW, new AuditWriter(keys, key)), race, close: () => connection.disconnect() };
+  }
 
-  it('accepts an intact chain whatever the key order of the stored JSON', () => {
-    const { entries, head } = chain(3);
-    const reordered = entries.map((e) => JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(e) as object).reverse())));
-    expect(verifyChain(reordered, head)).toEqual({ ok: true, entries: 3 });
+  it('never makes a transition on one environment retry because another environment committed meanwhile', async () => {
+    await create('sg-1', 'production');
+    await create('sg-2', 'staging');
+    const racing = racingStore();
+    racing.race.meanwhile = () => store.transition('sg-2', (q) => accept(q, [{ type: 'approved', actor: 'ULEAD' }], []));
+    await racing.store.transition('sg-1', (p) => accept(p, [{ type: 'approved', actor: 'URITA' }], []));
+    racing.close();
+    expect(racing.race.commits).toBe(1);
+    expect(await redis.llen(keys.auditLog('web:staging'))).toBe(2);
+    expect((await redis.smembers(keys.auditChains)).sort()).toEqual(['web:production', 'web:staging']);
+    expect(await new AuditLog(redis, keys, key).verify()).toEqual({ ok: true, entries: 4 });
   });
 
-  it('finds an edited entry, a removed entry and a swapped pair', () => {
-    const { entries, head } = chain(4);
-    const edited = [...entries];
-    edited[2] = edited[2]!.replace('"actor":"U"', '"actor":"V"');
-    expect(verifyChain(edited, head)).toMatchObject({ ok: false, seq: 3, problem: expect.stringMatching(/edited/) as string });
-    expect(verifyChain([entries[0]!, entries[2]!, entries[3]!], head)).toMatchObject({ ok: false, seq: 2 });
-    expect(verifyChain([entries[1]!, entries[0]!, ...entries.slice(2)], head)).toMatchObject({ ok: false, seq: 1 });
-    expect(verifyChain(entries.slice(0, 3), head)).toMatchObject({ ok: false, problem: expect.stringMatching(/head/) as string });
+  it('still orders two commits on the same environment: the later one decides again', async () => {
+    await create('sg-1', 'production');
+    const racing = racingStore();
+    racing.race.meanwhile = () => store.transition('sg-1', (q) => accept(q, [{ type: 'approved', actor: 'URAJ' }], []));
+    await racing.store.transition('sg-1', (p) => accept(p, [{ type: 'approved', actor: 'URITA' }], []));
+    racing.close();
+    expect(racing.race.commits).toBe(2);
+    expect(await new AuditLog(redis, keys, key).verify()).toEqual({ ok: true, entries: 3 });
+  });
+
+  it('puts an alert for an app it does not know on the unscoped chain, and one for a known app on that app and environment', async () => {
+    const writer = new AuditWriter(keys, key, { scoped: (app, env) => app === 'web' && env === 'production' });
+    const alerts = new AlertStore(redis, keys, () => NOW, writer);
+    const record = (app: string): AlertRecord => ({
+      key: `k-${app}`, source: 'generic', id: app, status: 'firing', title: 'errors', severity: 'critical', url: null, app, environment: 'production', startsAt: 0, receivedAt: NOW, resolvedAt: null,
+      match: { promotionId: null, currentVersion: null, previousVersion: null, deployedAt: null }, message: { channel: 'C0PROD', ts: null }, rollback: null,
+    });
+    for (const app of ['ghost', 'web']) {
+      await alerts.transition(`k-${app}`, () => ({ kind: 'accept', next: record(app), audit: [{ type: 'alert_received', actor: 'generic' }], effects: [] }));
+    }
+    expect((await redis.lrange(keys.auditLog('global'), 0, -1)).map((e) => JSON.parse(e) as { app: string; chain: string })).toEqual([expect.objectContaining({ app: 'ghost', chain: 'global' })]);
+    expect(await redis.llen(keys.auditLog('web:production'))).toBe(1);
+    expect(await new AuditLog(redis, keys, key).verify()).toEqual({ ok: true, entries: 2 });
   });
 });

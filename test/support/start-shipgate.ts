@@ -10,7 +10,9 @@ import { startServe, startWorker, type Running, type RuntimeOptions } from '../.
 import type { Clock } from '../../src/service/ports.js';
 import { AuditLog } from '../../src/store/audit-log.js';
 import { createMetrics } from '../../src/metrics.js';
-import type { AuditEntry } from '../../src/store/audit-chain.js';
+import { chainName, type AuditEntry } from '../../src/store/audit-chain.js';
+import { AuditKey } from '../../src/store/audit-key.js';
+import { AuditWriter } from '../../src/store/audit-writer.js';
 import { keysFor } from '../../src/store/keys.js';
 import { PromotionStore } from '../../src/store/promotion-store.js';
 import { buttonsOf, FakeSlack, type SlackMessage } from './fake-slack.js';
@@ -23,6 +25,14 @@ import { spawnShipgate, writeTempFile } from './child-shipgate.js';
 export const SIGNING_SECRET = 'test-signing-secret';
 export const BOT_TOKEN = 'xoxb-test-token';
 export const DEPLOY_SECRET = 'deploy-secret-0123456789';
+/** SHIPGATE_AUDIT_KEY of every Shipgate the tests start (at least 32 bytes). */
+export const AUDIT_KEY = 'test-audit-key-0123456789abcdef0123456789abcdef';
+
+export function testAuditKey(value = AUDIT_KEY): AuditKey {
+  const read = AuditKey.fromEnvironment(value);
+  if (!read.ok) throw new Error(read.problem);
+  return read.key;
+}
 
 /** People in the tests. Group membership is what the fake Slack answers to usergroups.users.list. */
 export const PEOPLE = {
@@ -106,6 +116,7 @@ export async function startShipgate(options: StartOptions = {}) {
     slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: null, apiUrl: fake.apiUrl },
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     clock,
+    auditKey: testAuditKey(),
   };
   const running: Running[] = [];
   const receivers: string[] = [];
@@ -123,7 +134,10 @@ export async function startShipgate(options: StartOptions = {}) {
 
   const redis = new Redis(TEST_REDIS_URL);
   const keys = keysFor(prefix);
-  const store = new PromotionStore(redis, keys, () => clock.now());
+  const { apps, environments } = loaded.config;
+  const store = new PromotionStore(redis, keys, () => clock.now(), new AuditWriter(keys, testAuditKey(), { scoped: (app, env) => app in apps && env in environments }));
+  const audit = new AuditLog(redis, keys, testAuditKey());
+  const chainEntries = async (chain: string): Promise<AuditEntry[]> => (await redis.lrange(keys.auditLog(chain), 0, -1)).map((e) => JSON.parse(e) as AuditEntry);
   const slack = new SlackDriver(fake, receivers[0]!, SIGNING_SECRET);
 
   const shipgate = {
@@ -140,6 +154,7 @@ export async function startShipgate(options: StartOptions = {}) {
         SHIPGATE_CALENDARS: calendarsDir,
         DEPLOY_SECRET,
         REDIS_URL: TEST_REDIS_URL,
+        SHIPGATE_AUDIT_KEY: AUDIT_KEY,
       };
     },
     /** A `shipgate worker` in a child process, to be killed mid-job. */
@@ -170,10 +185,15 @@ export async function startShipgate(options: StartOptions = {}) {
     async live(app: string, env: string) {
       return (await store.current(app, env))?.version ?? null;
     },
+    /** Every chain's entries, merged by time; each chain keeps its own order. */
     async auditEntries(): Promise<AuditEntry[]> {
-      return (await redis.lrange(keys.auditLog, 0, -1)).map((e) => JSON.parse(e) as AuditEntry);
+      return mergeByTime(await Promise.all((await audit.chains()).map(chainEntries)));
     },
-    audit: new AuditLog(redis, keys),
+    /** The chain of one app and environment (or, with nulls, the unscoped chain), in order. */
+    async auditEntriesOf(app: string | null, env: string | null): Promise<AuditEntry[]> {
+      return chainEntries(chainName(app, env));
+    },
+    audit,
     async promotionCount(): Promise<number> {
       return redis.zcard(keys.all);
     },
@@ -223,6 +243,22 @@ export async function startShipgate(options: StartOptions = {}) {
 }
 
 export type Harness = Awaited<ReturnType<typeof startShipgate>>;
+
+/** Merges ordered chains by entry time, never reordering entries of one chain. */
+function mergeByTime(chains: AuditEntry[][]): AuditEntry[] {
+  const merged: AuditEntry[] = [];
+  const next = chains.map(() => 0);
+  for (;;) {
+    let pick = -1;
+    chains.forEach((chain, i) => {
+      const candidate = chain[next[i]!];
+      if (candidate && (pick < 0 || candidate.at < chains[pick]![next[pick]!]!.at)) pick = i;
+    });
+    if (pick < 0) return merged;
+    merged.push(chains[pick]![next[pick]!]!);
+    next[pick]!++;
+  }
+}
 
 export function idOf(message: SlackMessage): string {
   const fromButton = buttonsOf(message)[0]?.value;

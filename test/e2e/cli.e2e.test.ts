@@ -100,17 +100,17 @@ describe('shipgate audit', () => {
     const exported = await run(['audit', 'export', '--checkpoint', file], env);
     expect(exported.code).toBe(0);
     const checkpoints = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(checkpoints.map((c) => [c.chain, c.seq])).toEqual([['web:development', 3], ['web:staging', original[1]!.entries.length]]);
-    expect(checkpoints[0]).toEqual({ chain: 'web:development', seq: 3, mac: (JSON.parse(original[0]!.entries[2]!) as AuditEntry).mac, at: expect.any(String), sig: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(checkpoints.map((c) => [c.chain, c.seq])).toEqual([['web:development', 4], ['web:staging', original[1]!.entries.length]]);
+    expect(checkpoints[0]).toEqual({ chain: 'web:development', seq: 4, mac: (JSON.parse(original[0]!.entries[3]!) as AuditEntry).mac, at: expect.any(String), sig: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(await run(['audit', 'verify', '--checkpoint', file], env)).toMatchObject({ code: 0, output: expect.stringContaining('chain web:development: intact, 4 entries (holds the checkpoint at entry 4)') });
 
     // Drop the last entry and point the head at the one before: the chain alone still verifies.
     const { redis, keys } = h.shipgate;
-    await redis.multi().rpop(keys.auditLog('web:development')).set(keys.auditHead('web:development'), `2:${(JSON.parse(original[0]!.entries[1]!) as AuditEntry).mac}`).exec();
+    await redis.multi().rpop(keys.auditLog('web:development')).set(keys.auditHead('web:development'), `3:${(JSON.parse(original[0]!.entries[2]!) as AuditEntry).mac}`).exec();
     expect((await run(['audit', 'verify'], env)).code).toBe(0);
     const truncated = await run(['audit', 'verify', '--checkpoint', file], env);
     expect(truncated.code).toBe(1);
-    expect(truncated.output).toMatch(/chain web:development: BROKEN at entry 3: the chain ends at entry 2, but the signed checkpoint saw entry 3 \(history was truncated\)/);
+    expect(truncated.output).toMatch(/chain web:development: BROKEN at entry 4: the chain ends at entry 3, but the signed checkpoint saw entry 4 \(history was truncated\)/);
 
     // Rewrite who asked and reseal everything with a key of one's own: neither key lets it pass.
     await redis.multi().del(keys.auditLog('web:development')).rpush(keys.auditLog('web:development'), ...original[0]!.entries).exec();

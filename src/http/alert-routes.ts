@@ -40,14 +40,17 @@ export function alertRoutes(config: AlertsConfig, receive: (alerts: Alert[]) => 
     const g = config.grafana;
     endpoints.push({
       path: '/alerts/grafana',
-      authenticate: (req, body) => (g.token !== undefined && hasBearer(req.headers, g.token)) || (g.secret !== undefined && hasHmac(req.headers, body, g.secret, g.signature_header, g.timestamp_header)),
+      authenticate: (req, body) =>
+        (g.token !== undefined && hasBearer(req.headers, g.token)) ||
+        (g.secret !== undefined && hasHmac(req.headers, body, { secret: g.secret, signatureHeader: g.signature_header, timestampHeader: g.timestamp_header, separator: ':' })),
       schema: grafanaPayload,
       toAlerts: (p) => fromGrafana(p as z.output<typeof grafanaPayload>, names),
     });
   }
   if (config.generic) {
-    const { secret } = config.generic;
-    endpoints.push({ path: '/alerts/generic', authenticate: (req, body) => hasHmac(req.headers, body, secret, 'x-shipgate-signature'), schema: genericPayload, toAlerts: (p) => fromGeneric(p as z.output<typeof genericPayload>, now()) });
+    // The same signature as Shipgate's deploy webhook: HMAC over `<timestamp>.<body>`, refused when stale.
+    const check = { secret: config.generic.secret, signatureHeader: 'x-shipgate-signature', timestampHeader: 'x-shipgate-timestamp', separator: '.' as const, allowBodyOnly: config.generic.allow_unsigned_timestamp };
+    endpoints.push({ path: '/alerts/generic', authenticate: (req, body) => hasHmac(req.headers, body, check), schema: genericPayload, toAlerts: (p) => fromGeneric(p as z.output<typeof genericPayload>, now()) });
   }
   return endpoints.map((endpoint) => ({
     path: endpoint.path,

@@ -14,7 +14,7 @@ import type { AuditEntry } from '../../src/store/audit-chain.js';
 import { keysFor } from '../../src/store/keys.js';
 import { PromotionStore } from '../../src/store/promotion-store.js';
 import { buttonsOf, FakeSlack, type SlackMessage } from './fake-slack.js';
-import { FakeDeployTarget } from './fake-deploy-target.js';
+import { DEPLOY_SECRET, FakeDeployTarget } from './fake-deploy-target.js';
 import { TEST_REDIS_URL } from './global-setup.js';
 import { SlackDriver } from './slack-driver.js';
 import { eventually } from './eventually.js';
@@ -22,7 +22,7 @@ import { spawnShipgate, writeTempFile } from './child-shipgate.js';
 
 export const SIGNING_SECRET = 'test-signing-secret';
 export const BOT_TOKEN = 'xoxb-test-token';
-export const DEPLOY_SECRET = 'deploy-secret-0123456789';
+export { DEPLOY_SECRET };
 
 /** People in the tests. Group membership is what the fake Slack answers to usergroups.users.list. */
 export const PEOPLE = {

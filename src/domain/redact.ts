@@ -34,3 +34,8 @@ export function redactSecrets(text: string, secrets: readonly string[] = [], max
   shown = shown.replace(/\s+/g, ' ').trim();
   return shown.length <= max ? shown : `${shown.slice(0, max - 1)}…`;
 }
+
+/** `https://user:password@host/…` → `https://host/…`; only the authority part is looked at. */
+export function withoutUserinfo(url: string): string {
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#@]*@/, '$1');
+}

@@ -63,8 +63,9 @@ export class WebhookExecutor implements Executor {
     throw new DeployError(`the deploy webhook answered ${response.status}${detail ? `: ${detail}` : ''}`);
   }
 
+  /** The secret, and the URL (which may hold a key from the environment), never appear in what is shown. */
   private redact(text: string): string {
-    return redactSecrets(text, [this.options.secret], MAX_SHOWN_DETAIL);
+    return redactSecrets(text, [this.options.secret, this.options.url], MAX_SHOWN_DETAIL);
   }
 }
 

@@ -1,13 +1,15 @@
 import { findPhoneNumbersInText } from 'libphonenumber-js';
 import validator from 'validator';
 import { streamLimited } from './fetch-limited.js';
-import { expandUrl, failed, passed, type Gate, type GateContext, type GateVerdict } from './gate.js';
+import { expandUrl, shownUrl, failed, passed, type Gate, type GateContext, type GateVerdict } from './gate.js';
 
 export const PII_KINDS = ['email', 'phone', 'iban', 'credit_card'] as const;
 export type PiiKind = (typeof PII_KINDS)[number];
 
 export interface DataScanGateConfig {
   url: string;
+  /** The URL as written in shipgate.yml (secrets as `${NAME}`): what evidence links show. */
+  shownUrl?: string;
   headers: Record<string, string>;
   forbid: readonly PiiKind[];
   timeoutMs: number;
@@ -75,6 +77,7 @@ export class DataScanGate implements Gate {
 
   async run(ctx: GateContext) {
     const url = expandUrl(this.config.url, ctx);
+    const evidence = shownUrl(this.config, ctx);
     const counter = new PiiCounter(this.config.forbid);
     const decoder = new TextDecoder();
     let pending = '';
@@ -85,6 +88,6 @@ export class DataScanGate implements Gate {
       for (const line of lines) counter.line(line);
     }
     counter.line(pending + decoder.decode());
-    return counter.verdict(url);
+    return counter.verdict(evidence);
   }
 }

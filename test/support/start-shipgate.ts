@@ -85,6 +85,8 @@ export interface StartOptions {
   noWorker?: boolean;
   /** Extra receivers sharing the same Redis (replicas). */
   replicas?: number;
+  /** Environment variables the configuration reads with `${NAME}`, besides DEPLOY_SECRET. */
+  env?: Record<string, string>;
 }
 
 export async function startShipgate(options: StartOptions = {}) {
@@ -93,7 +95,7 @@ export async function startShipgate(options: StartOptions = {}) {
   fake.usergroups = { ...USERGROUPS };
   const deployTarget = await new FakeDeployTarget().start();
   const yaml = (options.config ?? standardConfig)(deployTarget.url, prefix);
-  const loaded: LoadedConfig = parseConfig(yaml, 'shipgate.yml', { DEPLOY_SECRET });
+  const loaded: LoadedConfig = parseConfig(yaml, 'shipgate.yml', { ...options.env, DEPLOY_SECRET });
   const clock = new TestClock();
   const calendarsDir = mkdtempSync(join(tmpdir(), 'shipgate-calendars-'));
   for (const [file, text] of Object.entries(options.calendars ?? {})) writeFileSync(join(calendarsDir, file), text);
@@ -133,6 +135,7 @@ export async function startShipgate(options: StartOptions = {}) {
     /** The environment a child `shipgate` process needs to run against this Shipgate. */
     cliEnv(): Record<string, string> {
       return {
+        ...options.env,
         SLACK_BOT_TOKEN: BOT_TOKEN,
         SLACK_API_URL: fake.apiUrl,
         SHIPGATE_CONFIG: writeTempFile('shipgate.yml', yaml),

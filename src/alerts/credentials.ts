@@ -39,7 +39,7 @@ export interface HmacCheck {
  * signature covers the timestamp and the body, and a timestamp more than five minutes
  * away from now is refused, so a captured request cannot be replayed later.
  */
-export function hasHmac(headers: IncomingHttpHeaders, body: Buffer, check: HmacCheck): boolean {
+export function hasSignature(headers: IncomingHttpHeaders, body: Buffer, check: HmacCheck): boolean {
   const given = header(headers, check.signatureHeader)?.replace(/^sha256=/, '');
   if (!given) return false;
   let signed: Buffer = body;
@@ -52,6 +52,11 @@ export function hasHmac(headers: IncomingHttpHeaders, body: Buffer, check: HmacC
     signed = Buffer.concat([Buffer.from(`${timestamp}${check.separator ?? ':'}`), body]);
   }
   return safeEqual(given, hmacHex(check.secret, signed));
+}
+
+/** Hex HMAC-SHA256 of the body (or of `timestamp:body`), with or without a `sha256=` prefix: Grafana's format. */
+export function hasHmac(headers: IncomingHttpHeaders, body: Buffer, secret: string, signatureHeader: string, timestampHeader?: string): boolean {
+  return hasSignature(headers, body, { secret, signatureHeader, timestampHeader, separator: ':' });
 }
 
 function hmacHex(secret: string, data: Buffer): string {

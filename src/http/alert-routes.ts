@@ -4,7 +4,7 @@ import getRawBody from 'raw-body';
 import type { z } from 'zod';
 import { DEFAULT_LABELS, type Alert, type LabelNames } from '../alerts/alert.js';
 import { alertmanagerPayload, fromAlertmanager } from '../alerts/alertmanager.js';
-import { hasBearer, hasHmac } from '../alerts/credentials.js';
+import { hasBearer, hasHmac, hasSignature } from '../alerts/credentials.js';
 import { fromGeneric, genericPayload } from '../alerts/generic.js';
 import { fromGrafana, grafanaPayload } from '../alerts/grafana.js';
 import type { AlertsConfig } from '../config/alerts-schema.js';
@@ -40,9 +40,7 @@ export function alertRoutes(config: AlertsConfig, receive: (alerts: Alert[]) => 
     const g = config.grafana;
     endpoints.push({
       path: '/alerts/grafana',
-      authenticate: (req, body) =>
-        (g.token !== undefined && hasBearer(req.headers, g.token)) ||
-        (g.secret !== undefined && hasHmac(req.headers, body, { secret: g.secret, signatureHeader: g.signature_header, timestampHeader: g.timestamp_header, separator: ':' })),
+      authenticate: (req, body) => (g.token !== undefined && hasBearer(req.headers, g.token)) || (g.secret !== undefined && hasHmac(req.headers, body, g.secret, g.signature_header, g.timestamp_header)),
       schema: grafanaPayload,
       toAlerts: (p) => fromGrafana(p as z.output<typeof grafanaPayload>, names),
     });
@@ -50,7 +48,7 @@ export function alertRoutes(config: AlertsConfig, receive: (alerts: Alert[]) => 
   if (config.generic) {
     // The same signature as Shipgate's deploy webhook: HMAC over `<timestamp>.<body>`, refused when stale.
     const check = { secret: config.generic.secret, signatureHeader: 'x-shipgate-signature', timestampHeader: 'x-shipgate-timestamp', separator: '.' as const, allowBodyOnly: config.generic.allow_unsigned_timestamp };
-    endpoints.push({ path: '/alerts/generic', authenticate: (req, body) => hasHmac(req.headers, body, check), schema: genericPayload, toAlerts: (p) => fromGeneric(p as z.output<typeof genericPayload>, now()) });
+    endpoints.push({ path: '/alerts/generic', authenticate: (req, body) => hasSignature(req.headers, body, check), schema: genericPayload, toAlerts: (p) => fromGeneric(p as z.output<typeof genericPayload>, now()) });
   }
   return endpoints.map((endpoint) => ({
     path: endpoint.path,

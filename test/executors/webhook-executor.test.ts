@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeployError, type DeployRequest } from '../../src/executors/executor.js';
 import { WebhookExecutor } from '../../src/executors/webhook-executor.js';
+import { DEPLOY_SECRET, FakeDeployTarget } from '../support/fake-deploy-target.js';
 import { listen, readBody } from '../support/http-server.js';
 
 const SECRET = 'executor-secret-0123456789';
@@ -43,5 +44,21 @@ describe('the webhook executor', () => {
     expect(message).toMatch(/^the deploy webhook answered 502: upstream said no, secret \[redacted\] x+…$/);
     expect(message).not.toContain(SECRET);
     expect(message.length).toBeLessThanOrEqual(400);
+  });
+
+  it('is refused by a strict receiver when the secret is wrong or the timestamp stale, and accepted otherwise', async () => {
+    const target = await new FakeDeployTarget().start();
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      const attempt = (secret: string, at: number) => new WebhookExecutor({ url: target.url, secret, timeoutMs: 2_000, nowSeconds: () => at }).deploy(request).then(() => 'accepted', (e: Error) => e.message);
+      expect(await attempt('not-the-deploy-secret-0123', now)).toMatch(/answered 401: .*wrong X-Shipgate-Signature/);
+      expect(await attempt(DEPLOY_SECRET, now - 301)).toMatch(/answered 401: .*stale X-Shipgate-Timestamp/);
+      expect(await attempt(DEPLOY_SECRET, now + 301)).toMatch(/answered 401: .*stale X-Shipgate-Timestamp/);
+      expect(target.calls).toHaveLength(0);
+      expect(await attempt(DEPLOY_SECRET, now)).toBe('accepted');
+      expect(target.calls).toHaveLength(1);
+    } finally {
+      await target.close();
+    }
   });
 });

@@ -18,7 +18,14 @@ export const alertsSchema = z
       .strict()
       .refine((g) => g.token !== undefined || g.secret !== undefined, { message: 'give a bearer `token`, an HMAC `secret`, or both', path: ['token'] })
       .optional(),
-    generic: z.object({ secret }).strict().optional(),
+    generic: z
+      .object({
+        secret,
+        // Accept a signature over the body alone, without X-Shipgate-Timestamp: for senders not yet updated; replayable.
+        allow_unsigned_timestamp: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .default({ app_labels: ['app', 'service'], environment_labels: ['environment', 'env'] });

@@ -20,6 +20,9 @@ const size = z.union([z.number().int().positive(), z.string()]).transform((value
   return parsed;
 });
 
+/** Filled in by the loader: the URL as written in shipgate.yml, secrets unexpanded, for evidence links. */
+const urlAsWritten = { url_as_written: z.string().optional() };
+
 /** Settings every gate has: how long one try may take, how often to retry an error, how large an answer may be. */
 const common = {
   timeout: duration.default(60_000),
@@ -29,14 +32,14 @@ const common = {
 };
 
 export const gateSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('http-json'), url: templateUrl, expect: z.object({ path: z.string().min(1), equals: z.unknown() }).strict(), ...common }).strict(),
-  z.object({ type: z.literal('coverage'), url: templateUrl, min_lines: z.number().min(0).max(100), ...common }).strict(),
-  z.object({ type: z.literal('junit'), url: templateUrl, max_failures: z.number().int().min(0).default(0), ...common }).strict(),
+  z.object({ type: z.literal('http-json'), url: templateUrl, ...urlAsWritten, expect: z.object({ path: z.string().min(1), equals: z.unknown() }).strict(), ...common }).strict(),
+  z.object({ type: z.literal('coverage'), url: templateUrl, ...urlAsWritten, min_lines: z.number().min(0).max(100), ...common }).strict(),
+  z.object({ type: z.literal('junit'), url: templateUrl, ...urlAsWritten, max_failures: z.number().int().min(0).default(0), ...common }).strict(),
   z
-    .object({ type: z.literal('prometheus'), url: templateUrl, query: z.string().min(1), below: z.number().optional(), above: z.number().optional(), ...common })
+    .object({ type: z.literal('prometheus'), url: templateUrl, ...urlAsWritten, query: z.string().min(1), below: z.number().optional(), above: z.number().optional(), ...common })
     .strict()
     .refine((g) => g.below !== undefined || g.above !== undefined, { message: 'give `below`, `above` or both', path: ['below'] }),
-  z.object({ type: z.literal('data-scan'), url: templateUrl, forbid: z.array(z.enum(PII_KINDS)).min(1), ...common }).strict(),
+  z.object({ type: z.literal('data-scan'), url: templateUrl, ...urlAsWritten, forbid: z.array(z.enum(PII_KINDS)).min(1), ...common }).strict(),
   z.object({ type: z.literal('soak'), in: z.string().min(1), at_least: duration, without_alerts: z.boolean().default(false), ...common }).strict(),
 ]);
 

@@ -1,8 +1,16 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
+import { withoutUserinfo } from '../domain/redact.js';
 import { ConfigError } from './config-error.js';
 
 type PathKey = string | number;
+
+/**
+ * A URL is also kept as written, beside its expanded value, under this key: `${NAME}`
+ * left as is and `user:password@` removed. That is the URL people see (evidence links,
+ * the audit log), so a secret read from the environment never reaches them.
+ */
+export const URL_AS_WRITTEN = 'url_as_written';
 
 /** Parses YAML text, substitutes `${NAME}` from `env`, and validates it with `schema`; errors carry file, line and path. */
 export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file: string, env: Readonly<Record<string, string | undefined>>): z.output<S> {
@@ -12,16 +20,18 @@ export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file
   if (doc.errors.length > 0) {
     throw new ConfigError(doc.errors.map((e) => ({ file, line: lineOf(e.pos[0]), path: '', message: e.message.split('\n')[0] ?? e.message })));
   }
+  const asWritten: unknown = doc.toJS();
   const unset = substituteVariables(doc, env);
   if (unset.length > 0) {
     throw new ConfigError(unset.map(({ node, message }) => ({ file, line: node.range ? lineOf(node.range[0]) : null, path: '', message })));
   }
 
-  const parsed = schema.safeParse(doc.toJS() ?? {});
+  const parsed = schema.safeParse(keepUrlsAsWritten(doc.toJS() ?? {}, asWritten));
   if (parsed.success) return parsed.data;
   throw new ConfigError(
     parsed.error.issues
       .flatMap(closestBranch)
+      .flatMap(withoutAddedKeys)
       .map((issue) => ({
       file,
       line: lineFor(doc, issue.path as PathKey[], lineOf),
@@ -49,6 +59,26 @@ function substituteVariables(doc: Document, env: Readonly<Record<string, string 
     },
   });
   return problems;
+}
+
+/** Every mapping with a string `url` gets `url_as_written` beside it, from the same place in the text as written. */
+function keepUrlsAsWritten(value: unknown, written: unknown): unknown {
+  if (Array.isArray(value)) {
+    const same = Array.isArray(written) ? written : [];
+    return value.map((v, i) => keepUrlsAsWritten(v, same[i]));
+  }
+  if (value === null || typeof value !== 'object') return value;
+  const source = written !== null && typeof written === 'object' ? (written as Record<string, unknown>) : {};
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) out[key] = keepUrlsAsWritten(v, source[key]);
+  if (typeof out.url === 'string' && typeof source.url === 'string') out[URL_AS_WRITTEN] = withoutUserinfo(source.url);
+  return out;
+}
+
+/** `url_as_written` is Shipgate's own key: a mapping that refuses it refuses its `url` too, and says so. */
+function withoutAddedKeys(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'unrecognized_keys' || !issue.keys.includes(URL_AS_WRITTEN) || !issue.keys.includes('url')) return [issue];
+  return [{ ...issue, keys: issue.keys.filter((k) => k !== URL_AS_WRITTEN) }];
 }
 
 /** The line of the deepest node that exists along `path` (a missing key points at its parent). */

@@ -47,6 +47,8 @@ const webhookExecutor = z
   .object({
     type: z.literal('webhook'),
     url: z.url({ protocol: /^https?$/, error: 'expected an http or https URL' }),
+    // Filled in by the loader: the URL as written, secrets unexpanded, for anything shown.
+    url_as_written: z.string().optional(),
     secret: z.string().min(16, 'expected a secret of at least 16 characters (write "${NAME}" to read it from the environment)'),
     timeout: duration.default(10_000),
     attempts: z.number().int().min(1).max(50).default(5),

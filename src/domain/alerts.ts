@@ -1,4 +1,5 @@
 import type { AuditFact } from './decision.js';
+import { escapeMrkdwn } from './slack-text.js';
 import type { Instant } from './promotion.js';
 
 /** What an alert is blamed on: the promotion that put the current version in place. */
@@ -90,7 +91,7 @@ export function decideAlert(existing: AlertRecord | null, incoming: IncomingAler
   const effects: AlertEffect[] = [{ type: 'render-alert' }];
   if (m.promotionId) {
     const since = m.deployedAt !== null ? ` ${minutesBetween(m.deployedAt, fresh.startsAt || now)} after the deployment` : '';
-    effects.push({ type: 'promotion-note', promotionId: m.promotionId, text: `:rotating_light: Alert fired${since}: ${fresh.title} (${fresh.severity}).` });
+    effects.push({ type: 'promotion-note', promotionId: m.promotionId, text: `:rotating_light: Alert fired${since}: ${escapeMrkdwn(fresh.title)} (${escapeMrkdwn(fresh.severity)}).` });
     const early = m.deployedAt !== null && (fresh.startsAt || now) - m.deployedAt <= (auto?.withinMs ?? -1);
     if (auto && m.previousVersion && early && severityAtLeast(fresh.severity, auto.severity)) {
       audit.push({ type: 'auto_rollback_decided', actor: 'shipgate', detail: { alert: fresh.key, promotion: m.promotionId, to_version: m.previousVersion } });

@@ -1,10 +1,12 @@
 import lcovParser from '@friedemannsommer/lcov-parser/sync';
 import { XMLParser } from 'fast-xml-parser';
 import { fetchText } from './fetch-limited.js';
-import { expandUrl, failed, formatNumber, GateError, passed, type Gate, type GateContext, type GateVerdict } from './gate.js';
+import { expandUrl, shownUrl, failed, formatNumber, GateError, passed, type Gate, type GateContext, type GateVerdict } from './gate.js';
 
 export interface CoverageGateConfig {
   url: string;
+  /** The URL as written in shipgate.yml (secrets as `${NAME}`): what evidence links show. */
+  shownUrl?: string;
   headers: Record<string, string>;
   minLines: number;
   timeoutMs: number;
@@ -52,6 +54,7 @@ export class CoverageGate implements Gate {
 
   async run(ctx: GateContext) {
     const url = expandUrl(this.config.url, ctx);
-    return judgeCoverage(await fetchText(url, { headers: this.config.headers, maxBytes: this.config.maxBytes, signal: ctx.signal }), this.config.minLines, url);
+    const evidence = shownUrl(this.config, ctx);
+    return judgeCoverage(await fetchText(url, { headers: this.config.headers, maxBytes: this.config.maxBytes, signal: ctx.signal }), this.config.minLines, evidence);
   }
 }

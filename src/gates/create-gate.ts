@@ -10,17 +10,19 @@ import { SoakGate, type SoakFacts } from './soak-gate.js';
 /** One case per gate type; a new type is one file, one schema entry and one line here. */
 export function createGate(config: GateConfig, facts: SoakFacts): Gate {
   const http = { headers: config.headers, timeoutMs: config.timeout, maxBytes: config.max_size };
+  // Evidence links show the URL as written (secrets as `${NAME}`), never the expanded one.
+  const shownUrl = 'url' in config ? (config.url_as_written ?? config.url) : '';
   switch (config.type) {
     case 'http-json':
-      return new HttpJsonGate({ ...http, url: config.url, expect: config.expect });
+      return new HttpJsonGate({ ...http, url: config.url, shownUrl, expect: config.expect });
     case 'coverage':
-      return new CoverageGate({ ...http, url: config.url, minLines: config.min_lines });
+      return new CoverageGate({ ...http, url: config.url, shownUrl, minLines: config.min_lines });
     case 'junit':
-      return new JunitGate({ ...http, url: config.url, maxFailures: config.max_failures });
+      return new JunitGate({ ...http, url: config.url, shownUrl, maxFailures: config.max_failures });
     case 'prometheus':
-      return new PrometheusGate({ ...http, url: config.url, query: config.query, below: config.below ?? null, above: config.above ?? null });
+      return new PrometheusGate({ ...http, url: config.url, shownUrl, query: config.query, below: config.below ?? null, above: config.above ?? null });
     case 'data-scan':
-      return new DataScanGate({ ...http, url: config.url, forbid: config.forbid });
+      return new DataScanGate({ ...http, url: config.url, shownUrl, forbid: config.forbid });
     case 'soak':
       return new SoakGate({ in: config.in, atLeastMs: config.at_least, withoutAlerts: config.without_alerts }, facts);
   }

@@ -1,36 +1,30 @@
-import { findPhoneNumbersInText } from 'libphonenumber-js';
-import validator from 'validator';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { streamLimited } from './fetch-limited.js';
-import { expandUrl, failed, passed, type Gate, type GateContext, type GateVerdict } from './gate.js';
+import { scanCards, scanEmails, scanIbans, scanPhones, type SliceCount } from './pii-scan.js';
+import { expandUrl, shownUrl, failed, passed, type Gate, type GateContext, type GateVerdict } from './gate.js';
 
 export const PII_KINDS = ['email', 'phone', 'iban', 'credit_card'] as const;
 export type PiiKind = (typeof PII_KINDS)[number];
 
 export interface DataScanGateConfig {
   url: string;
+  /** The URL as written in shipgate.yml (secrets as `${NAME}`): what evidence links show. */
+  shownUrl?: string;
   headers: Record<string, string>;
   forbid: readonly PiiKind[];
   timeoutMs: number;
   maxBytes: number;
 }
 
-/** Candidate tokens, confirmed by validator (e-mail, Luhn for cards, IBAN check digits) or libphonenumber-js. */
-const EMAIL = /[^\s"'<>@,;]+@[^\s"'<>@,;]+\.[^\s"'<>@,;]+/g;
-const CARD = /\b(?:\d[ -]?){12,18}\d\b/g;
-const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g;
+/** Text scanned between two turns of the event loop, so a long scan never holds up the job's lock renewal. */
+export const SCAN_SLICE_CHARS = 64 * 1024;
 
-function countIn(text: string, kind: PiiKind): number {
-  switch (kind) {
-    case 'email':
-      return (text.match(EMAIL) ?? []).filter((m) => validator.isEmail(m)).length;
-    case 'credit_card':
-      return (text.match(CARD) ?? []).filter((m) => validator.isCreditCard(m.replace(/[ -]/g, ''))).length;
-    case 'iban':
-      return (text.match(IBAN) ?? []).filter((m) => validator.isIBAN(m.replace(/ /g, ''))).length;
-    case 'phone':
-      return findPhoneNumbersInText(text, { defaultCountry: undefined, extended: false } as never).length;
-  }
-}
+const SCANNERS: Record<PiiKind, (text: string, from: number, to: number) => SliceCount> = {
+  email: scanEmails,
+  phone: scanPhones,
+  iban: scanIbans,
+  credit_card: scanCards,
+};
 
 /** Every string in a JSON value, wherever it is nested. */
 function* stringsIn(value: unknown): Generator<string> {
@@ -47,7 +41,18 @@ export class PiiCounter {
 
   constructor(private readonly kinds: readonly PiiKind[]) {}
 
+  /** Scans one line at once. */
   line(line: string): void {
+    for (const _ of this.slices(line, Number.POSITIVE_INFINITY));
+  }
+
+  /** Scans one line, giving the event loop a turn after every slice of text. */
+  async lineYielding(line: string, sliceChars = SCAN_SLICE_CHARS): Promise<void> {
+    for (const _ of this.slices(line, sliceChars)) await yieldToEventLoop();
+  }
+
+  /** The scan of one line, paused (yielded) after each slice of at most `sliceChars` of one string for one kind. */
+  private *slices(line: string, sliceChars: number): Generator<void> {
     if (!line.trim()) return;
     let record: unknown;
     try {
@@ -57,7 +62,17 @@ export class PiiCounter {
       return;
     }
     this.records++;
-    for (const text of stringsIn(record)) for (const kind of this.kinds) this.counts[kind] += countIn(text, kind);
+    yield;
+    for (const text of stringsIn(record)) {
+      for (const kind of this.kinds) {
+        for (let from = 0; from < text.length; ) {
+          const { count, next } = SCANNERS[kind](text, from, Math.min(text.length, from + sliceChars));
+          this.counts[kind] += count;
+          from = next;
+          if (from < text.length) yield;
+        }
+      }
+    }
   }
 
   verdict(evidenceUrl: string): GateVerdict {
@@ -69,22 +84,42 @@ export class PiiCounter {
   }
 }
 
-/** Streams a JSON Lines sample and counts personal data by kind. */
+/** Streams a JSON Lines sample and counts personal data by kind, letting other work run between slices. */
 export class DataScanGate implements Gate {
   constructor(private readonly config: DataScanGateConfig) {}
 
   async run(ctx: GateContext) {
     const url = expandUrl(this.config.url, ctx);
+    const evidence = shownUrl(this.config, ctx);
     const counter = new PiiCounter(this.config.forbid);
     const decoder = new TextDecoder();
-    let pending = '';
+    // The start of a record cut by a chunk, kept in pieces until its newline arrives, so a
+    // long line costs its length once, not once per chunk.
+    let pending: string[] = [];
+    let sinceYield = 0;
+    const scan = async (line: string) => {
+      if (line.length > SCAN_SLICE_CHARS) return counter.lineYielding(line);
+      counter.line(line);
+      sinceYield += line.length;
+      // Many short lines: a turn for the event loop every slice's worth of them.
+      if (sinceYield >= SCAN_SLICE_CHARS) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
+    };
     for await (const chunk of streamLimited(url, { headers: this.config.headers, maxBytes: this.config.maxBytes, signal: ctx.signal })) {
-      pending += decoder.decode(chunk, { stream: true });
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) counter.line(line);
+      const text = decoder.decode(chunk, { stream: true });
+      let from = 0;
+      for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', from)) {
+        pending.push(text.slice(from, newline));
+        await scan(pending.join(''));
+        pending = [];
+        from = newline + 1;
+      }
+      pending.push(text.slice(from));
     }
-    counter.line(pending + decoder.decode());
-    return counter.verdict(url);
+    pending.push(decoder.decode());
+    await scan(pending.join(''));
+    return counter.verdict(evidence);
   }
 }

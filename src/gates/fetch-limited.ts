@@ -1,3 +1,4 @@
+import { redactSecrets } from '../domain/redact.js';
 import { GateError } from './gate.js';
 
 export interface FetchOptions {
@@ -6,15 +7,37 @@ export interface FetchOptions {
   signal: AbortSignal;
 }
 
+/**
+ * fetch refuses a URL with `user:password@` in it (and would name it in its error):
+ * the credentials move to an Authorization header, as a browser would send them.
+ */
+function withBasicAuth(url: string, headers: Record<string, string>): { url: string; headers: Record<string, string> } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { url, headers };
+  }
+  if (!parsed.username && !parsed.password) return { url, headers };
+  const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+  parsed.username = '';
+  parsed.password = '';
+  // A configured Authorization header wins over credentials in the URL.
+  if (Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) return { url: parsed.toString(), headers };
+  return { url: parsed.toString(), headers: { ...headers, authorization: `Basic ${Buffer.from(credentials).toString('base64')}` } };
+}
+
 /** GETs a URL; anything but a 2xx answer, a network failure or a timeout is a GateError. */
-async function get(url: string, options: FetchOptions): Promise<Response> {
+async function get(target: string, options: FetchOptions): Promise<Response> {
+  const { url, headers } = withBasicAuth(target, { 'user-agent': 'shipgate', ...options.headers });
   let response: Response;
   try {
-    response = await fetch(url, { headers: { 'user-agent': 'shipgate', ...options.headers }, signal: options.signal, redirect: 'error' });
+    response = await fetch(url, { headers, signal: options.signal, redirect: 'error' });
   } catch (error) {
     const e = error as Error & { cause?: { code?: string } };
     if (e.name === 'TimeoutError' || e.name === 'AbortError') throw new GateError('the target did not answer in time');
-    throw new GateError(`the target could not be reached (${e.cause?.code ?? e.message})`);
+    // The message of a failed fetch may carry the URL, which may carry a secret.
+    throw new GateError(`the target could not be reached (${e.cause?.code ?? redactSecrets(e.message.split(url).join('the URL'))})`);
   }
   if (!response.ok) {
     await response.body?.cancel().catch(() => undefined);
@@ -45,7 +68,7 @@ export async function* streamLimited(url: string, options: FetchOptions): AsyncG
         chunk = await reader.read();
       } catch (error) {
         const e = error as Error;
-        throw new GateError(e.name === 'TimeoutError' || e.name === 'AbortError' ? 'the target did not answer in time' : `reading the answer failed (${e.message})`);
+        throw new GateError(e.name === 'TimeoutError' || e.name === 'AbortError' ? 'the target did not answer in time' : `reading the answer failed (${redactSecrets(e.message)})`);
       }
       if (chunk.done) return;
       total += chunk.value.byteLength;

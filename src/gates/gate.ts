@@ -1,4 +1,5 @@
 import type { Instant } from '../domain/promotion.js';
+import { withoutUserinfo } from '../domain/redact.js';
 
 export type GateVerdict = { status: 'passed' | 'failed' | 'error'; summary: string; evidenceUrl: string | null };
 
@@ -32,4 +33,9 @@ export function expandUrl(template: string, ctx: Pick<GateContext, 'app' | 'vers
 
 export function formatNumber(n: number, digits = 1): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(digits);
+}
+
+/** The evidence link of a gate: its URL as written (secrets as `${NAME}`, no `user:password@`), filled in like the real one. */
+export function shownUrl(config: { url: string; shownUrl?: string | undefined }, ctx: Pick<GateContext, 'app' | 'version' | 'environment'>): string {
+  return expandUrl(withoutUserinfo(config.shownUrl ?? config.url), ctx);
 }

@@ -1,10 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import { getProperty } from 'dot-prop';
 import { fetchJson } from './fetch-limited.js';
-import { expandUrl, failed, passed, type Gate, type GateContext, type GateVerdict } from './gate.js';
+import { expandUrl, shownUrl, failed, passed, type Gate, type GateContext, type GateVerdict } from './gate.js';
 
 export interface HttpJsonGateConfig {
   url: string;
+  /** The URL as written in shipgate.yml (secrets as `${NAME}`): what evidence links show. */
+  shownUrl?: string;
   headers: Record<string, string>;
   expect: { path: string; equals: unknown };
   timeoutMs: number;
@@ -25,7 +27,8 @@ export class HttpJsonGate implements Gate {
 
   async run(ctx: GateContext) {
     const url = expandUrl(this.config.url, ctx);
+    const evidence = shownUrl(this.config, ctx);
     const body = await fetchJson(url, { headers: this.config.headers, maxBytes: this.config.maxBytes, signal: ctx.signal });
-    return judgeJson(body, this.config.expect, url);
+    return judgeJson(body, this.config.expect, evidence);
   }
 }

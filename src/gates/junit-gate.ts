@@ -1,9 +1,11 @@
 import { XMLParser } from 'fast-xml-parser';
 import { fetchText } from './fetch-limited.js';
-import { expandUrl, failed, GateError, passed, type Gate, type GateContext, type GateVerdict } from './gate.js';
+import { expandUrl, shownUrl, failed, GateError, passed, type Gate, type GateContext, type GateVerdict } from './gate.js';
 
 export interface JunitGateConfig {
   url: string;
+  /** The URL as written in shipgate.yml (secrets as `${NAME}`): what evidence links show. */
+  shownUrl?: string;
   headers: Record<string, string>;
   maxFailures: number;
   timeoutMs: number;
@@ -61,6 +63,7 @@ export class JunitGate implements Gate {
 
   async run(ctx: GateContext) {
     const url = expandUrl(this.config.url, ctx);
-    return judgeJunit(await fetchText(url, { headers: this.config.headers, maxBytes: this.config.maxBytes, signal: ctx.signal }), this.config.maxFailures, url);
+    const evidence = shownUrl(this.config, ctx);
+    return judgeJunit(await fetchText(url, { headers: this.config.headers, maxBytes: this.config.maxBytes, signal: ctx.signal }), this.config.maxFailures, evidence);
   }
 }

@@ -1,8 +1,11 @@
+import { redactSecrets, withoutUserinfo } from '../domain/redact.js';
 import { fetchJson } from './fetch-limited.js';
 import { expandUrl, failed, formatNumber, GateError, passed, type Gate, type GateContext, type GateVerdict } from './gate.js';
 
 export interface PrometheusGateConfig {
   url: string;
+  /** The URL as written in shipgate.yml (secrets as `${NAME}`): what evidence links show. */
+  shownUrl?: string;
   query: string;
   below: number | null;
   above: number | null;
@@ -21,7 +24,7 @@ interface QueryAnswer {
 /** The values of an instant query answer (vector or scalar) from Prometheus's HTTP API. */
 export function prometheusValues(answer: unknown): number[] {
   const a = answer as QueryAnswer;
-  if (a.status !== 'success') throw new GateError(`Prometheus answered ${a.status ?? 'without a status'}${a.error ? `: ${a.error}` : ''}`);
+  if (a.status !== 'success') throw new GateError(`Prometheus answered ${a.status ?? 'without a status'}${a.error ? `: ${redactSecrets(String(a.error))}` : ''}`);
   const { resultType, result } = a.data ?? {};
   if (resultType === 'scalar') return [Number((result as Sample)[1])];
   if (resultType === 'vector') return (result as { value: Sample }[]).map((series) => Number(series.value[1]));
@@ -49,7 +52,9 @@ export class PrometheusGate implements Gate {
     const query = expandUrl(this.config.query, ctx).replace(/%[0-9A-F]{2}/g, (m) => decodeURIComponent(m));
     const base = this.config.url.replace(/\/+$/, '');
     const url = `${base}/api/v1/query?query=${encodeURIComponent(query)}`;
-    const graph = `${base}/graph?g0.expr=${encodeURIComponent(query)}`;
+    // The graph link people follow is built on the URL as written, so no secret in it is shown.
+    const shownBase = withoutUserinfo(this.config.shownUrl ?? this.config.url).replace(/\/+$/, '');
+    const graph = `${shownBase}/graph?g0.expr=${encodeURIComponent(query)}`;
     return judgePrometheus(await fetchJson(url, { headers: this.config.headers, maxBytes: this.config.maxBytes, signal: ctx.signal }), this.config, graph);
   }
 }

@@ -4,7 +4,7 @@ import getRawBody from 'raw-body';
 import type { z } from 'zod';
 import { DEFAULT_LABELS, type Alert, type LabelNames } from '../alerts/alert.js';
 import { alertmanagerPayload, fromAlertmanager } from '../alerts/alertmanager.js';
-import { hasBearer, hasHmac } from '../alerts/credentials.js';
+import { hasBearer, hasHmac, hasSignature } from '../alerts/credentials.js';
 import { fromGeneric, genericPayload } from '../alerts/generic.js';
 import { fromGrafana, grafanaPayload } from '../alerts/grafana.js';
 import type { AlertsConfig } from '../config/alerts-schema.js';
@@ -46,8 +46,9 @@ export function alertRoutes(config: AlertsConfig, receive: (alerts: Alert[]) => 
     });
   }
   if (config.generic) {
-    const { secret } = config.generic;
-    endpoints.push({ path: '/alerts/generic', authenticate: (req, body) => hasHmac(req.headers, body, secret, 'x-shipgate-signature'), schema: genericPayload, toAlerts: (p) => fromGeneric(p as z.output<typeof genericPayload>, now()) });
+    // The same signature as Shipgate's deploy webhook: HMAC over `<timestamp>.<body>`, refused when stale.
+    const check = { secret: config.generic.secret, signatureHeader: 'x-shipgate-signature', timestampHeader: 'x-shipgate-timestamp', separator: '.' as const, allowBodyOnly: config.generic.allow_unsigned_timestamp };
+    endpoints.push({ path: '/alerts/generic', authenticate: (req, body) => hasSignature(req.headers, body, check), schema: genericPayload, toAlerts: (p) => fromGeneric(p as z.output<typeof genericPayload>, now()) });
   }
   return endpoints.map((endpoint) => ({
     path: endpoint.path,

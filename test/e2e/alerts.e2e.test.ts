@@ -2,14 +2,13 @@ import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { textOf } from '../support/fake-slack.js';
 import { eventually, sleep } from '../support/eventually.js';
-import { AM_TOKEN, alertingConfig, GENERIC_SECRET, GRAFANA_SECRET } from '../support/alerting.js';
+import { AM_TOKEN, alertingConfig, genericHeaders, GENERIC_SECRET, GRAFANA_SECRET } from '../support/alerting.js';
 import { PEOPLE, startShipgate, type Harness } from '../support/start-shipgate.js';
 
 const { omar } = PEOPLE;
-function generic(h: Harness, body: object | string, secret = GENERIC_SECRET) {
+function generic(h: Harness, body: object | string, secret = GENERIC_SECRET, timestamp?: number) {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
-  const signature = `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
-  return fetch(`${h.shipgate.receivers[0]}/alerts/generic`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-shipgate-signature': signature }, body: raw });
+  return fetch(`${h.shipgate.receivers[0]}/alerts/generic`, { method: 'POST', headers: genericHeaders(raw, secret, timestamp), body: raw });
 }
 
 const firing = { app: 'web', environment: 'production', title: 'Checkout errors above 5%', severity: 'critical', status: 'firing', url: 'https://grafana.example.com/d/checkout', id: 'checkout-errors' };
@@ -149,5 +148,36 @@ describe('alerts', () => {
     expect((await send(String(Number(timestamp) - 600))).status).toBe(401);
     expect((await send(timestamp)).status).toBe(200);
     await eventually(() => expect(textOf(h.fake.lastMessageIn('C0PROD'))).toMatch(/Alert: p95 above 300 ms/));
+  });
+
+  it('refuses a generic alert whose signature is stale, in the future, over the body alone or for another timestamp', async () => {
+    h = await startShipgate({ config: alertingConfig() });
+    const base = h.shipgate.receivers[0]!;
+    const raw = JSON.stringify({ ...firing, id: 'replayed' });
+    const now = Math.floor(Date.now() / 1000);
+    const bodyOnly = `sha256=${createHmac('sha256', GENERIC_SECRET).update(raw).digest('hex')}`;
+    const post = (headers: Record<string, string>) => fetch(`${base}/alerts/generic`, { method: 'POST', headers, body: raw });
+    const answers = await Promise.all([
+      post(genericHeaders(raw, GENERIC_SECRET, now - 301)),
+      post(genericHeaders(raw, GENERIC_SECRET, now + 301)),
+      post({ 'content-type': 'application/json', 'x-shipgate-signature': bodyOnly }),
+      post({ ...genericHeaders(raw, GENERIC_SECRET, now - 60), 'x-shipgate-timestamp': String(now) }),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 401]);
+    await sleep(200);
+    expect(await alertKeys(h)).toEqual([]);
+
+    expect((await post(genericHeaders(raw, GENERIC_SECRET, now - 240))).status).toBe(200);
+    await eventually(() => expect(textOf(h.fake.lastMessageIn('C0PROD'))).toMatch(/Alert: Checkout errors above 5%/));
+  });
+
+  it('accepts a body-only signature only where allow_unsigned_timestamp says so, and still refuses a stale timestamp', async () => {
+    const lenient = (url: string, prefix: string) => alertingConfig()(url, prefix).replace(`generic: { secret: "${GENERIC_SECRET}" }`, `generic: { secret: "${GENERIC_SECRET}", allow_unsigned_timestamp: true }`);
+    h = await startShipgate({ config: lenient });
+    const raw = JSON.stringify({ ...firing, id: 'legacy-sender' });
+    const bodyOnly = `sha256=${createHmac('sha256', GENERIC_SECRET).update(raw).digest('hex')}`;
+    const post = (headers: Record<string, string>) => fetch(`${h.shipgate.receivers[0]}/alerts/generic`, { method: 'POST', headers, body: raw });
+    expect((await post(genericHeaders(raw, GENERIC_SECRET, Math.floor(Date.now() / 1000) - 600))).status).toBe(401);
+    expect((await post({ 'content-type': 'application/json', 'x-shipgate-signature': bodyOnly })).status).toBe(200);
   });
 });

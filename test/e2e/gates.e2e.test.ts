@@ -68,7 +68,8 @@ describe('promotion gates', () => {
     await h.slack.click(quinn, message, 'Approve');
     await eventually(async () => expect((await h.shipgate.promotion(message)).state).toBe('blocked'));
     await eventually(() => expect(textOf(h.fake.refreshed(message))).toMatch(/:x: \*coverage\*: coverage 71\.3% &lt; 80%/));
-    expect(textOf(h.fake.refreshed(message))).toMatch(/Re-run gates/);
+    // The gate's line can be rendered before the settled run's buttons: wait for the latter.
+    await eventually(() => expect(textOf(h.fake.refreshed(message))).toMatch(/Re-run gates/));
     await eventually(() => expect(h.fake.thread(message).map(textOf).join('\n')).toMatch(/Blocked: coverage failed: coverage 71\.3% &lt; 80%/));
     expect(stagingDeploys(h)).toHaveLength(0);
 

@@ -68,7 +68,7 @@ describe('a version moves from development to production and back', () => {
       reason: 'checkout fix for <!channel>',
     });
     expect(call.headers['idempotency-key']).toBe(record.id);
-    expect(call.headers['x-shipgate-signature']).toBe(`sha256=${createHmac('sha256', DEPLOY_SECRET).update(call.raw).digest('hex')}`);
+    expect(call.headers['x-shipgate-signature']).toBe(`sha256=${createHmac('sha256', DEPLOY_SECRET).update(`${String(call.headers['x-shipgate-timestamp'])}.${call.raw}`).digest('hex')}`);
     expect(record.state).toBe('deployed');
 
     // The thread narrates, and ends with the rollback button.

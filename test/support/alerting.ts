@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { standardConfig } from './start-shipgate.js';
 
 export const AM_TOKEN = 'am-token-0123456789abcdef';
@@ -14,3 +15,12 @@ export function alertingConfig(auto = '') {
     ).replace('    rollback: { approvals: { required: 1, approvers: [S0ONCALL] } }', `    rollback: { approvals: { required: 0, approvers: [S0ONCALL] }${auto} }`);
 }
 
+
+/** The headers of a generic alert as the README tells senders to sign it: HMAC over `<timestamp>.<body>`. */
+export function genericHeaders(raw: string, secret = GENERIC_SECRET, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'x-shipgate-timestamp': String(timestamp),
+    'x-shipgate-signature': `sha256=${createHmac('sha256', secret).update(`${timestamp}.${raw}`).digest('hex')}`,
+  };
+}

@@ -16,7 +16,7 @@ import { AuditWriter } from '../../src/store/audit-writer.js';
 import { keysFor } from '../../src/store/keys.js';
 import { PromotionStore } from '../../src/store/promotion-store.js';
 import { buttonsOf, FakeSlack, type SlackMessage } from './fake-slack.js';
-import { FakeDeployTarget } from './fake-deploy-target.js';
+import { DEPLOY_SECRET, FakeDeployTarget } from './fake-deploy-target.js';
 import { TEST_REDIS_URL } from './global-setup.js';
 import { SlackDriver } from './slack-driver.js';
 import { eventually } from './eventually.js';
@@ -24,7 +24,7 @@ import { spawnShipgate, writeTempFile } from './child-shipgate.js';
 
 export const SIGNING_SECRET = 'test-signing-secret';
 export const BOT_TOKEN = 'xoxb-test-token';
-export const DEPLOY_SECRET = 'deploy-secret-0123456789';
+export { DEPLOY_SECRET };
 /** SHIPGATE_AUDIT_KEY of every Shipgate the tests start (at least 32 bytes). */
 export const AUDIT_KEY = 'test-audit-key-0123456789abcdef0123456789abcdef';
 
@@ -96,6 +96,8 @@ export interface StartOptions {
   noWorker?: boolean;
   /** Extra receivers sharing the same Redis (replicas). */
   replicas?: number;
+  /** Environment variables the configuration reads with `${NAME}`, besides DEPLOY_SECRET. */
+  env?: Record<string, string>;
 }
 
 export async function startShipgate(options: StartOptions = {}) {
@@ -104,7 +106,7 @@ export async function startShipgate(options: StartOptions = {}) {
   fake.usergroups = { ...USERGROUPS };
   const deployTarget = await new FakeDeployTarget().start();
   const yaml = (options.config ?? standardConfig)(deployTarget.url, prefix);
-  const loaded: LoadedConfig = parseConfig(yaml, 'shipgate.yml', { DEPLOY_SECRET });
+  const loaded: LoadedConfig = parseConfig(yaml, 'shipgate.yml', { ...options.env, DEPLOY_SECRET });
   const clock = new TestClock();
   const calendarsDir = mkdtempSync(join(tmpdir(), 'shipgate-calendars-'));
   for (const [file, text] of Object.entries(options.calendars ?? {})) writeFileSync(join(calendarsDir, file), text);
@@ -148,6 +150,7 @@ export async function startShipgate(options: StartOptions = {}) {
     /** The environment a child `shipgate` process needs to run against this Shipgate. */
     cliEnv(): Record<string, string> {
       return {
+        ...options.env,
         SLACK_BOT_TOKEN: BOT_TOKEN,
         SLACK_API_URL: fake.apiUrl,
         SHIPGATE_CONFIG: writeTempFile('shipgate.yml', yaml),

@@ -44,5 +44,6 @@ export function alertMessage(a: AlertRecord): { text: string; blocks: KnownBlock
     });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `alert ${escapeMrkdwn(a.key)} · received ${slackDate(a.receivedAt)}` }] });
-  return { text: title, blocks };
+  // The fallback text is mrkdwn too, and it is what notifications show.
+  return { text: escapeMrkdwn(title), blocks };
 }

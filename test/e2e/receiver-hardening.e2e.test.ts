@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GENERIC_SECRET, alertingConfig } from '../support/alerting.js';
+import { alertingConfig, genericHeaders } from '../support/alerting.js';
 import { spawnShipgate } from '../support/child-shipgate.js';
 import { eventually } from '../support/eventually.js';
 import { PEOPLE, SIGNING_SECRET, startShipgate, type Harness } from '../support/start-shipgate.js';
@@ -154,7 +154,7 @@ describe('alert webhooks', () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
       const url = `${h.shipgate.receivers[0]}/alerts/generic`;
-      const sign = (raw: string) => ({ 'content-type': 'application/json', 'x-shipgate-signature': `sha256=${createHmac('sha256', GENERIC_SECRET).update(raw).digest('hex')}` });
+      const sign = (raw: string) => ({ 'content-type': 'application/json', ...genericHeaders(raw) });
       const huge = JSON.stringify({ app: 'web', environment: 'production', title: 'big', padding: 'x'.repeat(1_100_000) });
       const refused = await postOn(agent, url, huge, sign(huge), chunked);
       expect(refused.status).toBe(413);

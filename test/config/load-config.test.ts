@@ -84,6 +84,16 @@ describe('shipgate.yml', () => {
       'shipgate.yml:9: gates.soak.in: no environment called "staging"',
     ],
     ['an unknown executor', base('  production: {}').replace('executor: hook', 'executor: argo'), 'shipgate.yml:3: apps.web.executor: no executor called "argo"'],
+    [
+      'an emergency policy that needs no approval',
+      base('  production:\n    approvals: { required: 1, approvers: [S0REL] }\n    emergency: { approvals: { required: 0, approvers: [S0REL] } }'),
+      'environments.production.emergency.approvals.required: --emergency bypasses the calendar, never approvals: require at least 1 approval',
+    ],
+    [
+      'a rollback section that names nobody anywhere',
+      base('  production:\n    rollback: { approvals: { required: 0 } }'),
+      'environments.production.rollback.approvals.approvers: a rollback policy needs people who may roll back',
+    ],
   ])('refuses %s with file, line and path', (_case, text, expected) => {
     expect(problemsOf(text).join('\n')).toContain(expected);
   });

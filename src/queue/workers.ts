@@ -58,7 +58,12 @@ export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers
           return void (await followUps.sweep());
       }
       const call = await service.deployCall(id);
-      if (!call.call) return;
+      if (call.call === 'wait' && token) {
+        // Not an attempt: look again shortly, once `from` settles.
+        await job.moveToDelayed(Date.now() + 500, token);
+        throw new DelayedError();
+      }
+      if (call.call !== true) return;
       const p = call.promotion;
       const { executor } = executorFor(config, p.app, p.environment);
       try {

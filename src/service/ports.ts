@@ -14,7 +14,8 @@ export interface PromotionRepository {
   create(app: string, environment: string, environments: readonly string[], decide: (snapshot: AppSnapshot, id: string) => Decision): Promise<Outcome>;
   transition(id: string, decide: (current: Promotion) => Decision, expectations?: Expectation[]): Promise<Outcome>;
   transitionWithSnapshot(id: string, environments: readonly string[], decide: (current: Promotion, snapshot: AppSnapshot) => Decision): Promise<Outcome>;
-  ledgerExpectation(app: string, environment: string, live: DeployedVersion | null): Expectation;
+  /** What runs in the environment a promotion comes from, whether a deployment there is in flight, and what a commit relying on that must still find. */
+  fromState(app: string, environment: string): Promise<{ live: DeployedVersion | null; deploying: string | null; expectations: Expectation[] }>;
 }
 
 /**

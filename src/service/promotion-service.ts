@@ -36,8 +36,12 @@ export interface RollbackAskInput {
   automatic?: boolean;
 }
 
-/** What a deploy job may do after asking: call the executor, or stop (the promotion moved on or was blocked). */
-export type DeployCall = { call: true; promotion: Promotion } | { call: false; reason: string };
+/**
+ * What a deploy job may do after asking: call the executor; stop (the promotion moved on
+ * or was blocked); or wait a moment (`from` is itself being deployed, so what runs there
+ * is about to change and cannot be checked yet).
+ */
+export type DeployCall = { call: true; promotion: Promotion } | { call: false; reason: string } | { call: 'wait'; reason: string };
 
 /**
  * The use cases: each reads state, runs a pure decision and commits it atomically. The
@@ -143,8 +147,10 @@ export class PromotionService {
     if (!stored || stored.promotion.state !== 'deploying') return { call: false, reason: stored ? `it is ${stored.promotion.state}` : 'it does not exist' };
     const p = stored.promotion;
     if (p.deployment?.calledAt) return { call: true, promotion: p };
-    const fromLive = p.from ? await this.repository.current(p.app, p.from) : null;
-    const expectations = p.from ? [this.repository.ledgerExpectation(p.app, p.from, fromLive)] : [];
+    const from = p.kind === 'promote' && p.from ? await this.repository.fromState(p.app, p.from) : null;
+    if (from?.deploying) return { call: 'wait', reason: `${p.from} is being deployed (${from.deploying})` };
+    const fromLive = from?.live ?? null;
+    const expectations = from ? from.expectations : [];
     const outcome = await this.repository.transition(id, (current) => decideDeployCall(current, fromLive, this.clock.now()), expectations);
     await this.finish(outcome);
     if (outcome.kind === 'accept' && outcome.promotion.state === 'deploying') return { call: true, promotion: outcome.promotion };

@@ -213,9 +213,24 @@ export class PromotionStore {
     this.scopes.set(id, { app: p.app, environment: p.environment });
   }
 
-  /** The ledger field a decision read for APP in ENV, as an expectation for its commit. */
-  ledgerExpectation(app: string, environment: string, live: DeployedVersion | null): Expectation {
-    return { key: this.keys.ledger(app, environment), field: 'version', value: live?.version ?? null };
+  /**
+   * What runs in an environment a promotion comes from, whether a deployment there is in
+   * flight, and what a commit relying on both must still find.
+   */
+  async fromState(app: string, environment: string): Promise<{ live: DeployedVersion | null; deploying: string | null; expectations: Expectation[] }> {
+    const [ledger, holderId] = unwrap(await this.redis.pipeline().hgetall(this.keys.ledger(app, environment)).hget(this.keys.inFlight(app, environment), 'id').exec()) as [Record<string, string>, string | null];
+    const holder = holderId ? await this.get(holderId) : null;
+    const live = ledger.version ? { version: ledger.version, promotionId: ledger.promotion ?? '', at: Number(ledger.at) } : null;
+    return {
+      live,
+      deploying: holder?.promotion.state === 'deploying' ? holder.promotion.id : null,
+      expectations: [
+        { key: this.keys.ledger(app, environment), field: 'version', value: live?.version ?? null },
+        { key: this.keys.inFlight(app, environment), field: 'id', value: holderId },
+        // The holder must not start deploying between this read and the commit.
+        ...(holder ? [{ key: this.keys.promotion(holder.promotion.id), field: 'rev', value: String(holder.rev) }] : []),
+      ],
+    };
   }
 
   /** Records where the promotion message was posted; not an audited step. */

@@ -10,6 +10,8 @@ export interface DeployCall {
   headers: IncomingHttpHeaders;
   raw: string;
   body: DeployRequest;
+  /** The status it was answered with (null: it hung). */
+  status: number | null;
 }
 
 type Behaviour = { status: number; body?: string } | 'hang';
@@ -27,6 +29,8 @@ export class FakeDeployTarget {
   private readonly hanging: (() => void)[] = [];
   url = '';
   private closeServer: () => Promise<void> = async () => undefined;
+  /** Looks at each genuine call as it arrives, before it is answered (a test's check of the world at deploy start). */
+  inspect: ((call: DeployRequest) => Promise<void>) | null = null;
 
   constructor(private readonly secret = DEPLOY_SECRET) {}
 
@@ -46,8 +50,10 @@ export class FakeDeployTarget {
         res.end(JSON.stringify({ error: problem }));
         return;
       }
-      this.calls.push({ headers: req.headers, raw, body: JSON.parse(raw) as DeployRequest });
+      const body = JSON.parse(raw) as DeployRequest;
       const behaviour = this.script.shift() ?? { status: 200 };
+      this.calls.push({ headers: req.headers, raw, body, status: behaviour === 'hang' ? null : behaviour.status });
+      await this.inspect?.(body);
       if (behaviour === 'hang') {
         await new Promise<void>((resolve) => this.hanging.push(resolve));
         res.destroy();

@@ -1,0 +1,415 @@
+/**
+ * The invariants are the product. This test lets fast-check write the incident
+ * sequences: random requests, approvals, rejections, cancels, gate results, alerts,
+ * rollbacks, clock jumps, worker restarts, failing deploy targets and duplicate
+ * deliveries, run against the real service, real BullMQ workers and real Redis. After
+ * every step, once the queues are quiet, it checks:
+ *
+ * - no deployment of a version that was not live in `from` at deploy start;
+ * - no deployment of a version marked bad in its environment (nothing here uses --force-bad);
+ * - at most one deployment call per promotion (retries reuse its Idempotency-Key);
+ * - a rollback asked for by an authorized person is never refused while something waits;
+ * - every promotion ends in a final state or waits on a person or a window (with its job);
+ * - at most one promotion holds an environment, and the ledger agrees with the target;
+ * - the audit chains verify.
+ *
+ * SHIPGATE_MODEL_RUNS and SHIPGATE_MODEL_SEED widen a run or replay a failure (the seed
+ * and the failing sequence are printed when a property fails).
+ */
+import fc from 'fast-check';
+import { Queue } from 'bullmq';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toPolicy } from '../../src/config/to-policy.js';
+import { CalendarSource } from '../../src/config/load-calendars.js';
+import { isAuthorized, type Policy } from '../../src/domain/policy.js';
+import { lastKnownGood } from '../../src/domain/known-good.js';
+import { isActive, isFinal, type Promotion } from '../../src/domain/promotion.js';
+import { QUEUE } from '../../src/queue/queues.js';
+import { AlertService } from '../../src/service/alert-service.js';
+import type { Directory } from '../../src/service/ports.js';
+import { PromotionService, type ServiceResult } from '../../src/service/promotion-service.js';
+import { AlertStore } from '../../src/store/alert-store.js';
+import { AuditWriter } from '../../src/store/audit-writer.js';
+import type { Running } from '../../src/runtime.js';
+import { listen } from '../support/http-server.js';
+import { PEOPLE, standardConfig, startShipgate, testAuditKey, USERGROUPS, type Harness } from '../support/start-shipgate.js';
+
+const RUNS = Number(process.env.SHIPGATE_MODEL_RUNS ?? 8);
+const SEED = process.env.SHIPGATE_MODEL_SEED === undefined ? undefined : Number(process.env.SHIPGATE_MODEL_SEED);
+const APP = 'web';
+const ENVIRONMENTS = ['development', 'staging', 'production'] as const;
+type Env = (typeof ENVIRONMENTS)[number];
+const FROM: Record<Env, Env | null> = { development: null, staging: 'development', production: 'staging' };
+const EVERYONE = Object.values(PEOPLE);
+/** Production is open on weekdays, 09:00–17:00 UTC; the clock starts on a Tuesday morning. */
+const PRODUCTION_CALENDAR = 'timezone: UTC\nwindows:\n  - days: [mon, tue, wed, thu, fri]\n    start: "09:00"\n    end: "17:00"\n';
+const START = Date.parse('2026-12-01T09:30:00Z');
+
+/** Staging runs a smoke gate the test can turn red; production rolls back on a critical alert soon after a deployment. */
+const modelConfig = (gateUrl: string) => (deployUrl: string, prefix: string) =>
+  standardConfig(deployUrl, prefix, `gates:\n  smoke: { type: http-json, url: "${gateUrl}/smoke", expect: { path: ok, equals: true }, timeout: 2s }\n`)
+    .replace('    from: development\n', '    from: development\n    gates: [smoke]\n')
+    .replace('    rollback: { approvals: { required: 1, approvers: [S0ONCALL] } }', '    rollback: { approvals: { required: 1, approvers: [S0ONCALL] }, auto_on_alert: { severity: critical, within: 1h } }\n    calendar: production')
+    .replace('queue: {', 'queue: { shutdown_grace: 300ms, sweep_every: 2s,');
+
+/** Group membership as the fake Slack answers it. */
+const directory: Directory = {
+  async membersOf(group) {
+    return new Set((USERGROUPS as Record<string, string[]>)[group] ?? []);
+  },
+};
+
+interface World {
+  h: Harness;
+  policy: Policy;
+  service: PromotionService;
+  alerts: AlertService;
+  deployQueue: Queue;
+  gatesQueue: Queue;
+  worker: Running;
+  gate: { ok: boolean };
+  violations: string[];
+  alertCount: number;
+}
+
+type Model = Record<string, never>;
+
+/** One step of an incident: it acts, lets the system settle, then checks every invariant. */
+abstract class Step implements fc.AsyncCommand<Model, World> {
+  abstract act(w: World): Promise<void>;
+  abstract toString(): string;
+  check(): boolean {
+    return true;
+  }
+  async run(_model: Model, w: World): Promise<void> {
+    await this.act(w);
+    await settle(w);
+    await checkInvariants(w);
+  }
+}
+
+async function pending(w: World): Promise<Promotion[]> {
+  return w.h.shipgate.store.active();
+}
+
+function pick<T>(items: readonly T[], index: number): T | undefined {
+  return items.length === 0 ? undefined : items[index % items.length];
+}
+
+async function twice(duplicate: boolean, call: () => Promise<ServiceResult>): Promise<ServiceResult[]> {
+  // A duplicate delivery: Slack's retry, or the same click reaching two replicas at once.
+  return duplicate ? Promise.all([call(), call()]) : [await call()];
+}
+
+class Request extends Step {
+  constructor(
+    readonly env: Env,
+    readonly versionIndex: number,
+    readonly useFrom: boolean,
+    readonly user: string,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const from = FROM[this.env];
+    const live = from && this.useFrom ? await w.h.shipgate.live(APP, from) : null;
+    const version = live ?? `1.${this.versionIndex % 4}.0`;
+    await w.service.request({ app: APP, version, environment: this.env, reason: 'model', requester: this.user });
+  }
+  toString() {
+    return `request(${this.env}, ${this.useFrom ? 'from' : this.versionIndex}, ${this.user})`;
+  }
+}
+
+class Click extends Step {
+  constructor(
+    readonly action: 'approve' | 'reject' | 'cancel' | 'rerunGates' | 'rollbackButton',
+    readonly index: number,
+    readonly user: string,
+    readonly duplicate: boolean,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const candidates =
+      this.action === 'rollbackButton'
+        ? (await w.h.shipgate.store.recent(50)).filter((p) => p.state === 'deployed')
+        : (await pending(w)).filter((p) => p.state !== 'deploying');
+    const target = pick(candidates, this.index);
+    if (!target) return;
+    const call = () => (this.action === 'rollbackButton' ? w.service.rollbackDeployment(target.id, this.user) : w.service[this.action](target.id, this.user));
+    await twice(this.duplicate, call);
+  }
+  toString() {
+    return `${this.action}(#${this.index}, ${this.user}${this.duplicate ? ', twice' : ''})`;
+  }
+}
+
+/** An approver the promotion's policy names (never its requester) approves it: the path moving forward. */
+class ApproveAsApprover extends Step {
+  constructor(
+    readonly index: number,
+    readonly which: number,
+    readonly duplicate: boolean,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const target = pick((await pending(w)).filter((p) => ['awaiting_approval', 'checking', 'queued'].includes(p.state)), this.index);
+    if (!target) return;
+    const env = w.policy.environments.get(target.environment)!;
+    const policy = target.kind === 'rollback' ? env.rollback : env.approvals;
+    const people = policy.approvers.flatMap((a) => (a.startsWith('S') ? ((USERGROUPS as Record<string, string[]>)[a] ?? []) : [a])).filter((u) => u !== target.requester);
+    const approver = pick(people, this.which);
+    if (approver) await twice(this.duplicate, () => w.service.approve(target.id, approver));
+  }
+  toString() {
+    return `approve-as-approver(#${this.index}, ${this.which}${this.duplicate ? ', twice' : ''})`;
+  }
+}
+
+class Rollback extends Step {
+  constructor(
+    readonly env: Exclude<Env, 'development'>,
+    readonly user: string,
+    readonly duplicate: boolean,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const { store } = w.h.shipgate;
+    const policy = w.policy.environments.get(this.env)!.rollback;
+    const groups = Object.entries(USERGROUPS as Record<string, string[]>).filter(([, members]) => members.includes(this.user)).map(([g]) => g);
+    const live = await store.current(APP, this.env);
+    const knownGood = live ? lastKnownGood(await store.history(APP, this.env), await store.bad(APP, this.env), [live.version]) : null;
+    const results = await twice(this.duplicate, () => w.service.rollback({ app: APP, environment: this.env, version: null, reason: 'model', requester: this.user }));
+    if (isAuthorized(policy, this.user, groups) && knownGood) {
+      for (const r of results) if (!r.ok && r.kind === 'refuse') w.violations.push(`a rollback of ${this.env} by ${this.user} was refused: ${r.reason}`);
+    }
+  }
+  toString() {
+    return `rollback(${this.env}, ${this.user}${this.duplicate ? ', twice' : ''})`;
+  }
+}
+
+class Alert extends Step {
+  constructor(readonly severity: 'critical' | 'warning') {
+    super();
+  }
+  async act(w: World) {
+    const n = ++w.alertCount;
+    await w.alerts.receive([{ source: 'generic', id: `model-${n}`, status: 'firing', title: `alert ${n}`, severity: this.severity, url: null, app: APP, environment: 'production', startsAt: w.h.shipgate.clock.now(), endsAt: null }]);
+  }
+  toString() {
+    return `alert(${this.severity})`;
+  }
+}
+
+class ClockJump extends Step {
+  constructor(readonly minutes: number) {
+    super();
+  }
+  async act(w: World) {
+    w.h.shipgate.clock.advance(this.minutes * 60_000);
+    // Time passes: window checks that are now due run now, as they would have in real time.
+    const now = w.h.shipgate.clock.now();
+    for (const job of await w.deployQueue.getDelayed()) {
+      if (job.name === 'check-window' && (job.data as { at: number }).at <= now) await job.promote();
+    }
+  }
+  toString() {
+    return `clock(+${this.minutes} min)`;
+  }
+}
+
+class DeployTargetFails extends Step {
+  constructor(readonly times: number) {
+    super();
+  }
+  async act(w: World) {
+    w.h.deployTarget.answerNext(...Array.from({ length: this.times }, () => ({ status: 503 })));
+  }
+  toString() {
+    return `target fails ×${this.times}`;
+  }
+}
+
+class GateTurns extends Step {
+  constructor(readonly ok: boolean) {
+    super();
+  }
+  async act(w: World) {
+    w.gate.ok = this.ok;
+  }
+  toString() {
+    return `gate ${this.ok ? 'green' : 'red'}`;
+  }
+}
+
+class RestartWorker extends Step {
+  async act(w: World) {
+    // Stopped with a short grace: a job still running is cut off and resumes on the new worker.
+    await w.worker.close();
+    w.worker = await w.h.shipgate.startWorker();
+  }
+  toString() {
+    return 'restart worker';
+  }
+}
+
+const user = fc.constantFrom(...EVERYONE);
+const approveAsApprover = fc.tuple(fc.nat(3), fc.nat(3), fc.boolean()).map(([i, w, d]) => new ApproveAsApprover(i, w, d));
+const requestFromPath = fc.tuple(fc.constantFrom(...ENVIRONMENTS), fc.nat(7), user).map(([e, v, u]) => new Request(e, v, true, u));
+const commands = fc.commands(
+  [
+    approveAsApprover,
+    approveAsApprover,
+    approveAsApprover,
+    requestFromPath,
+    requestFromPath,
+    fc.tuple(fc.constantFrom(...ENVIRONMENTS), fc.nat(7), fc.boolean(), user).map(([e, v, f, u]) => new Request(e, v, f, u)),
+    fc.tuple(fc.constantFrom(...ENVIRONMENTS), fc.nat(7), user).map(([e, v, u]) => new Request(e, v, true, u)),
+    fc.tuple(fc.nat(5), fc.constantFrom(PEOPLE.lead, PEOPLE.quinn, PEOPLE.rita, PEOPLE.raj, PEOPLE.omar, PEOPLE.olga, PEOPLE.alice), fc.boolean()).map(([i, u, d]) => new Click('approve', i, u, d)),
+    fc.tuple(fc.nat(5), user, fc.boolean()).map(([i, u, d]) => new Click('approve', i, u, d)),
+    fc.tuple(fc.constantFrom('reject', 'cancel', 'rerunGates', 'rollbackButton') as fc.Arbitrary<'reject' | 'cancel' | 'rerunGates' | 'rollbackButton'>, fc.nat(5), user, fc.boolean()).map(([a, i, u, d]) => new Click(a, i, u, d)),
+    fc.tuple(fc.constantFrom('staging', 'production') as fc.Arbitrary<'staging' | 'production'>, user, fc.boolean()).map(([e, u, d]) => new Rollback(e, u, d)),
+    fc.tuple(fc.constantFrom('staging', 'production') as fc.Arbitrary<'staging' | 'production'>, fc.constantFrom(PEOPLE.omar, PEOPLE.olga, PEOPLE.lead), fc.boolean()).map(([e, u, d]) => new Rollback(e, u, d)),
+    fc.constantFrom('critical', 'warning').map((s) => new Alert(s as 'critical' | 'warning')),
+    fc.constantFrom(30, 240, 24 * 60, 3 * 24 * 60).map((m) => new ClockJump(m)),
+    fc.integer({ min: 1, max: 3 }).map((n) => new DeployTargetFails(n)),
+    fc.boolean().map((ok) => new GateTurns(ok)),
+    fc.constant(new RestartWorker()),
+  ],
+  { maxCommands: 24, size: 'max' },
+);
+
+/** Waits until every committed follow-up is queued and every job that is due has run. */
+async function settle(w: World): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let quietFor = 0;
+  while (quietFor < 3) {
+    if (Date.now() > deadline) throw new Error('the system did not settle within 30 s');
+    const [outbox, deploy, gates, delayed] = await Promise.all([
+      w.h.shipgate.redis.xlen(w.h.shipgate.keys.outbox),
+      w.deployQueue.getJobCounts('waiting', 'active', 'prioritized'),
+      w.gatesQueue.getJobCounts('waiting', 'active', 'delayed', 'waiting-children', 'prioritized'),
+      w.deployQueue.getDelayed(),
+    ]);
+    const busy = outbox + Object.values(deploy).reduce((a, b) => a + b, 0) + Object.values(gates).reduce((a, b) => a + b, 0) + delayed.filter((j) => j.name !== 'check-window' && j.name !== 'sweep').length;
+    quietFor = busy === 0 ? quietFor + 1 : 0;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+  }
+}
+
+async function checkInvariants(w: World): Promise<void> {
+  const { store, audit } = w.h.shipgate;
+  expect(w.violations).toEqual([]);
+
+  // At most one call answered as done per promotion, and every retry is the same call.
+  const byKey = new Map<string, typeof w.h.deployTarget.calls>();
+  for (const call of w.h.deployTarget.calls) {
+    const key = String(call.headers['idempotency-key']);
+    byKey.set(key, [...(byKey.get(key) ?? []), call]);
+  }
+  for (const [key, calls] of byKey) {
+    expect(key).toBe(calls[0]!.body.promotion_id);
+    expect(calls.filter((c) => c.status === 200).length, `deployments of ${key}`).toBeLessThanOrEqual(1);
+    expect(new Set(calls.map((c) => `${c.body.kind} ${c.body.version} ${c.body.environment}`)).size, `calls of ${key}`).toBe(1);
+  }
+
+  // Nothing is stuck: a pending promotion waits on a person, or on a window with its job queued.
+  const open = await pending(w);
+  for (const p of open) {
+    expect(['awaiting_approval', 'blocked', 'scheduled'], `${p.id} is ${p.state} with nothing left to move it`).toContain(p.state);
+    if (p.state === 'scheduled' && p.scheduledFor !== null) {
+      const job = await w.deployQueue.getJob(`window-${p.id}-${p.scheduledFor}`);
+      expect(job, `${p.id} is scheduled for ${new Date(p.scheduledFor).toISOString()} with no window check queued`).toBeTruthy();
+    }
+  }
+  for (const env of ENVIRONMENTS) {
+    expect(open.filter((p) => p.environment === env && isActive(p.state)).length, `promotions holding ${env}`).toBeLessThanOrEqual(1);
+  }
+  for (const p of await store.recent(200)) expect(isFinal(p.state) || open.some((o) => o.id === p.id), `${p.id} (${p.state}) is neither final nor indexed as pending`).toBe(true);
+
+  // The ledger agrees with what the target last deployed in each environment.
+  for (const env of ENVIRONMENTS) {
+    const landed = w.h.deployTarget.calls.filter((c) => c.status === 200 && c.body.environment === env).at(-1);
+    expect(await w.h.shipgate.live(APP, env), `what runs in ${env}`).toBe(landed?.body.version ?? null);
+  }
+
+  expect(await audit.verify()).toMatchObject({ ok: true });
+}
+
+/** Where every run starts: production runs 1.0.0, staging 1.1.0, development 1.2.0. */
+async function history(w: World): Promise<void> {
+  const walk = async (version: string, env: Env, approvers: string[]) => {
+    const asked = await w.service.request({ app: APP, version, environment: env, reason: 'history', requester: PEOPLE.alice });
+    if (!asked.ok) throw new Error(asked.reason);
+    await settle(w);
+    for (const approver of approvers) await w.service.approve(asked.promotion!.id, approver);
+    await settle(w);
+    expect(await w.h.shipgate.live(APP, env)).toBe(version);
+  };
+  await walk('1.0.0', 'development', []);
+  await walk('1.0.0', 'staging', [PEOPLE.lead]);
+  await walk('1.0.0', 'production', [PEOPLE.rita, PEOPLE.raj]);
+  await walk('1.1.0', 'development', []);
+  await walk('1.1.0', 'staging', [PEOPLE.lead]);
+  await walk('1.2.0', 'development', []);
+}
+
+describe('promotions under random incident sequences (model-based, real service and Redis)', () => {
+  let gateServer: Awaited<ReturnType<typeof listen>>;
+  const gate = { ok: true };
+  beforeAll(async () => {
+    gateServer = await listen((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: gate.ok }));
+    });
+  });
+  afterAll(async () => gateServer.close());
+
+  it('keeps every invariant after every step', { timeout: 600_000 }, async () => {
+    await fc.assert(
+      fc.asyncProperty(commands, async (cmds) => {
+        const h = await startShipgate({ noWorker: true, config: modelConfig(gateServer.url), calendars: { 'production.yml': PRODUCTION_CALENDAR } });
+        h.shipgate.clock.set(START);
+        gate.ok = true;
+        const violations: string[] = [];
+        const { store, redis, keys } = h.shipgate;
+        // The world at deploy start, seen by the target as each call arrives.
+        h.deployTarget.inspect = async (call) => {
+          const env = call.environment as Env;
+          if ((await store.bad(APP, env)).has(call.version)) violations.push(`${call.promotion_id} deployed ${call.version}, marked bad in ${env}`);
+          const from = FROM[env];
+          if (call.kind === 'promote' && from) {
+            const live = await store.current(APP, from);
+            if (live?.version !== call.version) violations.push(`${call.promotion_id} deployed ${call.version} to ${env} while ${from} ran ${live?.version ?? 'nothing'}`);
+          }
+        };
+        const loaded = h.shipgate.runtimeOptions.config;
+        const policy = toPolicy(loaded.config, loaded.hash);
+        const calendars = new CalendarSource(loaded.config, h.shipgate.calendarsDir);
+        const log = pino({ level: 'silent' });
+        const service = new PromotionService(policy, calendars, store, directory, h.shipgate.clock, log);
+        const auditWriter = new AuditWriter(keys, testAuditKey(), { scoped: (app, env) => policy.apps.has(app) && policy.environments.has(env) });
+        const alertStore = new AlertStore(redis, keys, () => h.shipgate.clock.now(), auditWriter);
+        const alerts = new AlertService(policy, 'C0DEPLOYS', alertStore, store, service, h.shipgate.clock, log);
+        const deployQueue = new Queue(QUEUE.deploy, { connection: redis, prefix: h.shipgate.prefix });
+        const gatesQueue = new Queue(QUEUE.gates, { connection: redis, prefix: h.shipgate.prefix });
+        const world: World = { h, policy, service, alerts, deployQueue, gatesQueue, worker: await h.shipgate.startWorker(), gate, violations, alertCount: 0 };
+        await history(world);
+        try {
+          await fc.asyncModelRun(() => ({ model: {} as Model, real: world }), cmds);
+          if (process.env.MODEL_DEBUG) console.log('RUN', String(cmds), 'calls', h.deployTarget.calls.length, 'promotions', await h.shipgate.promotionCount());
+        } finally {
+          await deployQueue.close();
+          await gatesQueue.close();
+          await h.close();
+        }
+      }),
+      { numRuns: RUNS, seed: SEED, endOnFailure: true, verbose: 1 },
+    );
+  });
+});

@@ -402,7 +402,6 @@ describe('promotions under random incident sequences (model-based, real service 
         await history(world);
         try {
           await fc.asyncModelRun(() => ({ model: {} as Model, real: world }), cmds);
-          if (process.env.MODEL_DEBUG) console.log('RUN', String(cmds), 'calls', h.deployTarget.calls.length, 'promotions', await h.shipgate.promotionCount());
         } finally {
           await deployQueue.close();
           await gatesQueue.close();

@@ -12,9 +12,15 @@ export interface DeployJob {
   at?: number;
 }
 
+/**
+ * `render` keeps a promotion message equal to its record; `note` posts a promotion's
+ * thread notes in order up to `position` in its notes list; `alert-note` appends an
+ * alert's line to that list first; `render-alert` keeps an alert message current.
+ */
 export type SlackJob =
   | { kind: 'render'; promotionId: string; force: boolean }
-  | { kind: 'note'; promotionId: string; text: string; rollbackTo?: string }
+  | { kind: 'note'; promotionId: string; position: number }
+  | { kind: 'alert-note'; promotionId: string; key: string; text: string }
   | { kind: 'render-alert'; alertKey: string };
 
 export interface Queues {

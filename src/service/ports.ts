@@ -18,7 +18,8 @@ export interface PromotionRepository {
 export interface Jobs {
   deploy(promotion: Promotion): Promise<void>;
   render(promotionId: string, at?: Instant): Promise<void>;
-  note(promotionId: string, key: string, text: string, rollbackTo?: string): Promise<void>;
+  /** Post the promotion's thread notes, in order, up to POSITION (1-based) in its notes list. */
+  notes(promotionId: string, position: number): Promise<void>;
   /** Run the promotion's gates as one flow: a child per gate, a parent that settles the run. */
   runGates(promotion: Promotion, run: number): Promise<void>;
   /** Look at the calendar again at `at` (a scheduled promotion's next opening). */

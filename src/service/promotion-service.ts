@@ -183,13 +183,13 @@ export class PromotionService {
     const p = outcome.promotion;
     const log = this.log.child({ promotion: p.id });
     log.info({ state: p.state, app: p.app, version: p.version, environment: p.environment }, 'promotion changed');
-    let note = 0;
+    let note = outcome.firstNote; // the commit appended the notes to the promotion's list from here on
     for (const effect of outcome.effects) {
       if (effect.type === 'deploy') await this.jobs.deploy(p);
       else if (effect.type === 'render') await this.jobs.render(p.id, effect.at);
       else if (effect.type === 'check-window') await this.jobs.checkWindow(p.id, effect.at);
       else if (effect.type === 'run-gates') await this.jobs.runGates(p, effect.run);
-      else await this.jobs.note(p.id, `${p.id}-r${outcome.rev}-${note++}`, effect.text, effect.rollbackTo);
+      else await this.jobs.notes(p.id, note++);
     }
     return { ok: true, reply: outcome.reply ?? 'Done.', promotion: p };
   }

@@ -21,7 +21,7 @@ if plan.audit ~= cjson.null then
   for _, e in ipairs(plan.audit.entries) do redis.call('RPUSH', KEYS[plan.audit.log], e) end
   redis.call('SET', KEYS[plan.audit.head], plan.audit.next)
 end
-local allowed = { HSET = true, DEL = true, LPUSH = true, LTRIM = true, ZADD = true, ZREM = true }
+local allowed = { HSET = true, DEL = true, LPUSH = true, RPUSH = true, LTRIM = true, ZADD = true, ZREM = true }
 for _, op in ipairs(plan.ops) do
   if not allowed[op[1]] then return redis.error_reply('commit: command not allowed ' .. op[1]) end
   local args = { KEYS[op[2]] }
@@ -31,7 +31,7 @@ end
 return 'ok'
 `;
 
-type Op = [command: 'HSET' | 'DEL' | 'LPUSH' | 'LTRIM' | 'ZADD' | 'ZREM', key: string, ...args: (string | number)[]];
+type Op = [command: 'HSET' | 'DEL' | 'LPUSH' | 'RPUSH' | 'LTRIM' | 'ZADD' | 'ZREM', key: string, ...args: (string | number)[]];
 
 /** Collects what one commit expects and writes, then runs it as one script call. */
 export class CommitPlan {

@@ -6,6 +6,7 @@ import { chainEntries } from './audit-chain.js';
 import { CommitPlan } from './commit-script.js';
 import { pauseAfterConflict } from './contention.js';
 import type { Keys } from './keys.js';
+import { noteEntry } from './note-log.js';
 
 export interface StoredPromotion {
   promotion: Promotion;
@@ -13,7 +14,15 @@ export interface StoredPromotion {
 }
 
 export type Outcome =
-  | { kind: 'accept'; promotion: Promotion; rev: number; effects: Effect[]; reply: string | null }
+  | {
+      kind: 'accept';
+      promotion: Promotion;
+      rev: number;
+      effects: Effect[];
+      reply: string | null;
+      /** 1-based position in the promotion's notes list of this commit's first note effect (0: none). */
+      firstNote: number;
+    }
   | { kind: 'refuse' | 'unchanged'; reason: string }
   | { kind: 'missing'; reason: string };
 
@@ -164,8 +173,22 @@ export class PromotionStore {
         .op('LPUSH', this.keys.history(app, environment), JSON.stringify(entry))
         .op('LTRIM', this.keys.history(app, environment), 0, HISTORY_KEPT - 1);
     }
+    const firstNote = await this.appendNotes(plan, next.id, decision.effects);
     if (!(await plan.run(this.redis))) return null;
-    return { kind: 'accept', promotion: next, rev, effects: decision.effects, reply: decision.reply ?? null };
+    return { kind: 'accept', promotion: next, rev, effects: decision.effects, reply: decision.reply ?? null, firstNote };
+  }
+
+  /**
+   * Thread notes join the promotion's notes list in the same commit, so the thread shows
+   * them in the order of the facts. The length is read after the record: a commit in
+   * between would change the rev and fail this one, so the positions hold when it applies.
+   */
+  private async appendNotes(plan: CommitPlan, id: string, effects: Effect[]): Promise<number> {
+    const notes = effects.flatMap((e) => (e.type === 'note' ? [e] : []));
+    if (notes.length === 0) return 0;
+    const first = (await this.redis.llen(this.keys.notes(id))) + 1;
+    for (const note of notes) plan.op('RPUSH', this.keys.notes(id), noteEntry(note.text, note.rollbackTo));
+    return first;
   }
 
   private chainAudit(plan: CommitPlan, head: string, facts: AuditFact[], subject: Promotion | null): void {

@@ -8,6 +8,7 @@ import { parseConfig, type LoadedConfig } from '../../src/config/load-config.js'
 import type { Promotion } from '../../src/domain/promotion.js';
 import { startServe, startWorker, type Running, type RuntimeOptions } from '../../src/runtime.js';
 import type { Clock } from '../../src/service/ports.js';
+import type { ChannelRateLimit } from '../../src/slack/channel-rate.js';
 import { AuditLog } from '../../src/store/audit-log.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { AuditEntry } from '../../src/store/audit-chain.js';
@@ -85,6 +86,8 @@ export interface StartOptions {
   noWorker?: boolean;
   /** Extra receivers sharing the same Redis (replicas). */
   replicas?: number;
+  /** Writes per Slack channel; by default ten times Slack's rate, so tests stay quick (slack-rate tests use the real one). */
+  slackRate?: ChannelRateLimit;
 }
 
 export async function startShipgate(options: StartOptions = {}) {
@@ -105,6 +108,7 @@ export async function startShipgate(options: StartOptions = {}) {
     slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: null, apiUrl: fake.apiUrl },
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     clock,
+    slackRate: options.slackRate ?? { intervalMs: 100, burst: 3 },
   };
   const running: Running[] = [];
   const receivers: string[] = [];

@@ -68,12 +68,12 @@ export class MessagePublisher {
 
   async render(id: string, force = false): Promise<void> {
     const { store, keys, policy, calendars, clock } = this.deps;
-    await this.locked(keys.renderLock(id), async () => {
+    const shown = await this.locked(keys.renderLock(id), async () => {
       const stored = await store.get(id);
-      if (!stored) return;
+      if (!stored) return false;
       const p = stored.promotion;
       const configured = policy.environments.get(p.environment);
-      if (!configured) return;
+      if (!configured) return false;
       const message = promotionMessage(p, { ...configured, calendar: calendars.calendarFor(p.environment) }, clock.now());
       await this.show({
         channel: p.message.channel,
@@ -85,7 +85,10 @@ export class MessagePublisher {
         save: (ts) => store.setMessageTs(id, ts),
         force,
       });
+      return true;
     });
+    // Notes committed before their message existed wait for it with a growing backoff: post them now.
+    if (shown && (await this.notesLog.length(id)) > (await this.notesLog.posted(id))) await this.notes(id, Number.MAX_SAFE_INTEGER);
   }
 
   /** Posts the alert message once, then keeps it equal to the alert record. */
@@ -149,6 +152,7 @@ export class MessagePublisher {
     }
   }
 
+  /** Posts or updates the message unless it already shows this. */
   private async show(s: Shown): Promise<void> {
     const { redis } = this.deps;
     const digest = createHash('sha256').update(JSON.stringify(s.message)).digest('hex');
@@ -191,12 +195,12 @@ export class MessagePublisher {
   }
 
   /** Holds a per-key lock across workers while `work` runs; busy means come back shortly. */
-  private async locked(lock: string, work: () => Promise<void>): Promise<void> {
+  private async locked<T>(lock: string, work: () => Promise<T>): Promise<T> {
     const { redis } = this.deps;
     const token = randomUUID();
     if ((await redis.set(lock, token, 'PX', LOCK_MS, 'NX')) !== 'OK') throw new RetryLaterError(200 + Math.floor(Math.random() * 300), `${lock} is held`);
     try {
-      await work();
+      return await work();
     } finally {
       await redis.eval(RELEASE_LOCK, 1, lock, token);
     }

@@ -37,6 +37,10 @@ export class NoteLog {
     return Number((await this.redis.get(this.keys.notesPosted(id))) ?? 0);
   }
 
+  async length(id: string): Promise<number> {
+    return this.redis.llen(this.keys.notes(id));
+  }
+
   /** The note at 1-based POSITION, or null past the end. */
   async at(id: string, position: number): Promise<NoteEntry | null> {
     const raw = await this.redis.lindex(this.keys.notes(id), position - 1);

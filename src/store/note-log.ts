@@ -14,12 +14,17 @@ if tonumber(ARGV[1]) > at then redis.call('SET', KEYS[1], ARGV[1]) end
 return 0
 `;
 
-/** Appends once per key: a second delivery of the same alert note returns the first position. */
+/**
+ * Appends once per key: a second delivery of the same alert note returns the first
+ * position. It also moves the promotion's rev on: a promotion commit in flight read the
+ * list's length to number its own notes, and must now fail and read it again.
+ */
 const APPEND_ONCE_LUA = `
 local known = redis.call('GET', KEYS[2])
 if known then return tonumber(known) end
 local n = redis.call('RPUSH', KEYS[1], ARGV[1])
 redis.call('SET', KEYS[2], n)
+if redis.call('HEXISTS', KEYS[3], 'rev') == 1 then redis.call('HINCRBY', KEYS[3], 'rev', 1) end
 return n
 `;
 
@@ -53,7 +58,7 @@ export class NoteLog {
 
   /** Appends a note that no promotion commit produced (an alert's), once per KEY; its 1-based position. */
   async appendOnce(id: string, key: string, entry: NoteEntry): Promise<number> {
-    return Number(await this.redis.eval(APPEND_ONCE_LUA, 2, this.keys.notes(id), this.keys.alertNoted(key), JSON.stringify(entry)));
+    return Number(await this.redis.eval(APPEND_ONCE_LUA, 3, this.keys.notes(id), this.keys.alertNoted(key), this.keys.promotion(id), JSON.stringify(entry)));
   }
 }
 

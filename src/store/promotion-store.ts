@@ -181,7 +181,8 @@ export class PromotionStore {
   /**
    * Thread notes join the promotion's notes list in the same commit, so the thread shows
    * them in the order of the facts. The length is read after the record: a commit in
-   * between would change the rev and fail this one, so the positions hold when it applies.
+   * between (or an alert's note, see NoteLog) changes the rev and fails this one, so the
+   * positions hold when it applies.
    */
   private async appendNotes(plan: CommitPlan, id: string, effects: Effect[]): Promise<number> {
     const notes = effects.flatMap((e) => (e.type === 'note' ? [e] : []));

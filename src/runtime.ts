@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from './config/load-config.js';
@@ -29,6 +29,8 @@ import { registerPromotionButtons } from './slack/listeners/promotion-buttons.js
 import { registerAppHome } from './slack/listeners/app-home.js';
 import { openPromoteModal, registerPromoteModal } from './slack/listeners/promote-modal.js';
 import { MessagePublisher } from './slack/message-publisher.js';
+import { createSlackReader, createSlackWriter } from './slack/slack-client.js';
+import { CHANNEL_RATE, ChannelRate, type ChannelRateLimit } from './slack/channel-rate.js';
 import { statusText } from './slack/views/status.js';
 import { calendarText } from './slack/views/calendar-text.js';
 import { calendarReport } from './service/calendar-report.js';
@@ -46,11 +48,14 @@ export interface RuntimeOptions {
   /** Folder of the release calendars (SHIPGATE_CALENDARS). */
   calendarsDir: string;
   redisUrl: string;
-  slack: { botToken: string; signingSecret: string | null; appToken: string | null; apiUrl: string | null };
+  /** `timeoutMs` limits each Web API call the workers make (default SLACK_CALL_TIMEOUT_MS). */
+  slack: { botToken: string; signingSecret: string | null; appToken: string | null; apiUrl: string | null; timeoutMs?: number };
   log: Logger;
   clock?: Clock;
   /** Keys the audit chains (SHIPGATE_AUDIT_KEY); prints as [redacted]. */
   auditKey: AuditKey;
+  /** Writes per Slack channel (default CHANNEL_RATE, Slack's documented rate); tests run faster. */
+  slackRate?: ChannelRateLimit;
 }
 
 /** The objects one process shares between its Slack receiver and its workers. */
@@ -81,8 +86,9 @@ class Runtime {
     // Facts about a known app and environment get that pair's own chain; anything else goes to the unscoped one.
     const audit = new AuditWriter(keys, options.auditKey, { scoped: (app, env) => this.policy.apps.has(app) && this.policy.environments.has(env) });
     this.store = new PromotionStore(this.redis, keys, () => this.clock.now(), audit);
-    this.client = new WebClient(options.slack.botToken, options.slack.apiUrl ? { slackApiUrl: options.slack.apiUrl } : {});
-    const directory = new SlackDirectory(this.client, this.redis, keys, config.slack.usergroup_cache);
+    const slackOptions = { apiUrl: options.slack.apiUrl, ...(options.slack.timeoutMs ? { timeoutMs: options.slack.timeoutMs } : {}) };
+    this.client = createSlackWriter(options.slack.botToken, slackOptions);
+    const directory = new SlackDirectory(createSlackReader(options.slack.botToken, slackOptions), this.redis, keys, config.slack.usergroup_cache);
     this.calendars = new CalendarSource(config, options.calendarsDir, (environment, error) =>
       options.log.error({ environment, err: error.message }, 'calendar file is invalid; the last valid calendar stays in force'),
     );
@@ -96,7 +102,9 @@ class Runtime {
   }
 
   publisher(): MessagePublisher {
-    return new MessagePublisher(this.client, this.store, this.redis, this.keys, this.policy, this.calendars, this.clock, this.alertStore);
+    const { client, store, redis, keys, policy, calendars, clock, alertStore: alerts } = this;
+    const rate = new ChannelRate(redis, keys, this.options.slackRate ?? CHANNEL_RATE);
+    return new MessagePublisher({ client, store, alerts, redis, keys, policy, calendars, clock, log: this.options.log, rate });
   }
 
   async close(): Promise<void> {

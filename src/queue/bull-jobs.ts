@@ -68,14 +68,20 @@ export class BullJobs implements Jobs {
     await this.queues.deploy.add(name, data, { jobId: `fx-${key}`, attempts: 10, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { age: DAY / 1000 }, removeOnFail: { age: 30 * DAY / 1000 } });
   }
 
+  /**
+   * An immediate render is deduplicated per promotion: while one waits (or is delayed by
+   * the channel's rate), another adds nothing, since the waiting one reads the latest
+   * record when it runs. While one runs, the latest add is kept and queued when it ends
+   * (keepLastIfActive), because the running one may have read the record before the
+   * change. A render at a given time (an approval expiring) is a job of its own.
+   */
   async render(promotionId: string, at?: Instant): Promise<void> {
-    const delay = at === undefined ? 0 : Math.max(0, at - this.clock.now());
-    await this.queues.slack.add(
-      'render',
-      { kind: 'render', promotionId, force: at !== undefined },
-      // Busy renders retry: quickly at first, then for up to a quarter of an hour if Slack is slow.
-      { delay, attempts: 12, backoff: { type: 'exponential', delay: 250 }, removeOnComplete: true, removeOnFail: { age: 7 * DAY / 1000 } },
-    );
+    const retries = { attempts: 12, backoff: { type: 'exponential', delay: 250 }, removeOnComplete: true, removeOnFail: { age: 7 * DAY / 1000 } };
+    if (at === undefined) {
+      await this.queues.slack.add('render', { kind: 'render', promotionId, force: false }, { ...retries, deduplication: { id: `render-${promotionId}`, keepLastIfActive: true } });
+      return;
+    }
+    await this.queues.slack.add('render', { kind: 'render', promotionId, force: true }, { ...retries, jobId: `render-${promotionId}-at-${at}`, delay: Math.max(0, at - this.clock.now()) });
   }
 
   /**
@@ -118,14 +124,23 @@ export class BullJobs implements Jobs {
   }
 
   async renderAlert(alertKey: string): Promise<void> {
-    await this.queues.slack.add('render-alert', { kind: 'render-alert', alertKey }, { attempts: 20, backoff: { type: 'fixed', delay: 250 }, removeOnComplete: true, removeOnFail: { age: 7 * DAY / 1000 } });
-  }
-
-  async note(promotionId: string, key: string, text: string, rollbackTo?: string): Promise<void> {
     await this.queues.slack.add(
-      'note',
-      rollbackTo === undefined ? { kind: 'note', promotionId, text } : { kind: 'note', promotionId, text, rollbackTo },
-      { jobId: `note-${key}`, attempts: 20, backoff: { type: 'exponential', delay: 250 }, removeOnComplete: { age: DAY / 1000 }, removeOnFail: { age: 7 * DAY / 1000 } },
+      'render-alert',
+      { kind: 'render-alert', alertKey },
+      { attempts: 20, backoff: { type: 'fixed', delay: 250 }, removeOnComplete: true, removeOnFail: { age: 7 * DAY / 1000 }, deduplication: { id: `render-alert-${alertKey}`, keepLastIfActive: true } },
     );
   }
+
+  /** One job per committed note (its outbox entry names it); each posts every note not yet posted, in order. */
+  async notes(promotionId: string, key: string): Promise<void> {
+    await this.queues.slack.add('note', { kind: 'note', promotionId }, { jobId: `note-${key}`, ...NOTE_RETRIES });
+  }
+
+  /** An alert's line in a promotion's thread: appended to the promotion's notes by the job, once per alert. */
+  async alertNote(promotionId: string, key: string, text: string): Promise<void> {
+    await this.queues.slack.add('alert-note', { kind: 'alert-note', promotionId, key, text }, { jobId: `note-${key}`, ...NOTE_RETRIES });
+  }
 }
+
+/** A note waits for its promotion message (posted first), so it retries for a while. */
+const NOTE_RETRIES = { attempts: 20, backoff: { type: 'exponential', delay: 250 }, removeOnComplete: { age: DAY / 1000 }, removeOnFail: { age: 7 * DAY / 1000 } };

@@ -18,9 +18,15 @@ export interface DeployJob {
   alertKey?: string;
 }
 
+/**
+ * `render` keeps a promotion message equal to its record; `note` posts a promotion's
+ * thread notes not yet posted, in order, from its notes list; `alert-note` appends an
+ * alert's line to that list first; `render-alert` keeps an alert message current.
+ */
 export type SlackJob =
   | { kind: 'render'; promotionId: string; force: boolean }
-  | { kind: 'note'; promotionId: string; text: string; rollbackTo?: string }
+  | { kind: 'note'; promotionId: string }
+  | { kind: 'alert-note'; promotionId: string; key: string; text: string }
   | { kind: 'render-alert'; alertKey: string };
 
 export interface Queues {

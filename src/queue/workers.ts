@@ -8,6 +8,7 @@ import { createExecutor } from '../executors/create-executor.js';
 import { deployRequestFor } from '../executors/executor.js';
 import type { PromotionService } from '../service/promotion-service.js';
 import type { MessagePublisher } from '../slack/message-publisher.js';
+import { RetryLaterError } from '../slack/delivery-errors.js';
 import type { PromotionStore } from '../store/promotion-store.js';
 import { QUEUE, type DeployJob, type SlackJob } from './queues.js';
 
@@ -92,18 +93,38 @@ export interface FollowUpHandlers {
   sweep(): Promise<unknown>;
 }
 
+/**
+ * Posts and updates Slack messages. There is no queue-wide limiter: each write takes a
+ * slot of its channel's rate (ChannelRate), so a busy channel never slows another. A job
+ * that must wait (the channel's budget is spent, Slack answered 429, another worker holds
+ * the message) moves to the delayed set until then, without using up an attempt.
+ */
 export function createSlackWorker(deps: WorkerDeps): Worker<SlackJob> {
   const { publisher } = deps;
+  const run = (data: SlackJob): Promise<void> => {
+    switch (data.kind) {
+      case 'render':
+        return publisher.render(data.promotionId, data.force);
+      case 'render-alert':
+        return publisher.renderAlert(data.alertKey);
+      case 'note':
+        return publisher.notes(data.promotionId);
+      case 'alert-note':
+        return publisher.alertNote(data.promotionId, data.key, data.text);
+    }
+  };
   return new Worker<SlackJob>(
     QUEUE.slack,
-    async (job) => {
-      const data = job.data;
-      if (data.kind === 'render') await publisher.render(data.promotionId, data.force);
-      else if (data.kind === 'render-alert') await publisher.renderAlert(data.alertKey);
-      else await publisher.note(data.promotionId, data.text, data.rollbackTo);
+    async (job, token) => {
+      try {
+        await run(job.data);
+      } catch (error) {
+        if (!(error instanceof RetryLaterError) || !token) throw error;
+        await job.moveToDelayed(Date.now() + error.ms, token);
+        throw new DelayedError();
+      }
     },
-    // chat.update is rate limited per workspace; a few per second keeps well inside it.
-    { ...workerOptions(deps, 4), limiter: { max: 10, duration: 1000 } },
+    workerOptions(deps, 4),
   );
 }
 

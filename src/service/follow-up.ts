@@ -11,7 +11,7 @@ export async function dispatchFollowUp(entry: OutboxEntry, jobs: Jobs, repositor
   if (entry.kind === 'alert') {
     const effect = entry.effect;
     if (effect.type === 'render-alert') return jobs.renderAlert(entry.alertKey);
-    if (effect.type === 'promotion-note') return jobs.note(effect.promotionId, `alert-${entry.alertKey}`, effect.text);
+    if (effect.type === 'promotion-note') return jobs.alertNote(effect.promotionId, `alert-${entry.alertKey}`, effect.text);
     return jobs.alertRollback(effect.promotionId, entry.alertKey, key);
   }
   const { promotionId: id, effect } = entry;
@@ -19,7 +19,7 @@ export async function dispatchFollowUp(entry: OutboxEntry, jobs: Jobs, repositor
     case 'render':
       return jobs.render(id, effect.at);
     case 'note':
-      return jobs.note(id, key, effect.text, effect.rollbackTo);
+      return jobs.notes(id, key);
     case 'check-window':
       return jobs.checkWindow(id, effect.at);
     case 'start-queued':

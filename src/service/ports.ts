@@ -27,7 +27,10 @@ export interface Jobs {
   /** Why the deploy job of this deployment gave up, if it did (attempts exhausted, stalled too often, unrecoverable). */
   deployFailure(promotion: Promotion): Promise<string | null>;
   render(promotionId: string, at?: Instant): Promise<void>;
-  note(promotionId: string, key: string, text: string, rollbackTo?: string): Promise<void>;
+  /** Post the promotion's thread notes not yet posted, in order (the commit appended them to its notes list). */
+  notes(promotionId: string, key: string): Promise<void>;
+  /** An alert's line in a promotion's thread: joins its notes list once per `key`, then goes out in turn. */
+  alertNote(promotionId: string, key: string, text: string): Promise<void>;
   /** Run the promotion's gates as one flow: a child per gate, a parent that settles the run. */
   runGates(promotion: Promotion, run: number): Promise<void>;
   /** Look at the calendar (and lapsing approvals) again at `at`. */

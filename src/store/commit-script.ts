@@ -22,7 +22,7 @@ if plan.audit ~= cjson.null then
   redis.call('SET', KEYS[plan.audit.head], plan.audit.next)
   redis.call('SADD', KEYS[plan.audit.index], plan.audit.chain)
 end
-local allowed = { HSET = true, HDEL = true, DEL = true, LPUSH = true, LTRIM = true, ZADD = true, ZREM = true, XADD = true }
+local allowed = { HSET = true, HDEL = true, DEL = true, LPUSH = true, RPUSH = true, LTRIM = true, ZADD = true, ZREM = true, XADD = true }
 for _, op in ipairs(plan.ops) do
   if not allowed[op[1]] then return redis.error_reply('commit: command not allowed ' .. op[1]) end
   local args = { KEYS[op[2]] }
@@ -32,7 +32,7 @@ end
 return 'ok'
 `;
 
-type Op = [command: 'HSET' | 'HDEL' | 'DEL' | 'LPUSH' | 'LTRIM' | 'ZADD' | 'ZREM' | 'XADD', key: string, ...args: (string | number)[]];
+type Op = [command: 'HSET' | 'HDEL' | 'DEL' | 'LPUSH' | 'RPUSH' | 'LTRIM' | 'ZADD' | 'ZREM' | 'XADD', key: string, ...args: (string | number)[]];
 
 /** Collects what one commit expects and writes, then runs it as one script call. */
 export class CommitPlan {

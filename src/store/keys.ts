@@ -30,6 +30,17 @@ export function keysFor(prefix: string) {
     alert: (key: string) => k('alert', key),
     alertsOfPromotion: (promotionId: string) => k('alerts-of', promotionId),
     alertRenderLock: (key: string) => k('alert-render-lock', key),
+    alertRendered: (key: string) => k('alert-rendered', key),
+    /** A Slack post about to be made (or made, with its ts not yet stored): see PostOnce. */
+    posting: (what: string) => k('posting', what),
+    /** The thread notes of a promotion in commit order (JSON), and how many of them are posted. */
+    notes: (id: string) => k('notes', id),
+    notesPosted: (id: string) => k('notes-posted', id),
+    noteLock: (id: string) => k('note-lock', id),
+    /** Marks an alert's note as appended to a promotion's notes, with its position. */
+    alertNoted: (key: string) => k('alert-noted', key),
+    /** The write budget of one Slack channel (see ChannelRate). */
+    channelRate: (channel: string) => k('channel-rate', channel),
   };
 }
 

@@ -6,6 +6,7 @@ import type { AuditWriter } from './audit-writer.js';
 import { CommitPlan } from './commit-script.js';
 import { pauseAfterConflict } from './contention.js';
 import type { Keys } from './keys.js';
+import { noteEntry } from './note-log.js';
 import { writeOutbox } from './outbox.js';
 
 export interface StoredPromotion {
@@ -14,7 +15,13 @@ export interface StoredPromotion {
 }
 
 export type Outcome =
-  | { kind: 'accept'; promotion: Promotion; rev: number; effects: Effect[]; reply: string | null }
+  | {
+      kind: 'accept';
+      promotion: Promotion;
+      rev: number;
+      effects: Effect[];
+      reply: string | null;
+    }
   | { kind: 'refuse' | 'unchanged'; reason: string }
   | { kind: 'missing'; reason: string };
 
@@ -256,6 +263,8 @@ export class PromotionStore {
     let rev = 0;
     for (const change of changes) {
       rev = this.writeRecord(plan, change.next, change.before);
+      // Thread notes join the promotion's notes list in the same commit, so the thread shows them in the order of the facts.
+      for (const e of change.effects) if (e.type === 'note') plan.op('RPUSH', this.keys.notes(change.next.id), noteEntry(e.text, e.rollbackTo));
       writeOutbox(
         plan,
         this.keys.outbox,

@@ -8,6 +8,7 @@ import { parseConfig, type LoadedConfig } from '../../src/config/load-config.js'
 import type { Promotion } from '../../src/domain/promotion.js';
 import { startServe, startWorker, type Running, type RuntimeOptions } from '../../src/runtime.js';
 import type { Clock } from '../../src/service/ports.js';
+import type { ChannelRateLimit } from '../../src/slack/channel-rate.js';
 import { AuditLog } from '../../src/store/audit-log.js';
 import { createMetrics } from '../../src/metrics.js';
 import { chainName, type AuditEntry } from '../../src/store/audit-chain.js';
@@ -98,6 +99,8 @@ export interface StartOptions {
   replicas?: number;
   /** Environment variables the configuration reads with `${NAME}`, besides DEPLOY_SECRET. */
   env?: Record<string, string>;
+  /** Writes per Slack channel; by default ten times Slack's rate, so tests stay quick (slack-rate tests use the real one). */
+  slackRate?: ChannelRateLimit;
 }
 
 export async function startShipgate(options: StartOptions = {}) {
@@ -119,6 +122,7 @@ export async function startShipgate(options: StartOptions = {}) {
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     clock,
     auditKey: testAuditKey(),
+    slackRate: options.slackRate ?? { intervalMs: 100, burst: 3 },
   };
   const running: Running[] = [];
   const receivers: string[] = [];

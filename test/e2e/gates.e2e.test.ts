@@ -63,7 +63,8 @@ describe('promotion gates', () => {
 
   it('blocks on a failed gate, then deploys after a fix and a re-run, keeping the approval', async () => {
     await start('2.0.0');
-    target.answer('/web/2.0.0/coverage', REPORTS.coverage(71.3));
+    // The failing report comes slowly, so the approval is given while the gates still run.
+    target.answer('/web/2.0.0/coverage', { ...REPORTS.coverage(71.3), delayMs: 1500 });
     const { message } = await h.ask(alice, '/promote web 2.0.0 to staging', 'C0DEPLOYS');
     await h.slack.click(quinn, message, 'Approve');
     await eventually(async () => expect((await h.shipgate.promotion(message)).state).toBe('blocked'));

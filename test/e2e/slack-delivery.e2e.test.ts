@@ -1,7 +1,6 @@
-import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startWorker, type Running } from '../../src/runtime.js';
-import { GENERIC_SECRET, alertingConfig } from '../support/alerting.js';
+import { alertingConfig, genericHeaders } from '../support/alerting.js';
 import { eventually, sleep } from '../support/eventually.js';
 import { textOf, type Fault, type SlackMessage } from '../support/fake-slack.js';
 import { PEOPLE, standardConfig, startShipgate, type Harness } from '../support/start-shipgate.js';
@@ -97,8 +96,7 @@ describe('Slack failures never duplicate a message', () => {
     h = await startShipgate({ config: alertingConfig() });
     h.fake.inject('chat.postMessage', { kind: 'error', status: 502, handled: true }, { when: (args) => args.channel === 'C0PROD' });
     const body = JSON.stringify({ app: 'web', environment: 'production', title: 'Checkout errors above 5%', severity: 'critical', status: 'firing', id: 'checkout-errors' });
-    const signature = `sha256=${createHmac('sha256', GENERIC_SECRET).update(body).digest('hex')}`;
-    const answer = await fetch(`${h.shipgate.receivers[0]}/alerts/generic`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-shipgate-signature': signature }, body });
+    const answer = await fetch(`${h.shipgate.receivers[0]}/alerts/generic`, { method: 'POST', headers: genericHeaders(body), body });
     expect(answer.status).toBe(200);
     const [key] = await h.shipgate.redis.keys(`${h.shipgate.prefix}:alert:*`);
     const stored = await eventually(async () => {

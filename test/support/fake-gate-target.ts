@@ -1,6 +1,7 @@
 import { listen } from './http-server.js';
 
-type Answer = { status?: number; body: string; type?: string } | 'hang';
+/** `delayMs`: answer only after this long (a slow CI server), so a test can act while the gate still runs. */
+type Answer = { status?: number; body: string; type?: string; delayMs?: number } | 'hang';
 
 /** CI, coverage, Prometheus and sample endpoints on loopback; records requests and the most in flight per path. */
 export class FakeGateTarget {
@@ -34,7 +35,7 @@ export class FakeGateTarget {
           return;
         }
         // A little latency, so overlapping runs of the same gate would show.
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await new Promise((resolve) => setTimeout(resolve, answer?.delayMs ?? 20));
         res.writeHead(answer?.status ?? (answer ? 200 : 404), { 'content-type': answer?.type ?? 'application/json' });
         res.end(answer?.body ?? 'not found');
       } finally {

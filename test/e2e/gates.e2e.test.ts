@@ -187,11 +187,14 @@ describe('promotion gates', () => {
     const doomed = h.shipgate.spawnWorker();
     try {
       await h.bring('2.0.0', 'development');
-      const { message } = await h.ask(alice, '/promote web 2.0.0 to staging', 'C0DEPLOYS');
+      // Kill the worker as soon as the gate hangs; its message may still wait for the channel's rate (a child worker writes at Slack's real rate).
+      const posted = h.fake.topLevelIn('C0DEPLOYS').length;
+      await h.slack.command(alice, '/promote web 2.0.0 to staging');
       await eventually(() => expect(target.countOf('/web/2.0.0/coverage')).toBe(1), { timeoutMs: 20_000 });
       doomed.kill('SIGKILL');
       await doomed.exited;
       await h.shipgate.startWorker();
+      const message = await eventually(() => h.fake.topLevelIn('C0DEPLOYS')[posted] ?? Promise.reject(new Error('no promotion message yet')));
       await eventually(async () => expect((await h.shipgate.promotion(message)).state).toBe('awaiting_approval'), { timeoutMs: 20_000 });
       const results = (await h.shipgate.promotion(message)).gates!.results;
       expect(results.coverage).toMatchObject({ status: 'passed', summary: 'coverage 90% ≥ 80%' });

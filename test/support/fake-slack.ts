@@ -21,10 +21,19 @@ export interface ApiCall {
   args: Record<string, unknown>;
 }
 
+/** A channel as conversations.info describes it (docs.slack.dev/reference/methods/conversations.info). */
+export interface FakeChannel {
+  name: string;
+  is_member: boolean;
+  is_private?: boolean;
+  is_archived?: boolean;
+}
+
 /**
- * A Slack Web API on loopback: answers auth.test, chat.*, usergroups.users.list and
- * views.*, records every call, and keeps messages as Slack would. Also receives
- * `response_url` posts (Bolt's respond()).
+ * A Slack Web API on loopback: answers auth.test, chat.*, usergroups.users.list,
+ * conversations.info and views.*, records every call, and keeps messages as Slack would.
+ * Also receives `response_url` posts (Bolt's respond()). Like Slack, it lists the token's
+ * scopes in the `x-oauth-scopes` header of every answer.
  */
 export class FakeSlack {
   readonly calls: ApiCall[] = [];
@@ -32,6 +41,12 @@ export class FakeSlack {
   readonly responses: { user: string; body: { text?: string; response_type?: string } }[] = [];
   usergroups: Record<string, string[]> = {};
   usergroupError: string | null = null;
+  /** The bot token's scopes, as the x-oauth-scopes header lists them. */
+  scopes: string[] = ['commands', 'chat:write', 'usergroups:read', 'channels:read'];
+  /** The tokens Slack knows; null accepts any. Others get `invalid_auth`, whatever the method. */
+  tokens: string[] | null = null;
+  /** Channels by id, for conversations.info; any other id is `channel_not_found`. */
+  channels: Record<string, FakeChannel> = {};
   private ts = 1_800_000_000;
   url = '';
   private closeServer: () => Promise<void> = async () => undefined;
@@ -40,8 +55,8 @@ export class FakeSlack {
     const { url, close } = await listen(async (req, res) => {
       const raw = await readBody(req);
       const path = req.url ?? '';
-      const reply = (body: unknown) => {
-        res.writeHead(200, { 'content-type': 'application/json' });
+      const reply = (body: unknown, headers: Record<string, string> = {}) => {
+        res.writeHead(200, { 'content-type': 'application/json', ...headers });
         res.end(JSON.stringify(body));
       };
       if (path.startsWith('/response/')) {
@@ -51,7 +66,9 @@ export class FakeSlack {
       const method = path.replace(/^\/api\//, '').split('?')[0] ?? '';
       const args = parseArgs(raw, req.headers['content-type'] ?? '');
       this.calls.push({ method, args });
-      reply(this.answer(method, args));
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? (typeof args.token === 'string' ? args.token : '');
+      if (this.tokens && !this.tokens.includes(token)) return reply({ ok: false, error: 'invalid_auth' });
+      reply(this.answer(method, args), { 'x-oauth-scopes': this.scopes.join(',') });
     });
     this.url = url;
     this.closeServer = close;
@@ -91,6 +108,12 @@ export class FakeSlack {
         message.text = String(args.text ?? '');
         message.blocks = (args.blocks as Block[]) ?? [];
         return { ok: true, channel: message.channel, ts: message.ts };
+      }
+      case 'conversations.info': {
+        if (!this.scopes.includes('channels:read')) return { ok: false, error: 'missing_scope', needed: 'channels:read', provided: this.scopes.join(',') };
+        const channel = this.channels[String(args.channel)];
+        if (!channel) return { ok: false, error: 'channel_not_found' };
+        return { ok: true, channel: { id: String(args.channel), is_channel: !channel.is_private, is_private: channel.is_private ?? false, is_archived: channel.is_archived ?? false, ...channel } };
       }
       case 'usergroups.users.list': {
         if (this.usergroupError) return { ok: false, error: this.usergroupError };

@@ -39,7 +39,9 @@ export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file
         .map((issue) => ({ file, line: lineFor(doc, issue.path as PathKey[], lineOf), path: issue.path.map(String).join('.'), message: describeIssue(issue) })),
     );
   }
-  if (problems.length === 0) return (parsed as { data: z.output<S> }).data;
+  // Only values read from unset variables failed, and those are accepted as present: the file as
+  // written stands in for the output (without defaults where a value could not be validated).
+  if (problems.length === 0) return (parsed.success ? parsed.data : doc.toJS()) as z.output<S>;
   throw new ConfigError(problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
 }
 

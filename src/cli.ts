@@ -1,10 +1,18 @@
 #!/usr/bin/env node
 import { readFileSync, writeFileSync, writeSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
-import { ConfigError } from './config/config-error.js';
-import { loadConfig, type LoadedConfig } from './config/load-config.js';
+import { checkConfiguration } from './config/check-configuration.js';
+import { formatProblem } from './config/config-error.js';
+import type { LoadedConfig } from './config/load-config.js';
 import { CalendarSource } from './config/load-calendars.js';
+import { readCommandLine } from './cli/arguments.js';
+import { checkConfig } from './cli/check-config.js';
+import { runDoctor } from './cli/doctor.js';
+import { formatFinding, type Finding } from './cli/doctor-findings.js';
+import { loadDotEnv, type DotEnv } from './cli/dotenv.js';
+import { nextSteps, writeStarter } from './cli/init.js';
+import { StartupError } from './cli/startup-error.js';
+import { packageVersion } from './cli/version.js';
 import { Zone } from './domain/calendar/zone.js';
 import { calendarJson, calendarReport } from './service/calendar-report.js';
 import { missingSlackSettings, readSettings, type Settings } from './config/settings.js';
@@ -18,45 +26,23 @@ import { formatCheckpoints, parseCheckpoints, signCheckpoint, type Checkpoint } 
 import { AuditKey, AUDIT_KEY_VARIABLE } from './store/audit-key.js';
 import { keysFor } from './store/keys.js';
 
-const USAGE = `Usage: shipgate <command>
-
-  start                 Slack receiver and workers in one process
-  serve                 Slack receiver, alert webhooks, /healthz, /readyz, /metrics
-  worker                deployments and Slack message rendering
-  check-config          validate shipgate.yml (SHIPGATE_CONFIG)
-  calendar ENV [--at ISO-8601] [--json]
-                        is ENV open at that instant (now by default), why, and when that changes
-  audit verify [--checkpoint FILE]
-                        recompute every audit chain's MACs (needs SHIPGATE_AUDIT_KEY); exits 1 on
-                        any break, or when a chain no longer holds the entry a checkpoint recorded
-  audit export [--checkpoint FILE]
-                        write every chain as JSON Lines to standard output; with --checkpoint, also
-                        write each chain's last entry, signed, to FILE for safekeeping outside Redis
-`;
-
-/** An error that ends the process with one message a person can act on. */
-class StartupError extends Error {}
-
 function out(text: string) {
   writeSync(1, text.endsWith('\n') ? text : `${text}\n`);
 }
 
-function settingsOrExit(): Settings {
-  const read = readSettings(process.env);
+function settingsOrExit(overrides: Record<string, string> = {}): Settings {
+  const read = readSettings({ ...process.env, ...overrides });
   if (!read.ok) throw new StartupError(`The environment is not usable:\n  ${read.problems.join('\n  ')}`);
   return read.settings;
 }
 
-/** shipgate.yml and every calendar it implies, or one message listing what is wrong. */
+/** shipgate.yml and every calendar it implies, or one message listing everything that is wrong. */
 function configOrExit(settings: Settings): LoadedConfig {
-  try {
-    const loaded = loadConfig(settings.configPath, process.env);
-    new CalendarSource(loaded.config, settings.calendarsPath).checkAll();
-    return loaded;
-  } catch (error) {
-    if (error instanceof ConfigError) throw new StartupError(`The configuration is not valid:\n  ${error.message.split('\n').join('\n  ')}`);
-    throw error;
+  const check = checkConfiguration(settings.configPath, settings.calendarsPath, process.env);
+  if (check.problems.length > 0 || !check.loaded) {
+    throw new StartupError(`The configuration is not valid:\n  ${check.problems.map(formatProblem).join('\n  ')}\nRun "shipgate check-config" to check it, or "shipgate doctor" to check everything.`);
   }
+  return check.loaded;
 }
 
 /** The audit key, read once here at the edge; its value is never printed. */
@@ -96,7 +82,8 @@ async function run(roles: ('serve' | 'worker')[]): Promise<void> {
   warnAboutRedis(log, settings, verdict);
   const options = { config, metrics: createMetrics(), calendarsDir: settings.calendarsPath, redisUrl: settings.redisUrl, slack: { ...settings.slack, botToken: settings.slack.botToken! }, log, auditKey };
   const running: Running[] = [];
-  if (roles.includes('worker')) running.push(await startWorker(options));
+  // Alone, a worker serves its own health routes; beside `serve`, that one's cover both.
+  if (roles.includes('worker')) running.push(await startWorker(options, roles.includes('serve') ? null : settings.workerPort));
   if (roles.includes('serve')) running.push(await startServe(options, settings.port));
   const stop = async (signal: string) => {
     log.info({ signal }, 'shutting down');
@@ -227,9 +214,53 @@ function calendar(environment: string | undefined, at: string | undefined, json:
   return 0;
 }
 
+/** .env in the working directory, when there is one; variables already set win. */
+function dotEnvOrExit(): DotEnv | null {
+  try {
+    return loadDotEnv(process.cwd(), process.env);
+  } catch (error) {
+    throw new StartupError(`Cannot read .env in ${process.cwd()} (${(error as Error).message}); fix or remove it.`);
+  }
+}
+
+function init(dir: string, force: boolean): number {
+  const outcome = writeStarter(dir, force);
+  if (!outcome.ok) {
+    out(`Not written: ${outcome.existing.join(' and ')} already exist${outcome.existing.length === 1 ? 's' : ''}. Run "shipgate init --force" to overwrite, or choose another folder with --dir.`);
+    return 1;
+  }
+  for (const file of outcome.written) out(`wrote ${file}`);
+  out(nextSteps(dir));
+  return 0;
+}
+
+async function doctor(dotenv: DotEnv | null): Promise<number> {
+  const findings: Finding[] = [];
+  await runDoctor(process.env, dotenv, (finding) => {
+    findings.push(finding);
+    out(formatFinding(finding));
+  });
+  const failed = findings.filter((f) => f.status === 'FAIL').length;
+  const warned = findings.filter((f) => f.status === 'WARN').length;
+  if (failed === 0) out(`doctor: ${findings.length} checks, no FAIL${warned > 0 ? `, ${warned} WARN` : ''}: ready for "shipgate start".`);
+  else out(`doctor: ${failed} FAIL${warned > 0 ? `, ${warned} WARN` : ''}: do what each FAIL line says, then run "shipgate doctor" again.`);
+  return failed > 0 ? 1 : 0;
+}
+
 export async function main(argv: string[]): Promise<number | 'running'> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { at: { type: 'string' }, json: { type: 'boolean', default: false }, checkpoint: { type: 'string' } } });
-  const [command, sub] = positionals;
+  const line = readCommandLine(argv);
+  if (line.kind === 'print') {
+    out(line.text);
+    return line.code;
+  }
+  if (line.kind === 'version') {
+    out(packageVersion());
+    return 0;
+  }
+  const { command, positionals, values } = line;
+  const [sub] = positionals;
+  if (command === 'init') return init(typeof values.dir === 'string' ? values.dir : '.', values.force === true);
+  const dotenv = dotEnvOrExit();
   switch (command) {
     case 'start':
       await run(['worker', 'serve']);
@@ -240,23 +271,20 @@ export async function main(argv: string[]): Promise<number | 'running'> {
     case 'worker':
       await run(['worker']);
       return 'running';
+    case 'doctor':
+      return doctor(dotenv);
     case 'check-config': {
-      const settings = settingsOrExit();
-      const loaded = configOrExit(settings);
-      out(`${loaded.file}: valid (${Object.keys(loaded.config.apps).length} apps, ${Object.keys(loaded.config.environments).length} environments)`);
-      return 0;
+      const settings = sub === undefined ? settingsOrExit() : settingsOrExit({ SHIPGATE_CONFIG: sub });
+      const result = checkConfig({ file: settings.configPath, calendarsDir: settings.calendarsPath, env: process.env, noEnv: values['no-env'] === true });
+      out(result.text);
+      return result.code;
     }
     case 'audit':
-      return audit(sub, values.checkpoint);
+      return audit(sub, typeof values.checkpoint === 'string' ? values.checkpoint : undefined);
     case 'calendar':
-      return calendar(sub, values.at, values.json ?? false);
-    case undefined:
-    case 'help':
-    case '--help':
-      out(USAGE);
-      return command === undefined ? 2 : 0;
+      return calendar(sub, typeof values.at === 'string' ? values.at : undefined, values.json === true);
     default:
-      throw new StartupError(`Unknown command "${command}".\n\n${USAGE}`);
+      throw new StartupError(`"${command}" is listed as a command but has no implementation.`);
   }
 }
 
@@ -265,7 +293,7 @@ main(process.argv.slice(2)).then(
     if (code !== 'running') process.exit(code);
   },
   (error: unknown) => {
-    if (error instanceof StartupError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (error instanceof StartupError) {
       writeSync(2, `shipgate: ${(error as Error).message}\n`);
       process.exit(2);
     }

@@ -7,6 +7,7 @@ import type { LoadedConfig } from './config/load-config.js';
 import { toPolicy } from './config/to-policy.js';
 import { unknownEnvironment, type Policy } from './domain/policy.js';
 import { healthRoutes } from './http/health-routes.js';
+import { serveRoutes } from './http/route-server.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { AlertStore } from './store/alert-store.js';
 import { AlertService } from './service/alert-service.js';
@@ -114,7 +115,7 @@ class Runtime {
 }
 
 export interface Running {
-  /** The HTTP port, when this process serves Slack. */
+  /** The HTTP port, when this process serves Slack or (a worker) its health routes. */
   port: number | null;
   close(): Promise<void>;
 }
@@ -176,10 +177,16 @@ export async function startServe(options: RuntimeOptions, port: number): Promise
 /**
  * `shipgate worker`: deployments, gates, Slack message rendering, the outbox relay that
  * turns committed follow-up work into jobs, and the sweep that keeps every pending
- * promotion's job in place.
+ * promotion's job in place. With `httpPort`, it also serves /healthz, /readyz and /metrics
+ * there (0: any free port), so a worker container has probes and metrics like `serve`.
  */
-export async function startWorker(options: RuntimeOptions): Promise<Running> {
+export async function startWorker(options: RuntimeOptions, httpPort: number | null = null): Promise<Running> {
   const runtime = new Runtime(options, 'worker');
+  // Bound first, so a port already in use stops the start before any job is taken.
+  const http = httpPort === null ? null : await serveRoutes(healthRoutes(runtime.redis, runtime.metrics), httpPort).catch(async (error: unknown) => {
+    await runtime.close();
+    throw error;
+  });
   const { config } = options.config;
   const deps = { clock: runtime.clock, connection: runtime.redis, config, store: runtime.store, service: runtime.service, publisher: runtime.publisher(), log: options.log };
   const facts = {
@@ -195,10 +202,11 @@ export async function startWorker(options: RuntimeOptions): Promise<Running> {
   await relay.start();
   await runtime.queues.deploy.upsertJobScheduler('sweep', { every: config.queue.sweep_every }, { name: 'sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
   const resumed = await sweepNow();
-  options.log.info({ resumed }, 'shipgate worker is running');
+  options.log.info({ resumed, ...(http ? { port: http.port } : {}) }, 'shipgate worker is running');
   return {
-    port: null,
+    port: http?.port ?? null,
     async close() {
+      await http?.close();
       await relay.stop();
       const closed = await Promise.all(workers.map((w) => closeWithin(w, config.queue.shutdown_grace)));
       if (closed.includes('forced')) options.log.warn({ graceMs: config.queue.shutdown_grace }, 'jobs were still running at shutdown; they resume on another worker');

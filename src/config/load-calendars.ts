@@ -8,14 +8,45 @@ import { HolidayFreeze } from '../domain/calendar/holiday-freeze.js';
 import { IcsFreeze } from '../domain/calendar/ics-freeze.js';
 import { Zone } from '../domain/calendar/zone.js';
 import { calendarSchema } from './calendar-schema.js';
-import { ConfigError } from './config-error.js';
+import { ConfigError, type ConfigProblem } from './config-error.js';
 import { parseYamlWith } from './load-yaml.js';
 import type { ShipgateConfig } from './schema.js';
 
 /** The calendar file of an environment: `calendar: NAME` on it, else its own name. */
 export function calendarFileFor(config: ShipgateConfig, dir: string, environment: string): { file: string; explicit: boolean } {
-  const named = config.environments[environment]?.calendar;
+  return calendarFileNamed(dir, environment, config.environments[environment]?.calendar);
+}
+
+function calendarFileNamed(dir: string, environment: string, named: string | undefined): { file: string; explicit: boolean } {
   return { file: join(dir, `${named ?? environment}.yml`), explicit: named !== undefined };
+}
+
+/**
+ * Every calendar file the environments imply, each read and validated on its own, with every
+ * problem of every file; works from a configuration that is itself invalid, so its problems and
+ * the calendars' come out in one run.
+ */
+export function checkCalendars(environments: Readonly<Record<string, { calendar?: string | undefined }>>, dir: string): { files: string[]; problems: ConfigProblem[] } {
+  const files: string[] = [];
+  const problems: ConfigProblem[] = [];
+  const seen = new Set<string>();
+  for (const [environment, { calendar }] of Object.entries(environments)) {
+    const { file, explicit } = calendarFileNamed(dir, environment, calendar);
+    if (seen.has(file)) continue;
+    seen.add(file);
+    if (!exists(file)) {
+      if (explicit) problems.push({ file, line: null, path: '', message: `environment ${environment} names calendar "${calendar}", but there is no such file` });
+      continue;
+    }
+    try {
+      loadCalendar(file, dir, environment);
+      files.push(file);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  return { files, problems };
 }
 
 function exists(file: string): boolean {
@@ -42,6 +73,7 @@ export function compileCalendar(text: string, file: string, dir: string, name: s
   }
   if (parsed.holidays) sources.push(new HolidayFreeze(parsed.holidays.country, parsed.holidays.region));
   const files = [file];
+  const problems: ConfigProblem[] = [];
   for (const [index, ics] of parsed.ics.entries()) {
     const path = join(dir, ics);
     files.push(path);
@@ -50,9 +82,10 @@ export function compileCalendar(text: string, file: string, dir: string, name: s
     } catch (error) {
       const line = lineOfPath(text, ['ics', index]);
       const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `cannot read ${path}: no such file` : `${ics} is not valid iCalendar: ${(error as Error).message}`;
-      throw new ConfigError([{ file, line, path: `ics.${index}`, message: reason }]);
+      problems.push({ file, line, path: `ics.${index}`, message: reason });
     }
   }
+  if (problems.length > 0) throw new ConfigError(problems);
   return { calendar: new Calendar(name, zone, parsed.windows, sources), files };
 }
 

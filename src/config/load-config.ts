@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config-error.js';
-import { parseYamlWith } from './load-yaml.js';
+import { parseYamlWith, type VariableOptions } from './load-yaml.js';
 import { configSchema, type ShipgateConfig } from './schema.js';
 
 export interface LoadedConfig {
@@ -11,18 +11,24 @@ export interface LoadedConfig {
   file: string;
 }
 
-export function parseConfig(text: string, file: string, env: Readonly<Record<string, string | undefined>>): LoadedConfig {
-  const config = parseYamlWith(configSchema, text, file, env);
+export function parseConfig(text: string, file: string, env: Readonly<Record<string, string | undefined>>, options: VariableOptions = {}): LoadedConfig {
+  const config = parseYamlWith(configSchema, text, file, env, options);
   return { config, hash: createHash('sha256').update(text).digest('hex'), file };
 }
 
-export function loadConfig(file: string, env: Readonly<Record<string, string | undefined>>): LoadedConfig {
-  let text: string;
+export function loadConfig(file: string, env: Readonly<Record<string, string | undefined>>, options: VariableOptions = {}): LoadedConfig {
+  return parseConfig(readConfigText(file), file, env, options);
+}
+
+/** The text of the configuration file, or a ConfigError that says how to get one. */
+export function readConfigText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found (copy shipgate.example.yml to start, or set SHIPGATE_CONFIG)' : (error as Error).message;
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'file not found (write a starter with "shipgate init", copy shipgate.example.yml, or set SHIPGATE_CONFIG)'
+        : (error as Error).message;
     throw new ConfigError([{ file, line: null, path: '', message: reason }]);
   }
-  return parseConfig(text, file, env);
 }

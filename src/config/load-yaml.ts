@@ -1,7 +1,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { withoutUserinfo } from '../domain/redact.js';
-import { ConfigError } from './config-error.js';
+import { ConfigError, type ConfigProblem } from './config-error.js';
 
 type PathKey = string | number;
 
@@ -12,8 +12,20 @@ type PathKey = string | number;
  */
 export const URL_AS_WRITTEN = 'url_as_written';
 
-/** Parses YAML text, substitutes `${NAME}` from `env`, and validates it with `schema`; errors carry file, line and path. */
-export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file: string, env: Readonly<Record<string, string | undefined>>): z.output<S> {
+/** How a `${NAME}` whose variable is not set is treated. */
+export interface VariableOptions {
+  /**
+   * 'error' (the default): it is a problem. 'accept': it is taken as present, and the value
+   * it stands in is not validated (`check-config --no-env`, where secrets are not at hand).
+   */
+  unsetVariables?: 'error' | 'accept';
+}
+
+/**
+ * Parses YAML text, substitutes `${NAME}` from `env`, and validates it with `schema`; errors carry
+ * file, line and path. Every problem is reported at once: unset variables together with the schema's.
+ */
+export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file: string, env: Readonly<Record<string, string | undefined>>, options: VariableOptions = {}): z.output<S> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const lineOf = (offset: number) => lines.linePos(offset).line;
@@ -21,44 +33,67 @@ export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file
     throw new ConfigError(doc.errors.map((e) => ({ file, line: lineOf(e.pos[0]), path: '', message: e.message.split('\n')[0] ?? e.message })));
   }
   const asWritten: unknown = doc.toJS();
-  const unset = substituteVariables(doc, env);
-  if (unset.length > 0) {
-    throw new ConfigError(unset.map(({ node, message }) => ({ file, line: node.range ? lineOf(node.range[0]) : null, path: '', message })));
-  }
+  const { unset, unresolved } = substituteVariables(doc, env);
+  const problems: ConfigProblem[] =
+    options.unsetVariables === 'accept' ? [] : unset.map(({ node, message }) => ({ file, line: node.range ? lineOf(node.range[0]) : null, path: '', message }));
 
   const parsed = schema.safeParse(keepUrlsAsWritten(doc.toJS() ?? {}, asWritten));
-  if (parsed.success) return parsed.data;
-  throw new ConfigError(
-    parsed.error.issues
-      .flatMap(closestBranch)
-      .flatMap(withoutAddedKeys)
-      .map((issue) => ({
-      file,
-      line: lineFor(doc, issue.path as PathKey[], lineOf),
-      path: issue.path.map(String).join('.'),
-      message: describeIssue(issue),
-      }))
-      .sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
-  );
+  if (parsed.success && problems.length === 0) return parsed.data;
+  if (!parsed.success) {
+    problems.push(
+      ...parsed.error.issues
+        .flatMap(closestBranch)
+        .flatMap(withoutAddedKeys)
+        // A value read from a variable that is not set cannot be judged; the unset variable is its problem.
+        .filter((issue) => !unresolved.has(doc.getIn(issue.path as PathKey[], true) as Node))
+        .map((issue) => ({ file, line: lineFor(doc, issue.path as PathKey[], lineOf), path: issue.path.map(String).join('.'), message: describeIssue(issue) })),
+    );
+  }
+  // Only values read from unset variables failed, and those are accepted as present: the file as
+  // written stands in for the output (without defaults where a value could not be validated).
+  if (problems.length === 0) return (parsed.success ? parsed.data : keepUrlsAsWritten(doc.toJS(), asWritten)) as z.output<S>;
+  throw new ConfigError(problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
 }
 
-/** Replaces `${NAME}` in every string scalar; a variable that is not set is a problem, never an empty string. */
-function substituteVariables(doc: Document, env: Readonly<Record<string, string | undefined>>): { node: Node; message: string }[] {
-  const problems: { node: Node; message: string }[] = [];
+const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** The names of the `${NAME}` variables TEXT reads, in order of first use (text that is not YAML reads none). */
+export function referencedVariables(text: string): string[] {
+  const names = new Set<string>();
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) return [];
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string') for (const match of node.value.matchAll(VARIABLE)) names.add(match[1]!);
+    },
+  });
+  return [...names];
+}
+
+/**
+ * Replaces `${NAME}` in every string scalar. A variable that is not set never becomes an empty
+ * string: it is a problem, and its scalar keeps its text and is marked unresolved.
+ */
+function substituteVariables(doc: Document, env: Readonly<Record<string, string | undefined>>): { unset: { node: Node; message: string }[]; unresolved: Set<Node> } {
+  const unset: { node: Node; message: string }[] = [];
+  const unresolved = new Set<Node>();
   visit(doc, {
     Scalar(_key, node) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
-      node.value = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, variable: string) => {
+      const original = node.value;
+      const replaced = original.replace(VARIABLE, (_match, variable: string) => {
         const value = env[variable];
         if (value === undefined || value === '') {
-          problems.push({ node, message: `environment variable ${variable} is not set (the configuration reads it with \${${variable}})` });
+          unset.push({ node, message: `environment variable ${variable} is not set (the configuration reads it with \${${variable}})` });
+          unresolved.add(node);
           return '';
         }
         return value;
       });
+      node.value = unresolved.has(node) ? original : replaced;
     },
   });
-  return problems;
+  return { unset, unresolved };
 }
 
 /** Every mapping with a string `url` gets `url_as_written` beside it, from the same place in the text as written. */

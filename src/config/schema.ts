@@ -58,7 +58,7 @@ const webhookExecutor = z
 
 const executor = z.discriminatedUnion('type', [webhookExecutor]);
 
-export const configSchema = z
+const baseSchema = z
   .object({
     slack: z
       .object({
@@ -85,55 +85,70 @@ export const configSchema = z
       .strict()
       .default({ prefix: '{shipgate}', lock_duration: 30_000, stalled_interval: 30_000, sweep_every: 30_000, shutdown_grace: 10_000 }),
   })
-  .strict()
-  .superRefine((config, ctx) => {
-    const envs = config.environments;
-    for (const [envName, env] of Object.entries(envs)) {
-      const at = ['environments', envName];
-      if (env.from !== undefined) {
-        if (!(env.from in envs)) ctx.addIssue({ code: 'custom', path: [...at, 'from'], message: `no environment called "${env.from}"` });
-        else if (pathLoops(envs, envName)) ctx.addIssue({ code: 'custom', path: [...at, 'from'], message: 'the promotion path loops back on itself' });
+  .strict();
+
+export const configSchema = baseSchema
+  // Cross-references are checked even when other parts of the file are invalid, so one run of
+  // check-config reports every problem; a part too broken to read leaves its checks to its own issue.
+  .superRefine(
+    (config, ctx) => {
+      try {
+        crossReferences(config, ctx);
+      } catch {
+        // Only a malformed value (already reported by its own issue) can make the checks throw.
       }
-      if (!env.channel && !config.slack.channel) {
-        ctx.addIssue({ code: 'custom', path: [...at, 'channel'], message: 'no channel: set slack.channel or a channel for this environment' });
-      }
-      for (const [index, gate] of env.gates.entries()) {
-        if (!(gate in config.gates)) ctx.addIssue({ code: 'custom', path: [...at, 'gates', index], message: `no gate called "${gate}"` });
-      }
-      if (env.executor && !(env.executor in config.executors)) {
-        ctx.addIssue({ code: 'custom', path: [...at, 'executor'], message: `no executor called "${env.executor}"` });
-      }
-      for (const [policyPath, policy] of [[['approvals'], env.approvals], [['emergency', 'approvals'], env.emergency?.approvals]] as const) {
-        if (policy && policy.required > 0 && policy.approvers.length === 0) {
-          ctx.addIssue({ code: 'custom', path: [...at, ...policyPath, 'approvers'], message: `${policy.required} approval(s) required but nobody may give them: list user ids (U…) or group ids (S…)` });
-        }
-      }
-      if (env.emergency && env.emergency.approvals.required < 1) {
-        ctx.addIssue({ code: 'custom', path: [...at, 'emergency', 'approvals', 'required'], message: '--emergency bypasses the calendar, never approvals: require at least 1 approval' });
-      }
-      if (env.rollback && (env.rollback.approvals?.approvers.length ?? 0) === 0 && (env.approvals?.approvers.length ?? 0) === 0) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [...at, 'rollback', 'approvals', 'approvers'],
-          message: 'a rollback policy needs people who may roll back: list user ids (U…) or group ids (S…) here or in this environment\'s approvals (nobody listed would mean anyone)',
-        });
+    },
+    { when: () => true },
+  );
+
+function crossReferences(config: z.output<typeof baseSchema>, ctx: z.core.$RefinementCtx) {
+  const envs = config.environments;
+  for (const [envName, env] of Object.entries(envs)) {
+    const at = ['environments', envName];
+    if (env.from !== undefined) {
+      if (!(env.from in envs)) ctx.addIssue({ code: 'custom', path: [...at, 'from'], message: `no environment called "${env.from}"` });
+      else if (pathLoops(envs, envName)) ctx.addIssue({ code: 'custom', path: [...at, 'from'], message: 'the promotion path loops back on itself' });
+    }
+    if (!env.channel && !config.slack.channel) {
+      ctx.addIssue({ code: 'custom', path: [...at, 'channel'], message: 'no channel: set slack.channel or a channel for this environment' });
+    }
+    for (const [index, gate] of env.gates.entries()) {
+      if (!(gate in config.gates)) ctx.addIssue({ code: 'custom', path: [...at, 'gates', index], message: `no gate called "${gate}"` });
+    }
+    if (env.executor && !(env.executor in config.executors)) {
+      ctx.addIssue({ code: 'custom', path: [...at, 'executor'], message: `no executor called "${env.executor}"` });
+    }
+    for (const [policyPath, policy] of [[['approvals'], env.approvals], [['emergency', 'approvals'], env.emergency?.approvals]] as const) {
+      if (policy && policy.required > 0 && policy.approvers.length === 0) {
+        ctx.addIssue({ code: 'custom', path: [...at, ...policyPath, 'approvers'], message: `${policy.required} approval(s) required but nobody may give them: list user ids (U…) or group ids (S…)` });
       }
     }
-    for (const [gateName, gate] of Object.entries(config.gates)) {
-      if (gate.type === 'soak' && !(gate.in in envs)) ctx.addIssue({ code: 'custom', path: ['gates', gateName, 'in'], message: `no environment called "${gate.in}"` });
+    if (env.emergency && env.emergency.approvals.required < 1) {
+      ctx.addIssue({ code: 'custom', path: [...at, 'emergency', 'approvals', 'required'], message: '--emergency bypasses the calendar, never approvals: require at least 1 approval' });
     }
-    for (const [appName, app] of Object.entries(config.apps)) {
-      if (!(app.executor in config.executors)) {
-        ctx.addIssue({ code: 'custom', path: ['apps', appName, 'executor'], message: `no executor called "${app.executor}"` });
-      }
-      for (const [envName, override] of Object.entries(app.environments ?? {})) {
-        if (!(envName in envs)) ctx.addIssue({ code: 'custom', path: ['apps', appName, 'environments', envName], message: `no environment called "${envName}"` });
-        if (override.executor && !(override.executor in config.executors)) {
-          ctx.addIssue({ code: 'custom', path: ['apps', appName, 'environments', envName, 'executor'], message: `no executor called "${override.executor}"` });
-        }
+    if (env.rollback && (env.rollback.approvals?.approvers.length ?? 0) === 0 && (env.approvals?.approvers.length ?? 0) === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...at, 'rollback', 'approvals', 'approvers'],
+        message: 'a rollback policy needs people who may roll back: list user ids (U…) or group ids (S…) here or in this environment\'s approvals (nobody listed would mean anyone)',
+      });
+    }
+  }
+  for (const [gateName, gate] of Object.entries(config.gates)) {
+    if (gate.type === 'soak' && !(gate.in in envs)) ctx.addIssue({ code: 'custom', path: ['gates', gateName, 'in'], message: `no environment called "${gate.in}"` });
+  }
+  for (const [appName, app] of Object.entries(config.apps)) {
+    if (!(app.executor in config.executors)) {
+      ctx.addIssue({ code: 'custom', path: ['apps', appName, 'executor'], message: `no executor called "${app.executor}"` });
+    }
+    for (const [envName, override] of Object.entries(app.environments ?? {})) {
+      if (!(envName in envs)) ctx.addIssue({ code: 'custom', path: ['apps', appName, 'environments', envName], message: `no environment called "${envName}"` });
+      if (override.executor && !(override.executor in config.executors)) {
+        ctx.addIssue({ code: 'custom', path: ['apps', appName, 'environments', envName, 'executor'], message: `no executor called "${override.executor}"` });
       }
     }
-  });
+  }
+}
 
 function pathLoops(envs: Record<string, { from?: string | undefined }>, start: string): boolean {
   const seen = new Set<string>();

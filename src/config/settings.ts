@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 
 const settingsSchema = z.object({
@@ -7,8 +8,9 @@ const settingsSchema = z.object({
   SLACK_API_URL: z.url().optional(),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   SHIPGATE_CONFIG: z.string().default('./shipgate.yml'),
-  SHIPGATE_CALENDARS: z.string().default('./calendars'),
+  SHIPGATE_CALENDARS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -16,7 +18,10 @@ export interface Settings {
   slack: { botToken: string | null; signingSecret: string | null; appToken: string | null; apiUrl: string | null };
   redisUrl: string;
   port: number;
+  /** HTTP port of `shipgate worker` for /healthz, /readyz and /metrics (0: any free port). */
+  workerPort: number;
   configPath: string;
+  /** SHIPGATE_CALENDARS, else the `calendars` folder beside the configuration file. */
   calendarsPath: string;
   logLevel: z.output<typeof settingsSchema>['LOG_LEVEL'];
 }
@@ -25,7 +30,7 @@ export interface Settings {
 export function readSettings(env: Readonly<Record<string, string | undefined>>): { ok: true; settings: Settings } | { ok: false; problems: string[] } {
   const blankAsUnset = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   const parsed = settingsSchema.safeParse(blankAsUnset);
-  if (!parsed.success) return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
+  if (!parsed.success) return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${describe(i)}`) };
   const e = parsed.data;
   return {
     ok: true,
@@ -33,11 +38,19 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
       slack: { botToken: e.SLACK_BOT_TOKEN ?? null, signingSecret: e.SLACK_SIGNING_SECRET ?? null, appToken: e.SLACK_APP_TOKEN ?? null, apiUrl: e.SLACK_API_URL ?? null },
       redisUrl: e.REDIS_URL,
       port: e.PORT,
+      workerPort: e.WORKER_PORT,
       configPath: e.SHIPGATE_CONFIG,
-      calendarsPath: e.SHIPGATE_CALENDARS,
+      calendarsPath: e.SHIPGATE_CALENDARS ?? join(dirname(e.SHIPGATE_CONFIG), 'calendars'),
       logLevel: e.LOG_LEVEL,
     },
   };
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.path[0] === 'PORT' || issue.path[0] === 'WORKER_PORT') return 'expected a port number from 0 to 65535';
+  if (issue.path[0] === 'LOG_LEVEL') return 'expected one of fatal, error, warn, info, debug, trace, silent';
+  if (issue.path[0] === 'SLACK_API_URL') return 'expected a URL such as https://slack.com/api/';
+  return issue.message;
 }
 
 const HOW_TO_CREATE_APP =

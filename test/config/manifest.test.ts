@@ -23,12 +23,13 @@ describe('manifest.yml', () => {
   });
 
   it('asks for exactly the bot scopes the code uses', () => {
-    const source = ['src/slack/directory.ts', 'src/slack/message-publisher.ts', 'src/slack/listeners/promote-modal.ts', 'src/slack/listeners/app-home.ts', 'src/slack/listeners/promote-command.ts']
+    const source = ['src/slack/directory.ts', 'src/slack/message-publisher.ts', 'src/slack/listeners/promote-modal.ts', 'src/slack/listeners/app-home.ts', 'src/slack/listeners/promote-command.ts', 'src/cli/doctor-slack.ts']
       .map((f) => readFileSync(f, 'utf8'))
       .join('\n');
     const used = new Set(['commands']);
     if (/chat\.(postMessage|update|postEphemeral)/.test(source)) used.add('chat:write');
     if (/usergroups\.users\.list/.test(source)) used.add('usergroups:read');
+    if (/conversations\.info/.test(source)) used.add('channels:read');
     expect(new Set(manifest.oauth_config.scopes.bot)).toEqual(used);
   });
 });

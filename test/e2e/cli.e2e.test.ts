@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,9 +7,10 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/store/audit-chain.js';
 import { eventually } from '../support/eventually.js';
-import { spawnShipgate, writeTempFile } from '../support/child-shipgate.js';
+import { REPO, spawnShipgate, writeTempFile } from '../support/child-shipgate.js';
 import { AUDIT_KEY, BOT_TOKEN, DEPLOY_SECRET, PEOPLE, startShipgate, testAuditKey, type Harness } from '../support/start-shipgate.js';
 import { TEST_REDIS_URL } from '../support/global-setup.js';
+import { deleteKeysUnder, testPrefix } from '../support/test-prefix.js';
 
 const SLACK = { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: 'secret', SHIPGATE_AUDIT_KEY: AUDIT_KEY };
 
@@ -160,7 +161,7 @@ describe('shipgate start refuses to start with one clear message', () => {
   });
 
   it('and once started, never writes the audit key to its logs', async () => {
-    const prefix = `{t-cli-${randomBytes(4).toString('hex')}}`;
+    const prefix = testPrefix('cli');
     const config = writeTempFile('shipgate.yml', `slack: { channel: C0DEPLOYS }\napps: { web: { executor: t } }\nenvironments: { development: {} }\nexecutors: { t: { type: webhook, url: "http://127.0.0.1:9/x", secret: "0123456789abcdef" } }\nqueue: { prefix: "${prefix}" }\n`);
     const worker = spawnShipgate(['worker'], { ...SLACK, SHIPGATE_CONFIG: config, REDIS_URL: TEST_REDIS_URL, LOG_LEVEL: 'trace' });
     try {
@@ -171,8 +172,7 @@ describe('shipgate start refuses to start with one clear message', () => {
     }
     expect(worker.output()).not.toContain(AUDIT_KEY);
     const redis = new Redis(TEST_REDIS_URL);
-    const leftover = await redis.keys(`${prefix}*`);
-    if (leftover.length) await redis.del(...leftover);
+    await deleteKeysUnder(redis, prefix);
     redis.disconnect();
   });
 
@@ -186,7 +186,7 @@ describe('shipgate start refuses to start with one clear message', () => {
   it('when a secret the configuration reads is not in the environment', async () => {
     const config = writeTempFile('shipgate.yml', 'slack: { channel: C0DEPLOYS }\napps: { web: { executor: t } }\nenvironments: { development: {} }\nexecutors:\n  t:\n    type: webhook\n    url: "http://x"\n    secret: "${DEPLOY_WEBHOOK_SECRET}"\n');
     const { code, output } = await run(['check-config'], { SHIPGATE_CONFIG: config });
-    expect(code).toBe(2);
+    expect(code).toBe(1);
     expect(output).toMatch(/:8: environment variable DEPLOY_WEBHOOK_SECRET is not set/);
   });
 
@@ -200,12 +200,13 @@ describe('shipgate start refuses to start with one clear message', () => {
     const calendars = writeTempFile('production.yml', 'timezone: Europe/Berlin\nwindows:\n  - days: [mon]\n    start: "25:00"\n    end: "17:00"\n').replace(/production\.yml$/, '');
     const config = writeTempFile('shipgate.yml', 'slack: { channel: C0DEPLOYS }\napps: { web: { executor: t } }\nenvironments: { production: {} }\nexecutors: { t: { type: webhook, url: "http://x", secret: "0123456789abcdef" } }\n');
     const { code, output } = await run(['check-config'], { SHIPGATE_CONFIG: config, SHIPGATE_CALENDARS: calendars });
-    expect(code).toBe(2);
+    expect(code).toBe(1);
     expect(output).toContain(`${calendars}production.yml:4: windows.0.start: expected a local time such as "09:00"`);
   });
 
   it('check-config accepts the example configuration', async () => {
-    const { code, output } = await run(['check-config'], { SHIPGATE_CONFIG: 'shipgate.example.yml', DEPLOY_WEBHOOK_SECRET: 'x'.repeat(32) });
-    expect({ code, output }).toEqual({ code: 0, output: 'shipgate.example.yml: valid (2 apps, 3 environments)\n' });
+    const example = join(REPO, 'shipgate.example.yml');
+    const { code, output } = await run(['check-config'], { SHIPGATE_CONFIG: example, DEPLOY_WEBHOOK_SECRET: 'x'.repeat(32) });
+    expect({ code, output }).toEqual({ code: 0, output: `${example}: valid (2 apps, 3 environments)\nreads these environment variables: DEPLOY_WEBHOOK_SECRET\n` });
   });
 });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { testPrefix } from '../support/test-prefix.js';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ const entry = (index: number): OutboxEntry => ({ kind: 'promotion', promotionId:
 
 describe('the outbox relay', () => {
   it('delivers entries in order and deletes them once delivered', async () => {
-    const key = `{t-${randomBytes(4).toString('hex')}}:outbox`;
+    const key = `${testPrefix('relay')}:outbox`;
     const delivered: number[] = [];
     const relay = new OutboxRelay(redis.duplicate(), key, 'a', async (e) => void delivered.push(e.index), log, { blockMs: 100, reclaimAfterMs: 200 });
     await relay.start();
@@ -26,7 +26,7 @@ describe('the outbox relay', () => {
   });
 
   it('takes over what a relay read and never acknowledged (it died), and retries a delivery that failed', async () => {
-    const key = `{t-${randomBytes(4).toString('hex')}}:outbox`;
+    const key = `${testPrefix('relay')}:outbox`;
     await redis.xgroup('CREATE', key, 'relay', '0', 'MKSTREAM');
     await redis.xadd(key, '*', 'e', JSON.stringify(entry(7)));
     // A relay reads the entry, then its process dies before queueing it.

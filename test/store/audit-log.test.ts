@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { accept } from '../../src/domain/decision.js';
 import type { AuditEntry } from '../../src/store/audit-chain.js';
 import { signCheckpoint } from '../../src/store/audit-checkpoint.js';
@@ -9,6 +8,7 @@ import { AuditWriter } from '../../src/store/audit-writer.js';
 import { keysFor, type Keys } from '../../src/store/keys.js';
 import { PromotionStore } from '../../src/store/promotion-store.js';
 import { TEST_REDIS_URL } from '../support/global-setup.js';
+import { deleteKeysUnder, testPrefix } from '../support/test-prefix.js';
 import { testAuditKey } from '../support/start-shipgate.js';
 import { promotion } from '../domain/fixtures.js';
 
@@ -22,10 +22,13 @@ const key = testAuditKey();
 const ENVIRONMENTS = ['development', 'staging', 'production'];
 
 describe('the audit log', () => {
+  let prefix: string;
   let keys: Keys;
+  afterEach(() => deleteKeysUnder(redis, prefix));
   let stores: PromotionStore[];
   beforeEach(async () => {
-    keys = keysFor(`{t-${randomBytes(4).toString('hex')}}`);
+    prefix = testPrefix('audit');
+    keys = keysFor(prefix);
     stores = [redis, second].map((connection) => new PromotionStore(connection, keys, () => Date.UTC(2026, 10, 24), new AuditWriter(keys, key)));
     for (const [i, environment] of ENVIRONMENTS.entries()) {
       await stores[0]!.create('web', environment, ENVIRONMENTS, () => accept(promotion({ id: `sg-${i + 1}`, environment }), [{ type: 'requested', actor: 'UALICE' }], []));

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { accept, refuse } from '../../src/domain/decision.js';
 import type { AlertRecord } from '../../src/domain/alerts.js';
 import { AlertStore } from '../../src/store/alert-store.js';
@@ -10,6 +9,7 @@ import { AuditWriter } from '../../src/store/audit-writer.js';
 import { keysFor, type Keys } from '../../src/store/keys.js';
 import { PromotionStore } from '../../src/store/promotion-store.js';
 import { TEST_REDIS_URL } from '../support/global-setup.js';
+import { deleteKeysUnder, testPrefix } from '../support/test-prefix.js';
 import { testAuditKey } from '../support/start-shipgate.js';
 import { promotion } from '../domain/fixtures.js';
 
@@ -19,10 +19,13 @@ const key = testAuditKey();
 const NOW = Date.UTC(2026, 10, 24);
 
 describe('the promotion store', () => {
+  let prefix: string;
   let keys: Keys;
+  afterEach(() => deleteKeysUnder(redis, prefix));
   let store: PromotionStore;
   beforeEach(() => {
-    keys = keysFor(`{t-${randomBytes(4).toString('hex')}}`);
+    prefix = testPrefix('store');
+    keys = keysFor(prefix);
     store = new PromotionStore(redis, keys, () => NOW, new AuditWriter(keys, key));
   });
 

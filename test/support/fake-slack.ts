@@ -24,6 +24,14 @@ export interface ApiCall {
   at: number;
 }
 
+/** A channel as conversations.info describes it (docs.slack.dev/reference/methods/conversations.info). */
+export interface FakeChannel {
+  name: string;
+  is_member: boolean;
+  is_private?: boolean;
+  is_archived?: boolean;
+}
+
 /**
  * What the fake does instead of answering normally, the way Slack or the network fails.
  * `handled`: Slack did the work (a message is posted) before the failure, so only the
@@ -47,17 +55,25 @@ interface Injected {
  * A Slack Web API on loopback: answers auth.test, chat.*, conversations.history and
  * .replies, usergroups.users.list and views.*, records every call with its time, and
  * keeps messages (with their metadata) as Slack would. Also receives `response_url`
- * posts (Bolt's respond()). `inject` makes it fail the way Slack and networks do.
+ * posts (Bolt's respond()). `inject` makes it fail the way Slack and networks do. Like
+ * Slack, it answers conversations.info and lists the token's scopes in the
+ * `x-oauth-scopes` header of every answer.
  */
 export class FakeSlack {
   readonly calls: ApiCall[] = [];
   /** Channels the bot is in besides those it posted to; history of any other is channel_not_found. */
-  readonly channels = new Set<string>();
+  readonly joinedChannels = new Set<string>();
   private readonly faults: Injected[] = [];
   readonly messages: SlackMessage[] = [];
   readonly responses: { user: string; body: { text?: string; response_type?: string } }[] = [];
   usergroups: Record<string, string[]> = {};
   usergroupError: string | null = null;
+  /** The bot token's scopes, as the x-oauth-scopes header lists them. */
+  scopes: string[] = ['commands', 'chat:write', 'usergroups:read', 'channels:read'];
+  /** The tokens Slack knows; null accepts any. Others get `invalid_auth`, whatever the method. */
+  tokens: string[] | null = null;
+  /** Channels by id, for conversations.info; any other id is `channel_not_found`. */
+  channels: Record<string, FakeChannel> = {};
   private ts = 1_800_000_000;
   url = '';
   private closeServer: () => Promise<void> = async () => undefined;
@@ -66,8 +82,8 @@ export class FakeSlack {
     const { url, close } = await listen(async (req, res) => {
       const raw = await readBody(req);
       const path = req.url ?? '';
-      const reply = (body: unknown) => {
-        res.writeHead(200, { 'content-type': 'application/json' });
+      const reply = (body: unknown, headers: Record<string, string> = {}) => {
+        res.writeHead(200, { 'content-type': 'application/json', ...headers });
         res.end(JSON.stringify(body));
       };
       if (path.startsWith('/response/')) {
@@ -77,8 +93,11 @@ export class FakeSlack {
       const method = path.replace(/^\/api\//, '').split('?')[0] ?? '';
       const args = parseArgs(raw, req.headers['content-type'] ?? '');
       this.calls.push({ method, args, at: Date.now() });
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? (typeof args.token === 'string' ? args.token : '');
+      if (this.tokens && !this.tokens.includes(token)) return reply({ ok: false, error: 'invalid_auth' });
+      const scopes = { 'x-oauth-scopes': this.scopes.join(',') };
       const fault = this.faultFor(method, args);
-      if (!fault) return reply(this.answer(method, args));
+      if (!fault) return reply(this.answer(method, args), scopes);
       switch (fault.kind) {
         case 'rate-limited':
           res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(fault.retryAfter) });
@@ -86,7 +105,7 @@ export class FakeSlack {
           return;
         case 'delay':
           await new Promise((resolve) => setTimeout(resolve, fault.ms));
-          return reply(this.answer(method, args));
+          return reply(this.answer(method, args), scopes);
         case 'error':
           if (fault.handled) this.answer(method, args);
           res.writeHead(fault.status, { 'content-type': 'text/plain' });
@@ -147,20 +166,20 @@ export class FakeSlack {
           ...(metadata ? { metadata } : {}),
         };
         this.messages.push(message);
-        this.channels.add(channel);
+        this.joinedChannels.add(channel);
         return { ok: true, channel: message.channel, ts: message.ts, message };
       }
       case 'conversations.history': {
         // Top-level messages only, newest first; metadata only when asked for.
         const channel = String(args.channel ?? '');
-        if (!this.channels.has(channel)) return { ok: false, error: 'channel_not_found' };
+        if (!this.joinedChannels.has(channel)) return { ok: false, error: 'channel_not_found' };
         const inRange = this.messages.filter((m) => m.channel === channel && !m.thread_ts && after(m.ts, args)).reverse();
         return { ok: true, ...page(inRange, args) };
       }
       case 'conversations.replies': {
         // The parent first, then its replies, oldest first.
         const channel = String(args.channel ?? '');
-        if (!this.channels.has(channel)) return { ok: false, error: 'channel_not_found' };
+        if (!this.joinedChannels.has(channel)) return { ok: false, error: 'channel_not_found' };
         const parent = this.messages.find((m) => m.channel === channel && m.ts === args.ts && !m.thread_ts);
         if (!parent) return { ok: false, error: 'thread_not_found' };
         const replies = this.messages.filter((m) => m.channel === channel && m.thread_ts === parent.ts && after(m.ts, args));
@@ -172,6 +191,12 @@ export class FakeSlack {
         message.text = String(args.text ?? '');
         message.blocks = (args.blocks as Block[]) ?? [];
         return { ok: true, channel: message.channel, ts: message.ts };
+      }
+      case 'conversations.info': {
+        if (!this.scopes.includes('channels:read')) return { ok: false, error: 'missing_scope', needed: 'channels:read', provided: this.scopes.join(',') };
+        const channel = this.channels[String(args.channel)];
+        if (!channel) return { ok: false, error: 'channel_not_found' };
+        return { ok: true, channel: { id: String(args.channel), is_channel: !channel.is_private, is_private: channel.is_private ?? false, is_archived: channel.is_archived ?? false, ...channel } };
       }
       case 'usergroups.users.list': {
         if (this.usergroupError) return { ok: false, error: this.usergroupError };

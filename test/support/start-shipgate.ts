@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { PromotionStore } from '../../src/store/promotion-store.js';
 import { buttonsOf, FakeSlack, type SlackMessage } from './fake-slack.js';
 import { DEPLOY_SECRET, FakeDeployTarget } from './fake-deploy-target.js';
 import { TEST_REDIS_URL } from './global-setup.js';
+import { deleteKeysUnder, testPrefix } from './test-prefix.js';
 import { SlackDriver } from './slack-driver.js';
 import { eventually } from './eventually.js';
 import { spawnShipgate, writeTempFile } from './child-shipgate.js';
@@ -104,7 +104,7 @@ export interface StartOptions {
 }
 
 export async function startShipgate(options: StartOptions = {}) {
-  const prefix = `{t-${randomBytes(5).toString('hex')}}`;
+  const prefix = testPrefix();
   const fake = await new FakeSlack().start();
   fake.usergroups = { ...USERGROUPS };
   const deployTarget = await new FakeDeployTarget().start();
@@ -240,8 +240,7 @@ export async function startShipgate(options: StartOptions = {}) {
     shipgate,
     async close() {
       await Promise.allSettled(running.map((r) => r.close()));
-      const leftover = await redis.keys(`${prefix}*`);
-      if (leftover.length) await redis.del(...leftover);
+      await deleteKeysUnder(redis, prefix);
       redis.disconnect();
       await fake.close();
       await deployTarget.close();

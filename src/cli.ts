@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { ConfigError } from './config/config-error.js';
@@ -17,10 +17,14 @@ import { AuditLog, type ChainReport } from './store/audit-log.js';
 import { formatCheckpoints, parseCheckpoints, signCheckpoint, type Checkpoint } from './store/audit-checkpoint.js';
 import { AuditKey, AUDIT_KEY_VARIABLE } from './store/audit-key.js';
 import { keysFor } from './store/keys.js';
+import { startsPlaygroundInstead } from './playground/playground-mode.js';
+import { runPlayground } from './playground/run-playground.js';
 
 const USAGE = `Usage: shipgate <command>
 
-  start                 Slack receiver and workers in one process
+  start                 Slack receiver and workers in one process (with no Slack variables
+                        and no shipgate.yml here, the playground instead)
+  playground            the real Shipgate behind a local page that stands in for Slack
   serve                 Slack receiver, alert webhooks, /healthz, /readyz, /metrics
   worker                deployments and Slack message rendering
   check-config          validate shipgate.yml (SHIPGATE_CONFIG)
@@ -105,6 +109,13 @@ async function run(roles: ('serve' | 'worker')[]): Promise<void> {
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/** The playground, started explicitly or by `start` with no Slack variables; prints where it is. */
+async function playground(why: 'asked' | 'no-slack'): Promise<void> {
+  const started = await runPlayground(process.env, settingsOrExit(), why);
+  if (!started.ok) throw new StartupError(started.problem);
+  out(started.line);
 }
 
 async function audit(action: string | undefined, checkpointFile: string | undefined): Promise<number> {
@@ -232,7 +243,11 @@ export async function main(argv: string[]): Promise<number | 'running'> {
   const [command, sub] = positionals;
   switch (command) {
     case 'start':
-      await run(['worker', 'serve']);
+      if (startsPlaygroundInstead(process.env, existsSync('shipgate.yml'))) await playground('no-slack');
+      else await run(['worker', 'serve']);
+      return 'running';
+    case 'playground':
+      await playground('asked');
       return 'running';
     case 'serve':
       await run(['serve']);

@@ -14,6 +14,7 @@ import { Actors } from './actors.js';
 import { PlaygroundDeployTarget } from './deploy-target.js';
 import { runDueJobs } from './due-jobs.js';
 import { PlaygroundGateTarget } from './gate-target.js';
+import { listenOnLoopback } from './loopback-server.js';
 import { MovableClock } from './movable-clock.js';
 import { USERGROUPS } from './people.js';
 import { PLAYGROUND_PREFIX, playgroundConfig, productionCalendar } from './playground-config.js';
@@ -60,6 +61,8 @@ async function clearPrefix(redisUrl: string, prefix: string): Promise<void> {
 export async function startPlayground(options: PlaygroundOptions) {
   const prefix = options.prefix ?? PLAYGROUND_PREFIX;
   if (!prefix.includes('playground')) throw new Error(`The playground's key prefix must name the playground (got "${prefix}"), so it never touches a production prefix.`);
+  // A second playground on the same port would share this prefix: find out before clearing it.
+  await (await listenOnLoopback(() => undefined, options.port)).close();
   await clearPrefix(options.redisUrl, prefix);
 
   const secrets = { botToken: `xoxb-playground-${secret(12)}`, signingSecret: secret(), deploySecret: secret(), alertToken: secret() };

@@ -86,7 +86,7 @@ describe('the playground page in a browser', () => {
     await actAs('Mallory');
     await type('/promote web 9.9.9 to staging <img src=x onerror="window.pwned=1"> *bold*');
     await page.locator('.ephemeral').filter({ hasText: /9\.9\.9|development/ }).first().waitFor();
-    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
     expect(await page.locator('.messages img').count()).toBe(0);
   });
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { checkConfiguration } from './config/check-configuration.js';
 import { formatProblem } from './config/config-error.js';
@@ -25,6 +25,8 @@ import { AuditLog, type ChainReport } from './store/audit-log.js';
 import { formatCheckpoints, parseCheckpoints, signCheckpoint, type Checkpoint } from './store/audit-checkpoint.js';
 import { AuditKey, AUDIT_KEY_VARIABLE } from './store/audit-key.js';
 import { keysFor } from './store/keys.js';
+import { startsPlaygroundInstead } from './playground/playground-mode.js';
+import { runPlayground } from './playground/run-playground.js';
 
 function out(text: string) {
   writeSync(1, text.endsWith('\n') ? text : `${text}\n`);
@@ -92,6 +94,13 @@ async function run(roles: ('serve' | 'worker')[]): Promise<void> {
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/** The playground, started explicitly or by `start` with no Slack variables; prints where it is. */
+async function playground(why: 'asked' | 'no-slack'): Promise<void> {
+  const started = await runPlayground(process.env, settingsOrExit(), why);
+  if (!started.ok) throw new StartupError(started.problem);
+  out(started.line);
 }
 
 async function audit(action: string | undefined, checkpointFile: string | undefined): Promise<number> {
@@ -263,7 +272,11 @@ export async function main(argv: string[]): Promise<number | 'running'> {
   const dotenv = dotEnvOrExit();
   switch (command) {
     case 'start':
-      await run(['worker', 'serve']);
+      if (startsPlaygroundInstead(process.env, existsSync('shipgate.yml'))) await playground('no-slack');
+      else await run(['worker', 'serve']);
+      return 'running';
+    case 'playground':
+      await playground('asked');
       return 'running';
     case 'serve':
       await run(['serve']);

@@ -68,11 +68,29 @@ Calendars come from SHIPGATE_CALENDARS, else the calendars folder beside FILE.`,
   {
     name: 'start',
     synopsis: '',
-    summary: 'Slack receiver and workers in one process (npm start)',
+    summary: 'Slack receiver and workers in one process (npm start); with no Slack variables, the playground',
     details: `Runs "serve" and "worker" in one process: the Slack receiver on PORT (default 3000)
 with /healthz, /readyz and /metrics, and the workers.
 
+With no Slack variable set at all, no shipgate.yml in the working directory, no
+SHIPGATE_CONFIG and NODE_ENV not "production", it starts the playground instead (see
+"shipgate playground --help"). Otherwise missing Slack variables stop it with what to set.
+
 ${RUN_ENV}`,
+    options: {},
+    positionals: 0,
+  },
+  {
+    name: 'playground',
+    synopsis: '',
+    summary: 'the real Shipgate behind a local page that stands in for a Slack channel',
+    details: `Starts Shipgate with its own built-in configuration behind a page at
+http://localhost:PORT/playground (127.0.0.1 only): type /promote as in Slack, act as
+different people, run one-click scenarios. Nothing reaches Slack or a real deployment; it
+uses its own Redis key prefix. Refused when NODE_ENV is "production".
+
+Reads PORT (default 3000) and REDIS_URL (without a Redis there, it starts a local
+redis-server on port 6390 when one is installed).`,
     options: {},
     positionals: 0,
   },

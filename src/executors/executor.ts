@@ -34,3 +34,38 @@ export function deployRequestFor(p: Promotion): DeployRequest {
     reason: p.reason,
   };
 }
+
+/** Where a deployment stands, as the executor's target reports it. */
+export type DeploymentStatus =
+  | { state: 'running'; link: string | null; detail?: string }
+  | { state: 'succeeded'; link: string | null }
+  /** `reason` is one sentence with the vendor's own words, already redacted; shown in the thread. */
+  | { state: 'failed'; reason: string; link: string | null };
+
+/** What `start` returns: enough to ask for the status again from any worker, after any restart. */
+export interface DeploymentHandle {
+  /** Opaque to Shipgate; stored on the promotion (so it must hold no secret), at most 2 KB. */
+  handle: string;
+  /** A page a person can open (the workflow run, the Argo CD application), or null. */
+  link: string | null;
+}
+
+/**
+ * The asynchronous executor contract. `start` begins the deployment and returns at once;
+ * the deploy job then polls `status` with delayed jobs until it settles or the
+ * executor's `timeout` passes; nothing waits on a rollout inside a job.
+ *
+ * - `start` must be idempotent on `request.promotion_id`: called again for the same
+ *   promotion (a worker died after the call), it finds or returns the same deployment,
+ *   never starts a second one.
+ * - `status` and `current` throw DeployError for a passing fault (retried), and answer
+ *   `failed` for a deployment that failed for good.
+ */
+export interface AsyncExecutor {
+  start(request: DeployRequest): Promise<DeploymentHandle>;
+  status(handle: string): Promise<DeploymentStatus>;
+  /** Stops the deployment if the target can (Argo CD terminate, workflow cancel, LifeTime abort). */
+  cancel?(handle: string): Promise<void>;
+  /** The version that actually runs, for drift detection; null when unknown. */
+  current?(app: string, environment: string): Promise<string | null>;
+}

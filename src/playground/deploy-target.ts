@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { signBody } from '../executors/webhook-executor.js';
+import { signTimestamped } from '../executors/webhook-executor.js';
 import { listenOnLoopback, readBody, sendJson, type Listening } from './loopback-server.js';
 
 export type DeployMode = 'succeed' | 'fail' | 'hang';
@@ -13,7 +13,7 @@ export interface DeployRecord {
 }
 
 /**
- * The playground's deploy webhook: accepts a signed deployment (x-shipgate-signature) and
+ * The playground's deploy webhook: accepts a signed deployment (X-Shipgate-Timestamp and X-Shipgate-Signature, as the README's webhook contract says) and
  * answers as the page tells it: succeed (200), fail (500), or hang (never answers, so the
  * executor's timeout and retries show). A wrongly signed call is refused with 401.
  */
@@ -30,7 +30,7 @@ export class PlaygroundDeployTarget {
     this.listening = await listenOnLoopback(async (req, res) => {
       const raw = await readBody(req);
       if (req.method !== 'POST' || req.url !== '/deploy') return sendJson(res, 404, { ok: false, error: 'POST /deploy' });
-      if (!signedWith(this.secret, raw, req.headers['x-shipgate-signature'])) return sendJson(res, 401, { ok: false, error: 'bad signature' });
+      if (!signedWith(this.secret, raw, req.headers['x-shipgate-timestamp'], req.headers['x-shipgate-signature'])) return sendJson(res, 401, { ok: false, error: 'bad or stale signature' });
       const body = JSON.parse(raw) as { app: string; environment: string; version: string; promotion_id: string };
       const record: DeployRecord = { app: body.app, environment: body.environment, version: body.version, promotion: body.promotion_id, answer: 'no answer' };
       this.deployments.push(record);
@@ -64,9 +64,11 @@ export class PlaygroundDeployTarget {
   }
 }
 
-function signedWith(secret: string, body: string, header: string | string[] | undefined): boolean {
-  if (typeof header !== 'string') return false;
-  const expected = Buffer.from(signBody(secret, body));
+/** The webhook contract of the README: HMAC of `<timestamp>.<body>`, the timestamp within five minutes. */
+function signedWith(secret: string, body: string, timestamp: string | string[] | undefined, header: string | string[] | undefined): boolean {
+  if (typeof header !== 'string' || typeof timestamp !== 'string' || !/^\d+$/.test(timestamp)) return false;
+  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return false;
+  const expected = Buffer.from(signTimestamped(secret, Number(timestamp), body));
   const given = Buffer.from(header);
   return expected.length === given.length && timingSafeEqual(expected, given);
 }

@@ -91,6 +91,8 @@ export async function startPlayground(options: PlaygroundOptions) {
     log: options.log,
     clock,
     auditKey: auditKey.key,
+    // The stand-in is no Slack: no need to pace writes at Slack's per-channel rate, which would make a scenario crawl.
+    slackRate: { intervalMs: 50, burst: 10 },
   };
   const running: Running[] = [];
   const closeAll = async () => {

@@ -52,8 +52,8 @@ describe('the webhook executor', () => {
       const now = Math.floor(Date.now() / 1000);
       const attempt = (secret: string, at: number) => new WebhookExecutor({ url: target.url, secret, timeoutMs: 2_000, nowSeconds: () => at }).deploy(request).then(() => 'accepted', (e: Error) => e.message);
       expect(await attempt('not-the-deploy-secret-0123', now)).toMatch(/answered 401: .*wrong X-Shipgate-Signature/);
-      expect(await attempt(DEPLOY_SECRET, now - 301)).toMatch(/answered 401: .*stale X-Shipgate-Timestamp/);
-      expect(await attempt(DEPLOY_SECRET, now + 301)).toMatch(/answered 401: .*stale X-Shipgate-Timestamp/);
+      expect(await attempt(DEPLOY_SECRET, now - 310)).toMatch(/answered 401: .*stale X-Shipgate-Timestamp/);
+      expect(await attempt(DEPLOY_SECRET, now + 310)).toMatch(/answered 401: .*stale X-Shipgate-Timestamp/);
       expect(target.calls).toHaveLength(0);
       expect(await attempt(DEPLOY_SECRET, now)).toBe('accepted');
       expect(target.calls).toHaveLength(1);

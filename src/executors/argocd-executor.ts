@@ -92,7 +92,14 @@ export function createArgoCdExecutor(config: ArgoCdExecutorConfig): AsyncExecuto
       throw new DeployError(`Argo CD at ${base} could not be reached to ${doing} application "${name}": ${cause}.`);
     }
     const text = await response.text();
-    if (response.ok) return text ? JSON.parse(text) : {};
+    if (response.ok) {
+      try {
+        return text ? JSON.parse(text) : {};
+      } catch {
+        // A login page or a proxy's answer: the url does not lead to Argo CD's API.
+        throw new DeployError(`${base} answered ${response.status} with something other than JSON to ${doing} application "${name}"; check that the executor's url is the Argo CD server.`);
+      }
+    }
     throw new ArgoCdError(response.status, argoMessage(text), explain(response.status, redact(argoMessage(text)), name, doing));
   }
 
@@ -237,6 +244,7 @@ function explain(status: number, said: string, name: string, doing: string): str
   const words = said ? ` (${status}: ${said})` : ` (${status})`;
   if (status === 401) return `Argo CD refused the token${words}. Generate a new one (argocd account generate-token --account ACCOUNT) and put it in the executor's token.`;
   // Without a project in the request, Argo CD answers 403 both for an application it hides and one that does not exist.
+  if (status === 403 && said !== 'permission denied') return `Argo CD refused to ${doing} application "${name}"${words}.`;
   if (status === 403) return `Argo CD denied access to application "${name}"${words}: either it does not exist, or the token's account may not ${doing} it. Check the executor's application name and the account's RBAC (applications get, update, sync).`;
   if (status === 404) return `Argo CD has no application "${name}"${words}. Check the executor's application name ({app} and {environment} are filled in).`;
   return `Argo CD could not ${doing} application "${name}"${words}.`;

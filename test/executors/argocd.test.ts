@@ -9,6 +9,7 @@ afterAll(async () => argo.close());
 beforeEach(() => {
   argo.apps.clear();
   argo.hidden.clear();
+  argo.windowClosed.clear();
   argo.calls.length = 0;
 });
 
@@ -121,6 +122,12 @@ describe('the Argo CD executor, following a git revision', () => {
     argo.hidden.add('web-staging');
     const error = await failure(executor().current!('web', 'staging'));
     expect(error!.message).toMatch(/^Argo CD denied access to application "web-staging" \(403: permission denied\): either it does not exist, or the token's account may not read it/);
+  });
+
+  it("passes on Argo CD's own reason for other refusals, such as a closed sync window", async () => {
+    argo.windowClosed.add('web-staging');
+    const error = await failure(executor().start(request('1.1.0')));
+    expect(error!.message).toBe('Argo CD refused to sync application "web-staging" (403: cannot sync: blocked by sync window).');
   });
 });
 

@@ -6,7 +6,8 @@
 // 401 "no session information"; a wrong token → 401 "invalid session: …"; an application
 // the account may not see, or that does not exist, → 403 "permission denied" (Argo CD does
 // not tell them apart when no project is given); a sync while an operation is under way →
-// 400 FailedPrecondition "another operation is already in progress"; terminating when
+// 400 FailedPrecondition "another operation is already in progress"; a sync inside a deny
+// sync window → 403 "cannot sync: blocked by sync window"; terminating when
 // nothing runs → 400 InvalidArgument "Unable to terminate operation. No operation is in progress".
 // The controller is played by the test: `finish`, `fail`, `setHealth`, `endTermination`.
 import { createHash } from 'node:crypto';
@@ -71,6 +72,8 @@ export class FakeArgoCd {
   readonly apps = new Map<string, ArgoApplication>();
   /** Applications the token's account may not see. */
   readonly hidden = new Set<string>();
+  /** Applications whose project has a deny sync window open now. */
+  readonly windowClosed = new Set<string>();
   url = '';
   private server: Awaited<ReturnType<typeof listen>> | null = null;
   private version = 1;
@@ -215,6 +218,7 @@ export class FakeArgoCd {
     }
 
     if (route === 'POST /sync') {
+      if (this.windowClosed.has(name)) return grpcError(403, 7, 'cannot sync: blocked by sync window');
       if (app.operation || app.status.operationState?.phase === 'Running' || app.status.operationState?.phase === 'Terminating') {
         return grpcError(400, 9, 'error setting app operation: another operation is already in progress');
       }

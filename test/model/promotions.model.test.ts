@@ -13,6 +13,9 @@
  * - at most one promotion holds an environment, and the ledger agrees with the target;
  * - the audit chains verify.
  *
+ * Steps can also run at once (a rollback while a slow deployment runs), so queued
+ * rollbacks and superseded promotions come up too.
+ *
  * SHIPGATE_MODEL_RUNS and SHIPGATE_MODEL_SEED widen a run or replay a failure (the seed
  * and the failing sequence are printed when a property fails).
  */
@@ -247,6 +250,38 @@ class GateTurns extends Step {
   }
 }
 
+/** The next deployment hangs until the executor's timeout, then its retry lands: a long deploy, during which other steps happen. */
+class SlowDeploy extends Step {
+  async act(w: World) {
+    w.h.deployTarget.answerNext('hang');
+  }
+  toString() {
+    return 'next deploy is slow';
+  }
+}
+
+/**
+ * Two steps at once, the second DELAY ms after the first, before anything settles: a
+ * rollback while a deployment is running, a click while a gate settles.
+ */
+class AtOnce extends Step {
+  constructor(
+    readonly first: Step,
+    readonly second: Step,
+    readonly delayMs: number,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const first = this.first.act(w);
+    await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    await Promise.all([first, this.second.act(w)]);
+  }
+  toString() {
+    return `at once(${this.first.toString()}, +${this.delayMs} ms ${this.second.toString()})`;
+  }
+}
+
 class RestartWorker extends Step {
   async act(w: World) {
     // Stopped with a short grace: a job still running is cut off and resumes on the new worker.
@@ -280,6 +315,18 @@ const commands = fc.commands(
     fc.integer({ min: 1, max: 3 }).map((n) => new DeployTargetFails(n)),
     fc.boolean().map((ok) => new GateTurns(ok)),
     fc.constant(new RestartWorker()),
+    fc.constant(new SlowDeploy()),
+    fc
+      .tuple(
+        fc.oneof(approveAsApprover, requestFromPath),
+        fc.oneof(
+          fc.tuple(fc.constantFrom('staging', 'production') as fc.Arbitrary<'staging' | 'production'>, fc.constantFrom(PEOPLE.omar, PEOPLE.olga, PEOPLE.lead), fc.boolean()).map(([e, u, d]) => new Rollback(e, u, d)),
+          approveAsApprover,
+          fc.constantFrom('critical', 'warning').map((s) => new Alert(s as 'critical' | 'warning')),
+        ),
+        fc.constantFrom(0, 200, 800),
+      )
+      .map(([a, b, delay]) => new AtOnce(a, b, delay)),
   ],
   { maxCommands: 24, size: 'max' },
 );

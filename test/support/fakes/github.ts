@@ -107,7 +107,7 @@ export class FakeGitHub {
       }
       const call: GitHubCall = { method: req.method ?? 'GET', path: address.pathname, query: address.searchParams, headers: req.headers, body, status: 0 };
       this.calls.push(call);
-      const [status, answer] = this.route(call, raw);
+      const [status, answer] = this.route(call);
       call.status = status;
       res.writeHead(status, answer === null ? {} : { 'content-type': 'application/json; charset=utf-8' });
       res.end(answer === null ? undefined : JSON.stringify(answer));
@@ -135,7 +135,7 @@ export class FakeGitHub {
     run.conclusion = status === 'completed' ? (conclusion ?? 'success') : null;
   }
 
-  private route(call: GitHubCall, raw: string): [number, unknown] {
+  private route(call: GitHubCall): [number, unknown] {
     if (call.method === 'POST' && /^\/app\/installations\/[^/]+\/access_tokens$/.test(call.path)) return this.installationToken(call);
     if (!this.authorized(call.headers)) return [401, { message: 'Bad credentials', documentation_url: DOCS.rest, status: '401' }];
     const version = call.headers['x-github-api-version'];
@@ -150,7 +150,7 @@ export class FakeGitHub {
     let m: RegExpExecArray | null;
     if ((m = /^workflows\/([^/]+)\/dispatches$/.exec(rest)) && call.method === 'POST') {
       const workflow = findWorkflow(workflows, decodeURIComponent(m[1]!));
-      return workflow ? this.dispatch(repository, workflow, call.body, raw) : notFound(DOCS.dispatch);
+      return workflow ? this.dispatch(repository, workflow, call.body) : notFound(DOCS.dispatch);
     }
     if ((m = /^workflows\/([^/]+)\/runs$/.exec(rest)) && call.method === 'GET') {
       const workflow = findWorkflow(workflows, decodeURIComponent(m[1]!));
@@ -180,7 +180,7 @@ export class FakeGitHub {
     return this.tokens.has(token) || (expires !== undefined && expires > Date.now());
   }
 
-  private dispatch(repository: string, workflow: FakeWorkflow, body: Record<string, unknown> | null, raw: string): [number, unknown] {
+  private dispatch(repository: string, workflow: FakeWorkflow, body: Record<string, unknown> | null): [number, unknown] {
     if (!body) return [400, { message: 'Problems parsing JSON', documentation_url: DOCS.dispatch, status: '400' }];
     if (typeof body.ref !== 'string' || body.ref === '') {
       return [422, { message: 'Invalid request.\n\n"ref" wasn\'t supplied.', documentation_url: DOCS.dispatch, status: '422' }];
@@ -191,7 +191,6 @@ export class FakeGitHub {
     const missing = Object.entries(workflow.inputs).find(([k, required]) => required && (inputs[k] === undefined || inputs[k] === ''));
     if (missing) return [422, { message: `Required input '${missing[0]}' not provided`, documentation_url: DOCS.dispatch, status: '422' }];
     if (Object.keys(inputs).length > 25) return [422, { message: 'you may only define up to 25 `inputs` for a `workflow_dispatch` event', documentation_url: DOCS.dispatch, status: '422' }];
-    void raw;
     const id = this.nextRunId++;
     const values = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, String(v)]));
     const title = workflow.runName.replace(/\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}/g, (_, k: string) => values[k] ?? '');

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { duration } from './duration.js';
 import { gateSchema } from './gate-schema.js';
 import { alertsSchema } from './alerts-schema.js';
+import { githubActionsExecutorSchema } from '../executors/github-actions-executor.js';
+import { webhookExecutorSchema } from '../executors/webhook-executor.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'expected a lower-case name (letters, digits, - and _)');
 const approver = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'expected a Slack user id (U…, W…) or user group id (S…)');
@@ -43,20 +45,8 @@ const app = z
   })
   .strict();
 
-const webhookExecutor = z
-  .object({
-    type: z.literal('webhook'),
-    url: z.url({ protocol: /^https?$/, error: 'expected an http or https URL' }),
-    // Filled in by the loader: the URL as written, secrets unexpanded, for anything shown.
-    url_as_written: z.string().optional(),
-    secret: z.string().min(16, 'expected a secret of at least 16 characters (write "${NAME}" to read it from the environment)'),
-    timeout: duration.default(10_000),
-    attempts: z.number().int().min(1).max(50).default(5),
-    backoff: duration.default(2_000),
-  })
-  .strict();
-
-const executor = z.discriminatedUnion('type', [webhookExecutor]);
+// One schema per executor type, each kept in its executor's file.
+const executor = z.discriminatedUnion('type', [webhookExecutorSchema, githubActionsExecutorSchema]);
 
 const baseSchema = z
   .object({

@@ -32,6 +32,25 @@ export function decideDeployCall(p: Promotion, fromLive: DeployedVersion | null,
   );
 }
 
+/** A link for Slack mrkdwn: only http(s), and without the characters that would end or split it. */
+export function slackLink(url: string, label: string): string | null {
+  return /^https?:\/\//.test(url) ? `<${url.replace(/[<>|]/g, encodeURIComponent)}|${label}>` : null;
+}
+
+/**
+ * The executor started a deployment that runs on: its handle is kept (so every later
+ * poll, from any worker, follows the same one) and its link shown on the message.
+ */
+export function decideDeploymentRunning(p: Promotion, handle: string, link: string | null, now: Instant): Decision {
+  if (p.state !== 'deploying') return unchanged(`Promotion ${p.id} is ${p.state}, not deploying.`);
+  if (p.deployment?.handle) return unchanged("The executor's deployment is already recorded.");
+  return accept(
+    { ...p, deployment: { ...p.deployment, startedAt: p.deployment?.startedAt ?? now, finishedAt: null, error: null, handle, link } },
+    [{ type: 'deploy_started_remote', actor: 'shipgate', detail: { version: p.version, link } }],
+    [{ type: 'render' }],
+  );
+}
+
 /** The executor accepted the deployment: the environment now runs the version. */
 export function decideDeploymentSucceeded(p: Promotion, now: Instant): Decision {
   if (p.state !== 'deploying') return unchanged(`Promotion ${p.id} is ${p.state}, not deploying.`);
@@ -52,14 +71,25 @@ export function decideDeploymentSucceeded(p: Promotion, now: Instant): Decision 
   );
 }
 
-/** The executor refused, could not be reached after every retry, or the job gave up: the reason is kept and shown. */
-export function decideDeploymentFailed(p: Promotion, error: string, now: Instant): Decision {
+/**
+ * The executor refused, could not be reached after every retry, the deployment failed or
+ * ran out of time, or the job gave up: the reason is kept and shown, with the link to the
+ * run when there is one.
+ */
+export function decideDeploymentFailed(p: Promotion, error: string, now: Instant, link: string | null = null): Decision {
   if (p.state !== 'deploying') return unchanged(`Promotion ${p.id} is ${p.state}, not deploying.`);
+  const shownLink = link ?? p.deployment?.link ?? null;
+  const next: Promotion = { ...p, state: 'failed', deployment: { ...p.deployment, startedAt: p.deployment?.startedAt ?? now, finishedAt: now, error, ...(shownLink ? { link: shownLink } : {}) } };
   return accept(
-    { ...p, state: 'failed', deployment: { ...p.deployment, startedAt: p.deployment?.startedAt ?? now, finishedAt: now, error } },
-    [{ type: 'deploy_failed', actor: 'shipgate', detail: { error } }],
-    [{ type: 'render' }, { type: 'note', text: `Deployment of ${p.app} ${p.version} to ${p.environment} failed: ${escapeMrkdwn(error)}` }, ...releaseQueued(p)],
+    next,
+    [{ type: 'deploy_failed', actor: 'shipgate', detail: shownLink ? { error, link: shownLink } : { error } }],
+    [{ type: 'render' }, { type: 'note', text: `Deployment of ${p.app} ${p.version} to ${p.environment} failed: ${escapeMrkdwn(error)}${seeRun(next)}` }, ...releaseQueued(p)],
   );
+}
+
+function seeRun(p: Promotion): string {
+  const link = p.deployment?.link ? slackLink(p.deployment.link, 'the run') : null;
+  return link ? ` (${link})` : '';
 }
 
 /** A later rollback replaced this deployment. */

@@ -63,6 +63,13 @@ export interface Deployment {
    * retries of that one call reuse the promotion id as Idempotency-Key.
    */
   calledAt?: Instant | null;
+  /**
+   * The executor's handle of a deployment that runs on after `start` (a workflow run,
+   * an Argo CD sync): stored before the first poll, so any worker follows the same one.
+   */
+  handle?: string | null;
+  /** A page a person can open to watch that deployment, or null. */
+  link?: string | null;
 }
 
 export interface Promotion {

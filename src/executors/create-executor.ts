@@ -1,11 +1,23 @@
 import type { ExecutorConfig } from '../config/schema.js';
-import type { Executor } from './executor.js';
-import { WebhookExecutor } from './webhook-executor.js';
+import type { AsyncExecutor } from './executor.js';
+import type { ExecutorDeps, ExecutorTiming, ExecutorType } from './executor-type.js';
+import { githubActions } from './github-actions-executor.js';
+import { webhook } from './webhook-executor.js';
 
-/** One case per executor type; a new type is one file and one line here. */
-export function createExecutor(config: ExecutorConfig): Executor {
-  switch (config.type) {
-    case 'webhook':
-      return new WebhookExecutor({ url: config.url, secret: config.secret, timeoutMs: config.timeout });
-  }
+/** Every executor type by its `type`; a new type is one file, its schema in the config union, and one entry here. */
+const TYPES: { [T in ExecutorConfig['type']]: ExecutorType<Extract<ExecutorConfig, { type: T }>> } = {
+  webhook,
+  'github-actions': githubActions,
+};
+
+function typeOf<C extends ExecutorConfig>(config: C): ExecutorType<C> {
+  return TYPES[config.type] as unknown as ExecutorType<C>;
+}
+
+export function createExecutor(config: ExecutorConfig, deps: ExecutorDeps): AsyncExecutor {
+  return typeOf(config).create(config, deps);
+}
+
+export function executorTiming(config: ExecutorConfig): ExecutorTiming {
+  return typeOf(config).timing(config);
 }

@@ -13,12 +13,18 @@ export interface DeployRequest {
   reason: string;
 }
 
-/** Raised for an answer that should be retried later; its message is shown to people, so it holds no secret. */
-export class DeployError extends Error {}
-
-export interface Executor {
-  /** Resolves when the target accepted the deployment; throws DeployError otherwise. Must be safe to call again. */
-  deploy(request: DeployRequest): Promise<void>;
+/**
+ * Raised for an answer that should be retried later; its message is shown to people, so
+ * it holds no secret. `permanent`: trying again cannot help (bad credentials, an unknown
+ * workflow, a refused input), so a failed `start` ends the deployment at once.
+ */
+export class DeployError extends Error {
+  constructor(
+    message: string,
+    readonly permanent = false,
+  ) {
+    super(message);
+  }
 }
 
 export function deployRequestFor(p: Promotion): DeployRequest {

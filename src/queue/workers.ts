@@ -1,11 +1,13 @@
-import { DelayedError, Worker } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import ms from 'ms';
 import type { Clock } from '../service/ports.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { executorFor } from '../config/to-policy.js';
-import type { ShipgateConfig } from '../config/schema.js';
-import { createExecutor } from '../executors/create-executor.js';
-import { deployRequestFor } from '../executors/executor.js';
+import type { ExecutorConfig, ShipgateConfig } from '../config/schema.js';
+import type { Promotion } from '../domain/promotion.js';
+import { createExecutor, executorTiming } from '../executors/create-executor.js';
+import { DeployError, deployRequestFor, type AsyncExecutor, type DeploymentHandle, type DeploymentStatus } from '../executors/executor.js';
 import type { PromotionService } from '../service/promotion-service.js';
 import type { MessagePublisher } from '../slack/message-publisher.js';
 import { RetryLaterError } from '../slack/delivery-errors.js';
@@ -27,6 +29,8 @@ export interface WorkerDeps {
  * `check-window` asks the calendar again; the follow-up transitions run here too, and
  * the `sweep` scheduler re-queues what any pending promotion waits on.
  *
+ * `deploy` follows the asynchronous executor contract (DeploymentDriver): it starts the
+ * deployment once, then polls it with delayed jobs until it settles or times out.
  * A deployment ends `failed` through BullMQ's own `failed` event, once BullMQ has
  * given up on the job (attempts exhausted, stalled too often, or an unrecoverable
  * error): never from a guess inside the processor. Delivery is at least once: a
@@ -34,7 +38,8 @@ export interface WorkerDeps {
  * deploying does nothing.
  */
 export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers): Worker<DeployJob> {
-  const { config, service, log, clock } = deps;
+  const { service, log, clock } = deps;
+  const deployment = new DeploymentDriver(deps);
   const worker = new Worker<DeployJob>(
     QUEUE.deploy,
     async (job, token) => {
@@ -65,16 +70,7 @@ export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers
         throw new DelayedError();
       }
       if (call.call !== true) return;
-      const p = call.promotion;
-      const { executor } = executorFor(config, p.app, p.environment);
-      try {
-        await createExecutor(executor).deploy(deployRequestFor(p));
-      } catch (error) {
-        log.warn({ promotion: p.id, attempt: job.attemptsMade + 1, reason: (error as Error).message }, 'deployment attempt failed');
-        throw error;
-      }
-      log.info({ promotion: p.id }, 'deployment accepted by the executor');
-      await service.deploymentSucceeded(p.id);
+      await deployment.advance(call.promotion, job, token);
     },
     workerOptions(deps, 4),
   );
@@ -85,6 +81,85 @@ export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers
     service.deploymentFailed(job.data.promotionId, reason).catch((err: unknown) => log.error({ err, promotion: job.data.promotionId }, 'could not record a failed deployment; the sweep will'));
   });
   return worker;
+}
+
+/**
+ * Drives one deployment through the asynchronous executor contract, one step per run of
+ * its job: `start` once (idempotent on the promotion id, so a worker that died before the
+ * handle was stored starts nothing new), the handle recorded before the first poll, then
+ * `status` polled by moving the job to the delayed set (which uses no attempt) until the
+ * deployment settles or the executor's `timeout` since the first call passes.
+ */
+class DeploymentDriver {
+  private readonly executors = new Map<string, AsyncExecutor>();
+
+  constructor(private readonly deps: WorkerDeps) {}
+
+  private executorNamed(name: string, config: ExecutorConfig): AsyncExecutor {
+    let executor = this.executors.get(name);
+    if (!executor) {
+      executor = createExecutor(config, { log: this.deps.log, now: () => this.deps.clock.now() });
+      this.executors.set(name, executor);
+    }
+    return executor;
+  }
+
+  async advance(p: Promotion, job: Job<DeployJob>, token: string | undefined): Promise<void> {
+    const { config, service, clock } = this.deps;
+    const log = this.deps.log.child({ promotion: p.id });
+    const { name, executor: executorConfig } = executorFor(config, p.app, p.environment);
+    const executor = this.executorNamed(name, executorConfig);
+    const { pollEveryMs, timeoutMs } = executorTiming(executorConfig);
+    let handle = p.deployment?.handle ?? null;
+    if (!handle) {
+      let started: DeploymentHandle;
+      try {
+        started = await executor.start(deployRequestFor(p));
+      } catch (error) {
+        log.warn({ attempt: job.attemptsMade + 1, reason: (error as Error).message }, 'deployment attempt failed');
+        // Trying again cannot help (bad credentials, an unknown workflow): fail now, not after every attempt.
+        if (error instanceof DeployError && error.permanent) throw new UnrecoverableError(error.message);
+        throw error;
+      }
+      log.info({ link: started.link }, 'deployment started by the executor');
+      // A deployment that settles at once (a webhook answered 200) leaves nothing to follow.
+      const first = await executor.status(started.handle).catch((error: unknown) => (error instanceof DeployError ? null : Promise.reject(error)));
+      if (first && first.state !== 'running') return this.settle(p.id, first, log);
+      handle = await service.deploymentRunning(p.id, started.handle, started.link);
+      if (!handle) return;
+    } else {
+      let status: DeploymentStatus;
+      try {
+        status = await executor.status(handle);
+      } catch (error) {
+        // A passing fault while polling costs no attempt: the timeout bounds the deployment.
+        if (!(error instanceof DeployError)) throw error;
+        log.warn({ reason: error.message }, 'could not read the deployment status; polling again');
+        status = { state: 'running', link: null, detail: error.message };
+      }
+      if (status.state !== 'running') return this.settle(p.id, status, log);
+      const since = p.deployment?.calledAt ?? p.deployment?.startedAt ?? clock.now();
+      if (clock.now() - since >= timeoutMs) {
+        log.warn({ timeoutMs }, 'deployment did not finish in time');
+        if (executor.cancel) await executor.cancel(handle).catch((error: unknown) => log.warn({ reason: (error as Error).message }, 'could not cancel the deployment'));
+        await service.deploymentFailed(p.id, `the deployment did not finish within ${ms(timeoutMs, { long: true })}${status.detail ? ` (last seen: ${status.detail})` : ''}; it was cancelled where the executor can`, status.link);
+        return;
+      }
+    }
+    if (!token) throw new Error('a deployment that runs on needs its job token to poll');
+    await job.moveToDelayed(Date.now() + pollEveryMs, token);
+    throw new DelayedError();
+  }
+
+  private async settle(id: string, status: Exclude<DeploymentStatus, { state: 'running' }>, log: Logger): Promise<void> {
+    if (status.state === 'succeeded') {
+      log.info('deployment succeeded');
+      await this.deps.service.deploymentSucceeded(id);
+    } else {
+      log.warn({ reason: status.reason }, 'deployment failed');
+      await this.deps.service.deploymentFailed(id, status.reason, status.link);
+    }
+  }
 }
 
 /** Follow-up work the deploy worker runs for other services. */

@@ -3,7 +3,7 @@ import { decideApproval, decideCancel, decideRejection, type Click } from '../do
 import type { Decision } from '../domain/decision.js';
 import { decideWindowCheck } from '../domain/schedule.js';
 import { decideGateResult, decideGateRunning, decideGatesSettled, decideRerunGates } from '../domain/gates.js';
-import { decideDeployCall, decideDeploymentFailed, decideDeploymentSucceeded, decideRolledBack } from '../domain/deployment.js';
+import { decideDeployCall, decideDeploymentFailed, decideDeploymentRunning, decideDeploymentSucceeded, decideRolledBack } from '../domain/deployment.js';
 import type { EnvironmentPolicy, Policy } from '../domain/policy.js';
 import type { GateResult, Promotion } from '../domain/promotion.js';
 import { policyFor } from '../domain/readiness.js';
@@ -162,8 +162,22 @@ export class PromotionService {
     await this.finish(await this.repository.transition(id, (p) => decideDeploymentSucceeded(p, this.clock.now())));
   }
 
-  async deploymentFailed(id: string, error: string): Promise<void> {
-    await this.finish(await this.repository.transition(id, (p) => decideDeploymentFailed(p, error, this.clock.now())));
+  async deploymentFailed(id: string, error: string, link: string | null = null): Promise<void> {
+    await this.finish(await this.repository.transition(id, (p) => decideDeploymentFailed(p, error, this.clock.now(), link)));
+  }
+
+  /**
+   * The executor started a deployment that runs on: its handle is recorded before the
+   * first poll. Answers the handle to follow: this one, or the one another worker
+   * recorded first (both came from the same idempotent `start`); null when the
+   * promotion is no longer deploying.
+   */
+  async deploymentRunning(id: string, handle: string, link: string | null): Promise<string | null> {
+    const outcome = await this.repository.transition(id, (p) => decideDeploymentRunning(p, handle, link, this.clock.now()));
+    this.finish(outcome);
+    if (outcome.kind === 'accept') return handle;
+    const stored = await this.repository.get(id);
+    return stored?.promotion.state === 'deploying' ? (stored.promotion.deployment?.handle ?? null) : null;
   }
 
   gateRunning(id: string, run: number, gate: string, summary: string): Promise<ServiceResult> {

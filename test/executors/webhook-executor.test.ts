@@ -29,7 +29,7 @@ afterAll(async () => server.close());
 
 describe('the webhook executor', () => {
   it('signs the timestamp with the body, and keeps the body-only signature under its own name', async () => {
-    await new WebhookExecutor({ url: `${server.url}/ok`, secret: SECRET, timeoutMs: 2_000, nowSeconds: () => 1_800_000_000 }).deploy(request);
+    await new WebhookExecutor({ url: `${server.url}/ok`, secret: SECRET, timeoutMs: 2_000, nowSeconds: () => 1_800_000_000 }).start(request);
     const { headers, raw } = seen.at(-1)!;
     expect(headers['x-shipgate-timestamp']).toBe('1800000000');
     expect(headers['x-shipgate-signature']).toBe(`sha256=${createHmac('sha256', SECRET).update(`1800000000.${raw}`).digest('hex')}`);
@@ -38,7 +38,7 @@ describe('the webhook executor', () => {
 
   it('reads only the start of an error answer that never ends, redacted and short', async () => {
     const executor = new WebhookExecutor({ url: `${server.url}/endless`, secret: SECRET, timeoutMs: 10_000 });
-    const error = await executor.deploy(request).then(() => null, (e: unknown) => e);
+    const error = await executor.start(request).then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(DeployError);
     const message = (error as Error).message;
     expect(message).toMatch(/^the deploy webhook answered 502: upstream said no, secret \[redacted\] x+…$/);
@@ -50,7 +50,7 @@ describe('the webhook executor', () => {
     const target = await new FakeDeployTarget().start();
     try {
       const now = Math.floor(Date.now() / 1000);
-      const attempt = (secret: string, at: number) => new WebhookExecutor({ url: target.url, secret, timeoutMs: 2_000, nowSeconds: () => at }).deploy(request).then(() => 'accepted', (e: Error) => e.message);
+      const attempt = (secret: string, at: number) => new WebhookExecutor({ url: target.url, secret, timeoutMs: 2_000, nowSeconds: () => at }).start(request).then(() => 'accepted', (e: Error) => e.message);
       expect(await attempt('not-the-deploy-secret-0123', now)).toMatch(/answered 401: .*wrong X-Shipgate-Signature/);
       expect(await attempt(DEPLOY_SECRET, now - 310)).toMatch(/answered 401: .*stale X-Shipgate-Timestamp/);
       expect(await attempt(DEPLOY_SECRET, now + 310)).toMatch(/answered 401: .*stale X-Shipgate-Timestamp/);

@@ -16,6 +16,15 @@ export interface DeployCall {
 
 type Behaviour = { status: number; body?: string } | 'hang';
 
+/** A deployment the target runs on after answering 202 (the webhook contract's asynchronous mode). */
+export interface AsyncDeployment {
+  state: 'running' | 'succeeded' | 'failed';
+  reason?: string;
+  link: string;
+  /** Signed GETs of its status URL so far. */
+  polls: number;
+}
+
 /**
  * A deploy webhook on loopback that records every call; answers 200 unless told otherwise.
  * Strict as a receiver following the README's webhook contract: a missing, wrong or stale
@@ -29,6 +38,10 @@ export class FakeDeployTarget {
   private readonly hanging: (() => void)[] = [];
   url = '';
   private closeServer: () => Promise<void> = async () => undefined;
+  /** When set, deployments run on: a POST is answered 202 with a status URL, polled with signed GETs. */
+  asynchronous = false;
+  /** Asynchronous deployments by promotion id; a repeated POST (same Idempotency-Key) gets the same one. */
+  readonly deployments = new Map<string, AsyncDeployment>();
   /** Looks at each genuine call as it arrives, before it is answered (a test's check of the world at deploy start). */
   inspect: ((call: DeployRequest) => Promise<void>) | null = null;
 
@@ -50,7 +63,29 @@ export class FakeDeployTarget {
         res.end(JSON.stringify({ error: problem }));
         return;
       }
+      if (req.method === 'GET') {
+        const id = decodeURIComponent(/^\/status\/([^/?]+)$/.exec(req.url ?? '')?.[1] ?? '');
+        const deployment = this.deployments.get(id);
+        if (!deployment) {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: `no deployment ${id}` }));
+          return;
+        }
+        deployment.polls++;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ state: deployment.state, link: deployment.link, ...(deployment.reason ? { reason: deployment.reason } : {}) }));
+        return;
+      }
       const body = JSON.parse(raw) as DeployRequest;
+      if (this.asynchronous && this.script.length === 0) {
+        this.calls.push({ headers: req.headers, raw, body, status: 202 });
+        const key = String(req.headers['idempotency-key'] ?? body.promotion_id);
+        if (!this.deployments.has(key)) this.deployments.set(key, { state: 'running', link: `https://deploys.example.com/runs/${key}`, polls: 0 });
+        const statusUrl = `${this.url.replace(/\/deploy$/, '')}/status/${encodeURIComponent(key)}`;
+        res.writeHead(202, { 'content-type': 'application/json', location: statusUrl });
+        res.end(JSON.stringify({ status_url: statusUrl, link: this.deployments.get(key)!.link }));
+        return;
+      }
       const behaviour = this.script.shift() ?? { status: 200 };
       this.calls.push({ headers: req.headers, raw, body, status: behaviour === 'hang' ? null : behaviour.status });
       await this.inspect?.(body);

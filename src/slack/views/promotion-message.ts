@@ -3,6 +3,7 @@ import type { EnvironmentPolicy } from '../../domain/policy.js';
 import type { Instant, Promotion, PromotionState } from '../../domain/promotion.js';
 import { calendarApplies, isApprovalCurrent, policyFor } from '../../domain/readiness.js';
 import { isOpen, type GateStatus } from '../../domain/promotion.js';
+import { slackLink } from '../../domain/deployment.js';
 import { ACTIONS } from '../actions.js';
 import { clip, escapeMrkdwn, slackDate, user } from './mrkdwn.js';
 
@@ -21,6 +22,13 @@ const STATE_LABEL: Record<PromotionState, string> = {
   failed: ':x: Deployment failed',
   rolled_back: ':leftwards_arrow_with_hook: Rolled back',
 };
+
+/** The state, and while a deployment runs (or once it failed) the link to the run the executor started. */
+function stateLine(p: Promotion): string {
+  const link = p.deployment?.link ? slackLink(p.deployment.link, 'the run') : null;
+  if (!link || (p.state !== 'deploying' && p.state !== 'failed')) return STATE_LABEL[p.state];
+  return p.state === 'deploying' ? `:rocket: Deploying… (${link})` : `${STATE_LABEL[p.state]} (${link})`;
+}
 
 function title(p: Promotion): string {
   const what = p.kind === 'rollback' ? 'Rollback' : 'Promotion';
@@ -82,7 +90,7 @@ export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Inst
     `*Path*\n${escapeMrkdwn(path(p))}`,
     `*Requested by*\n${user(p.requester)}`,
     `*Approvals*\n${approvalsLine(p, env, now)}`,
-    `*State*\n${STATE_LABEL[p.state]}`,
+    `*State*\n${stateLine(p)}`,
   ];
   const calendar = calendarLine(p, env, now);
   if (calendar) fields.push(`*Calendar*\n${calendar}`);

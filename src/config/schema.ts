@@ -3,6 +3,8 @@ import { duration } from './duration.js';
 import { gateSchema } from './gate-schema.js';
 import { alertsSchema } from './alerts-schema.js';
 import { githubActionsExecutorSchema } from '../executors/github-actions-executor.js';
+import { argoCdExecutorSchema } from '../executors/argocd-executor.js';
+import { kubernetesExecutorSchema } from '../executors/kubernetes-executor.js';
 import { webhookExecutorSchema } from '../executors/webhook-executor.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'expected a lower-case name (letters, digits, - and _)');
@@ -46,7 +48,7 @@ const app = z
   .strict();
 
 // One schema per executor type, each kept in its executor's file.
-const executor = z.discriminatedUnion('type', [webhookExecutorSchema, githubActionsExecutorSchema]);
+const executor = z.discriminatedUnion('type', [webhookExecutorSchema, githubActionsExecutorSchema, argoCdExecutorSchema, kubernetesExecutorSchema]);
 
 const baseSchema = z
   .object({

@@ -1,3 +1,4 @@
+import { commonExecutorKeys, type ExecutorType } from './executor-type.js';
 import { z } from 'zod';
 import { duration } from '../config/duration.js';
 import { MAX_SHOWN_DETAIL, redactSecrets } from '../domain/redact.js';
@@ -23,6 +24,8 @@ export const argoCdExecutorSchema = z
         error: 'expected image: { helm_parameter: NAME } or image: { kustomize_image: REGISTRY/NAME }',
       })
       .optional(),
+    attempts: commonExecutorKeys.attempts,
+    backoff: commonExecutorKeys.backoff,
     poll_every: duration.default(10_000),
     timeout: duration.default(15 * 60_000),
     // TLS is always verified; a private CA is added with NODE_EXTRA_CA_CERTS.
@@ -299,3 +302,10 @@ function describeNetworkError(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (error as Error).message;
 }
+
+/** The `argocd` executor type, as the registry in create-executor.ts knows it. */
+export const argocd: ExecutorType<ArgoCdExecutorConfig> = {
+  type: 'argocd',
+  create: (config) => createArgoCdExecutor(config),
+  timing: (config) => ({ pollEveryMs: config.poll_every, timeoutMs: config.timeout }),
+};

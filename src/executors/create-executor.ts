@@ -1,13 +1,17 @@
 import type { ExecutorConfig } from '../config/schema.js';
 import type { AsyncExecutor } from './executor.js';
 import type { ExecutorDeps, ExecutorTiming, ExecutorType } from './executor-type.js';
+import { argocd } from './argocd-executor.js';
 import { githubActions } from './github-actions-executor.js';
+import { kubernetes } from './kubernetes-executor.js';
 import { webhook } from './webhook-executor.js';
 
 /** Every executor type by its `type`; a new type is one file, its schema in the config union, and one entry here. */
 const TYPES: { [T in ExecutorConfig['type']]: ExecutorType<Extract<ExecutorConfig, { type: T }>> } = {
   webhook,
   'github-actions': githubActions,
+  argocd,
+  kubernetes,
 };
 
 function typeOf<C extends ExecutorConfig>(config: C): ExecutorType<C> {

@@ -1,3 +1,4 @@
+import { commonExecutorKeys, type ExecutorType } from './executor-type.js';
 import { ApiException, AppsV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { duration } from '../config/duration.js';
@@ -21,6 +22,8 @@ export const kubernetesExecutorSchema = z
     deployment: z.string().min(1),
     container: z.string().min(1),
     image: z.string().includes('{version}', { error: 'expected an image with {version} in it, such as "registry.example.com/{app}:{version}"' }),
+    attempts: commonExecutorKeys.attempts,
+    backoff: commonExecutorKeys.backoff,
     poll_every: duration.default(10_000),
     timeout: duration.default(10 * 60_000),
   })
@@ -217,3 +220,10 @@ function tagOf(image: string): string | null {
   const colon = withoutDigest.lastIndexOf(':');
   return colon > withoutDigest.lastIndexOf('/') ? withoutDigest.slice(colon + 1) : null;
 }
+
+/** The `kubernetes` executor type, as the registry in create-executor.ts knows it. */
+export const kubernetes: ExecutorType<KubernetesExecutorConfig> = {
+  type: 'kubernetes',
+  create: (config) => createKubernetesExecutor(config),
+  timing: (config) => ({ pollEveryMs: config.poll_every, timeoutMs: config.timeout }),
+};

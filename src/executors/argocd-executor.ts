@@ -13,6 +13,8 @@ export const argoCdExecutorSchema = z
   .object({
     type: z.literal('argocd'),
     url: z.url({ protocol: /^https?$/, error: 'expected the http or https URL of the Argo CD server' }),
+    /** The URL as written in shipgate.yml (added by the loader), for anything shown to people. */
+    url_as_written: z.string().optional(),
     token: z.string().min(1, 'expected an Argo CD API token (write "${NAME}" to read it from the environment)'),
     /** The Application's name; `{app}` and `{environment}` are filled in. */
     application: z.string().min(1),

@@ -12,7 +12,15 @@ export function createMetrics() {
     buckets: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200],
     registers: [registry],
   });
-  return { registry, slackRequests, alertToRollback };
+  const driftDetected = new Counter({ name: 'shipgate_drift_detected_total', help: 'Drifts detected: what runs differed from what Shipgate deployed.', labelNames: ['app', 'environment'], registers: [registry] });
+  const driftDetection = new Histogram({
+    name: 'shipgate_drift_detection_seconds',
+    help: 'Time from the last moment an app was known to run what Shipgate deployed until its drift was detected.',
+    labelNames: ['app', 'environment'],
+    buckets: [1, 10, 60, 300, 600, 1800, 3600, 21600, 86400],
+    registers: [registry],
+  });
+  return { registry, slackRequests, alertToRollback, driftDetected, driftDetection };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -41,6 +41,11 @@ import { createGateWorker } from './queue/gate-worker.js';
 import { PromotionStore } from './store/promotion-store.js';
 import type { AuditKey } from './store/audit-key.js';
 import { AuditWriter } from './store/audit-writer.js';
+import { DriftStore } from './store/drift-store.js';
+import { DriftService } from './service/drift-service.js';
+import { registerDriftButtons } from './slack/listeners/drift-buttons.js';
+import { ExecutorPool } from './executors/executor-pool.js';
+import { driftTargets, scheduleDriftChecks } from './queue/drift-schedule.js';
 
 export interface RuntimeOptions {
   config: LoadedConfig;
@@ -74,6 +79,8 @@ class Runtime {
   readonly metrics: Metrics;
   readonly jobs: BullJobs;
   readonly keys: Keys;
+  readonly driftStore: DriftStore;
+  readonly drift: DriftService;
 
   constructor(readonly options: RuntimeOptions, role: 'http' | 'worker') {
     const { config } = options.config;
@@ -96,6 +103,11 @@ class Runtime {
     this.jobs = new BullJobs(this.queues, config, this.clock);
     this.service = new PromotionService(this.policy, this.calendars, this.store, directory, this.clock, options.log);
     this.alertStore = new AlertStore(this.redis, keys, () => this.clock.now(), audit);
+    this.driftStore = new DriftStore(this.redis, keys, () => this.clock.now(), audit);
+    this.drift = new DriftService(this.policy, this.driftStore, this.service, directory, this.clock, options.log, (app, environment, ms) => {
+      this.metrics.driftDetected.inc({ app, environment });
+      this.metrics.driftDetection.observe({ app, environment }, ms / 1000);
+    });
     const defaultChannel = config.slack.channel ?? [...this.policy.environments.values()][0]!.channel;
     this.alerts = new AlertService(this.policy, defaultChannel, this.alertStore, this.store, this.service, this.clock, options.log, (seconds, automatic) =>
       this.metrics.alertToRollback.observe({ automatic: String(automatic) }, seconds),
@@ -105,7 +117,7 @@ class Runtime {
   publisher(): MessagePublisher {
     const { client, store, redis, keys, policy, calendars, clock, alertStore: alerts } = this;
     const rate = new ChannelRate(redis, keys, this.options.slackRate ?? CHANNEL_RATE);
-    return new MessagePublisher({ client, store, alerts, redis, keys, policy, calendars, clock, log: this.options.log, rate });
+    return new MessagePublisher({ client, store, alerts, redis, keys, policy, calendars, clock, log: this.options.log, rate, drifts: this.driftStore });
   }
 
   async close(): Promise<void> {
@@ -151,6 +163,7 @@ export async function startServe(options: RuntimeOptions, port: number): Promise
   registerPromoteCommand(app, commandRunner(runtime), openPromoteModal([...apps.keys()], [...environments.keys()]), runtime.metrics);
   registerPromoteModal(app, runtime.service);
   registerPromotionButtons(app, runtime.service, runtime.metrics);
+  registerDriftButtons(app, runtime.drift, runtime.metrics);
   registerAppHome(
     app,
     async () => {
@@ -194,13 +207,16 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
     alertsSince: (app: string, env: string, since: number) => runtime.alertStore.countSince(app, env, since),
   };
   const sweepNow = () => sweep(runtime.store, runtime.jobs, runtime.service, options.log);
-  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow };
+  const executors = new ExecutorPool(config, { log: options.log, now: () => runtime.clock.now() });
+  const driftCheck = (app: string, environment: string) => runtime.drift.check(app, environment, (a, env) => executors.for(a, env).current?.(a, env) ?? Promise.resolve(null));
+  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck };
   const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts)];
   for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   const relay = new OutboxRelay(runtime.redis.duplicate(), runtime.keys.outbox, `relay-${randomUUID()}`, (entry) => dispatchFollowUp(entry, runtime.jobs, runtime.store), options.log);
   await relay.start();
   await runtime.queues.deploy.upsertJobScheduler('sweep', { every: config.queue.sweep_every }, { name: 'sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
+  await scheduleDriftChecks(runtime.queues.deploy, driftTargets(config, executors));
   const resumed = await sweepNow();
   options.log.info({ resumed, ...(http ? { port: http.port } : {}) }, 'shipgate worker is running');
   return {

@@ -20,6 +20,9 @@ const approvals = z
   })
   .strict();
 
+/** How often what runs is compared with what Shipgate recorded (for executors that can tell). */
+const drift = z.object({ interval: duration }).strict();
+
 const environment = z
   .object({
     from: name.optional(),
@@ -37,6 +40,7 @@ const environment = z
       .strict()
       .optional(),
     emergency: z.object({ approvals }).strict().optional(),
+    drift: drift.optional(),
   })
   .strict();
 
@@ -64,6 +68,7 @@ const baseSchema = z
     executors: z.record(name, executor).default({}),
     gates: z.record(name, gateSchema).default({}),
     alerts: alertsSchema,
+    drift: z.object({ interval: duration.default(5 * 60_000) }).strict().default({ interval: 5 * 60_000 }),
     queue: z
       .object({
         prefix: z.string().regex(/^[^:\s]+$/, 'expected a prefix without ":" or spaces').default('{shipgate}'),

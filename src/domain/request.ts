@@ -5,6 +5,7 @@ import { startIfReady } from './deploy-start.js';
 import { lastKnownGood, versionsUndone } from './known-good.js';
 import { supersede } from './supersede.js';
 import { isValidVersion, VERSION_HINT } from './version.js';
+import type { OpenDrift } from './drift.js';
 
 export interface DeployedVersion {
   version: string;
@@ -24,6 +25,13 @@ export interface AppSnapshot {
   inFlight: Promotion | null;
   /** A rollback queued behind the deployment that holds the slot, if any. */
   queued: Promotion | null;
+  /** Environments where what runs differs from the ledger (an open drift); absent: none known. */
+  drifts?: ReadonlyMap<string, OpenDrift>;
+}
+
+/** The refusal for a promotion out of an environment whose running version is not the one Shipgate recorded. */
+function driftRefusal(app: string, environment: string, recorded: string, drift: OpenDrift): string {
+  return `${app} in ${environment} runs ${drift.running}, not ${recorded} that Shipgate deployed there (drift detected). Nothing is promoted out of ${environment} until that is settled: adopt ${drift.running} (the *Adopt* button on the drift message, for an approver of ${environment}), or roll ${environment} back to ${recorded} (the *Roll back* button, or \`/promote rollback ${app} ${environment} to ${recorded}\`).`;
 }
 
 export interface PromotionAsk {
@@ -129,6 +137,10 @@ export function decidePromotionRequest(ask: PromotionAsk, policy: Policy, snapsh
   if (!isValidVersion(ask.version)) return refuse(`\`${ask.version}\` is not a version: ${VERSION_HINT}.`);
   const env = policy.environments.get(ask.environment)!;
   const live = snapshot.current.get(ask.environment);
+  const drifted = snapshot.drifts?.get(ask.environment);
+  if (live?.version === ask.version && drifted) {
+    return refuse(`${ask.app} ${ask.version} is what Shipgate deployed in ${ask.environment}, but ${drifted.running} runs there (drift). To go back to ${ask.version}: \`/promote rollback ${ask.app} ${ask.environment} to ${ask.version}\`.`);
+  }
   if (live?.version === ask.version) return refuse(`${ask.app} ${ask.version} is already live in ${ask.environment}.`);
   if (env.from !== null) {
     const source = snapshot.current.get(env.from);
@@ -140,6 +152,8 @@ export function decidePromotionRequest(ask: PromotionAsk, policy: Policy, snapsh
         `${ask.app} ${ask.version} is not what runs in ${env.from} (it runs ${source.version}). ${ask.environment} only takes the version that passed ${env.from}: promote ${ask.version} to ${env.from} first, or ask for ${source.version}.`,
       );
     }
+    const fromDrift = snapshot.drifts?.get(env.from);
+    if (fromDrift) return refuse(driftRefusal(ask.app, env.from, source.version, fromDrift));
   }
   const undoneBy = snapshot.bad.get(ask.version);
   if (undoneBy !== undefined) {
@@ -177,6 +191,8 @@ type Target = { ok: true; version: string } | { ok: false; reason: string };
 
 /** Without a version: the last version known good. With one: it must have run here before and not have been undone by a rollback. */
 function chooseRollbackTarget(ask: Pick<RollbackAsk, 'app' | 'environment' | 'version'>, live: DeployedVersion, snapshot: AppSnapshot): Target {
+  // Something else runs than the ledger says: going back to the ledger's version is a re-deploy of it.
+  if (ask.version === live.version && redeploysLedger(ask.environment, live, snapshot)) return { ok: true, version: live.version };
   const good = snapshot.history.filter((h) => h.version !== live.version && !snapshot.bad.has(h.version));
   const goodNames = () => [...new Set(good.map((h) => h.version))].slice(0, 5).join(', ');
   if (ask.version === null) {
@@ -195,8 +211,19 @@ function chooseRollbackTarget(ask: Pick<RollbackAsk, 'app' | 'environment' | 've
   return { ok: true, version: ask.version };
 }
 
+/** True when a rollback to the ledger's own version undoes a drift: what runs is not what the ledger says. */
+function redeploysLedger(environment: string, live: DeployedVersion, snapshot: AppSnapshot): boolean {
+  const drift = snapshot.drifts?.get(environment);
+  return drift !== undefined && drift.running !== live.version;
+}
+
 /** The fields of a rollback that depend on what runs now; computed at request time and again when a queued rollback starts. */
-function rollbackFields(version: string, live: DeployedVersion, snapshot: AppSnapshot): NewFields {
+function rollbackFields(version: string, live: DeployedVersion, snapshot: AppSnapshot, environment: string): NewFields {
+  if (version === live.version && redeploysLedger(environment, live, snapshot)) {
+    // Undoes an out-of-band change, not a Shipgate deployment: nothing is marked bad or rolled back.
+    const running = snapshot.drifts!.get(environment)!.running;
+    return { kind: 'rollback', from: null, previousVersion: running, rollbackOf: null, undoes: [], lastKnownGood: lastKnownGood(snapshot.history, snapshot.bad, [version])?.version ?? null };
+  }
   const undoes = versionsUndone(snapshot.history, live.version, version);
   return {
     kind: 'rollback',
@@ -232,7 +259,7 @@ export function decideRollbackRequest(ask: RollbackAsk, policy: Policy, snapshot
   const pendingRollback = [holder, snapshot.queued].find((w) => w && isPending(w.state) && w.kind === 'rollback' && w.version === target.version);
   if (pendingRollback) return unchanged(`A rollback of ${ask.app} in ${ask.environment} to ${target.version} is already under way (${pendingRollback.id}).`);
 
-  const p = newPromotion({ ...ask, version: target.version }, rollbackFields(target.version, live, snapshot), env.channel, policy.configHash);
+  const p = newPromotion({ ...ask, version: target.version }, rollbackFields(target.version, live, snapshot, ask.environment), env.channel, policy.configHash);
   if (holder?.state === 'deploying') {
     const others: SideChange[] = [];
     if (snapshot.queued && isPending(snapshot.queued.state)) others.push(supersede(snapshot.queued, p, ask.now));
@@ -273,7 +300,7 @@ export function decideQueuedRollbackStart(rollback: Promotion, policy: Policy, s
       [{ type: 'render' }, { type: 'note', text: `Nothing left to roll back: ${reason}` }],
     );
   }
-  const p: Promotion = { ...rollback, version: target.version, ...rollbackFields(target.version, live, snapshot), state: 'awaiting_approval' };
+  const p: Promotion = { ...rollback, version: target.version, ...rollbackFields(target.version, live, snapshot, rollback.environment), state: 'awaiting_approval' };
   return requested(p, env, now, 'rollback_started', holder ? [supersede(holder, p, now)] : []);
 }
 

@@ -131,6 +131,14 @@ export class BullJobs implements Jobs {
     );
   }
 
+  async renderDrift(app: string, environment: string): Promise<void> {
+    await this.queues.slack.add(
+      'render-drift',
+      { kind: 'render-drift', app, environment },
+      { attempts: 20, backoff: { type: 'fixed', delay: 250 }, removeOnComplete: true, removeOnFail: { age: 7 * DAY / 1000 }, deduplication: { id: `render-drift-${app}-${environment}`, keepLastIfActive: true } },
+    );
+  }
+
   /** One job per committed note (its outbox entry names it); each posts every note not yet posted, in order. */
   async notes(promotionId: string, key: string): Promise<void> {
     await this.queues.slack.add('note', { kind: 'note', promotionId }, { jobId: `note-${key}`, ...NOTE_RETRIES });

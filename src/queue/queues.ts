@@ -16,6 +16,9 @@ export interface DeployJob {
   at?: number;
   rollbackId?: string;
   alertKey?: string;
+  /** `drift-check` (a job scheduler per app and environment): what to compare with the ledger. */
+  app?: string;
+  environment?: string;
 }
 
 /**
@@ -27,7 +30,8 @@ export type SlackJob =
   | { kind: 'render'; promotionId: string; force: boolean }
   | { kind: 'note'; promotionId: string }
   | { kind: 'alert-note'; promotionId: string; key: string; text: string }
-  | { kind: 'render-alert'; alertKey: string };
+  | { kind: 'render-alert'; alertKey: string }
+  | { kind: 'render-drift'; app: string; environment: string };
 
 export interface Queues {
   deploy: Queue<DeployJob>;

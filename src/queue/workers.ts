@@ -62,6 +62,8 @@ export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers
           return followUps.alertRollback(id, job.data.alertKey ?? '');
         case 'sweep':
           return void (await followUps.sweep());
+        case 'drift-check':
+          return void (await followUps.driftCheck(job.data.app ?? '', job.data.environment ?? ''));
       }
       const call = await service.deployCall(id);
       if (call.call === 'wait' && token) {
@@ -166,6 +168,8 @@ class DeploymentDriver {
 export interface FollowUpHandlers {
   alertRollback(promotionId: string, alertKey: string): Promise<void>;
   sweep(): Promise<unknown>;
+  /** Compare what runs in an app and environment with the ledger (a `drift-check` scheduler's job). */
+  driftCheck(app: string, environment: string): Promise<unknown>;
 }
 
 /**
@@ -186,6 +190,8 @@ export function createSlackWorker(deps: WorkerDeps): Worker<SlackJob> {
         return publisher.notes(data.promotionId);
       case 'alert-note':
         return publisher.alertNote(data.promotionId, data.key, data.text);
+      case 'render-drift':
+        return publisher.renderDrift(data.app, data.environment);
     }
   };
   return new Worker<SlackJob>(

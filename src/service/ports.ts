@@ -36,6 +36,8 @@ export interface Jobs {
   /** Look at the calendar (and lapsing approvals) again at `at`. */
   checkWindow(promotionId: string, at: Instant): Promise<void>;
   renderAlert(alertKey: string): Promise<void>;
+  /** Keep the drift message of an app and environment equal to its drift record. */
+  renderDrift(app: string, environment: string): Promise<void>;
   /** Start a rollback queued behind a deployment that ended. */
   startQueued(promotionId: string, key: string): Promise<void>;
   /** Mark `original` rolled back by the deployed rollback `rollbackId`. */

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Policy } from '../domain/policy.js';
 import type { Calendars, Clock } from '../service/ports.js';
 import type { AlertStore } from '../store/alert-store.js';
+import type { DriftStore } from '../store/drift-store.js';
 import type { Keys } from '../store/keys.js';
 import { NoteLog } from '../store/note-log.js';
 import type { PromotionStore } from '../store/promotion-store.js';
@@ -13,6 +14,7 @@ import { ChannelRate } from './channel-rate.js';
 import { MessageNotPostedError, RetryLaterError, slackRetryAfter } from './delivery-errors.js';
 import { PostOnce, type PostMetadata } from './post-once.js';
 import { alertMessage } from './views/alert-message.js';
+import { driftMessage } from './views/drift-message.js';
 import { promotionMessage } from './views/promotion-message.js';
 import { threadNote } from './views/thread-note.js';
 
@@ -32,6 +34,8 @@ export interface PublisherDeps {
   clock: Clock;
   log: Logger;
   rate?: ChannelRate;
+  /** Drift records, for drift messages; a publisher without them renders none. */
+  drifts?: DriftStore;
 }
 
 /** A message to keep equal to what its record says. */
@@ -106,6 +110,26 @@ export class MessagePublisher {
         intent: keys.posting(`alert-${key}`),
         metadata: { event_type: 'shipgate_alert', event_payload: { alert_key: key } },
         save: (ts) => alerts.setMessageTs(key, ts),
+        force: false,
+      });
+    });
+  }
+
+  /** Posts the drift message of an app and environment once per drift, then keeps it equal to the drift record. */
+  async renderDrift(app: string, environment: string): Promise<void> {
+    const { drifts, keys } = this.deps;
+    if (!drifts) throw new Error('This publisher has no drift store; drift messages need one.');
+    await this.locked(keys.driftRenderLock(app, environment), async () => {
+      const d = await drifts.get(app, environment);
+      if (!d || d.episode === 0) return;
+      await this.show({
+        channel: d.message.channel,
+        ts: d.message.ts,
+        message: driftMessage(d),
+        rendered: keys.driftRendered(app, environment),
+        intent: keys.posting(`drift-${app}-${environment}-${d.episode}`),
+        metadata: { event_type: 'shipgate_drift', event_payload: { app, environment, episode: d.episode } },
+        save: (ts) => drifts.setMessageTs(app, environment, d.episode, ts),
         force: false,
       });
     });

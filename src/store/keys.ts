@@ -39,6 +39,10 @@ export function keysFor(prefix: string) {
     noteLock: (id: string) => k('note-lock', id),
     /** Marks an alert's note as appended to a promotion's notes, with its position. */
     alertNoted: (key: string) => k('alert-noted', key),
+    /** What runs against what the ledger says, per app and environment (JSON, rev, and `running` while drifted). */
+    drift: (app: string, env: string) => k('drift', app, env),
+    driftRenderLock: (app: string, env: string) => k('drift-render-lock', app, env),
+    driftRendered: (app: string, env: string) => k('drift-rendered', app, env),
     /** The write budget of one Slack channel (see ChannelRate). */
     channelRate: (channel: string) => k('channel-rate', channel),
   };

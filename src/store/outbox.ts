@@ -1,5 +1,6 @@
 import type { Effect } from '../domain/decision.js';
 import type { AlertEffect } from '../domain/alerts.js';
+import type { DriftEffect } from '../domain/drift.js';
 import type { CommitPlan } from './commit-script.js';
 
 /**
@@ -9,7 +10,8 @@ import type { CommitPlan } from './commit-script.js';
  */
 export type OutboxEntry =
   | { kind: 'promotion'; promotionId: string; rev: number; index: number; effect: Effect }
-  | { kind: 'alert'; alertKey: string; rev: number; index: number; effect: AlertEffect };
+  | { kind: 'alert'; alertKey: string; rev: number; index: number; effect: AlertEffect }
+  | { kind: 'drift'; app: string; environment: string; rev: number; index: number; effect: DriftEffect };
 
 /** Adds the entries to the commit, in order, so they exist exactly when the change does. */
 export function writeOutbox(plan: CommitPlan, outboxKey: string, entries: OutboxEntry[]): void {
@@ -17,5 +19,6 @@ export function writeOutbox(plan: CommitPlan, outboxKey: string, entries: Outbox
 }
 
 export function entryName(entry: OutboxEntry): string {
+  if (entry.kind === 'drift') return `drift-${entry.app}-${entry.environment}-r${entry.rev}-${entry.index}`;
   return entry.kind === 'promotion' ? `${entry.promotionId}-r${entry.rev}-${entry.index}` : `${entry.alertKey}-r${entry.rev}-${entry.index}`;
 }

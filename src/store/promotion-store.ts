@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { Accepted, AuditFact, Decision, Effect } from '../domain/decision.js';
+import type { AuditFact, Decision, Effect } from '../domain/decision.js';
+import type { OpenDrift } from '../domain/drift.js';
 import { isActive, isPending, type Instant, type Promotion } from '../domain/promotion.js';
 import type { AppSnapshot, DeployedVersion } from '../domain/request.js';
 import type { AuditWriter } from './audit-writer.js';
@@ -8,6 +9,7 @@ import { pauseAfterConflict } from './contention.js';
 import type { Keys } from './keys.js';
 import { noteEntry } from './note-log.js';
 import { writeOutbox } from './outbox.js';
+import { HISTORY_KEPT, writeLedger } from './ledger-write.js';
 
 export interface StoredPromotion {
   promotion: Promotion;
@@ -32,7 +34,6 @@ export interface Expectation {
   value: string | null;
 }
 
-const HISTORY_KEPT = 200;
 const SCOPES_KEPT = 10_000;
 /** Optimistic commits retry on conflict; this many conflicts in a row means something is wrong. */
 const MAX_CONFLICTS = 200;
@@ -154,11 +155,17 @@ export class PromotionStore {
       .lrange(this.keys.history(app, environment), 0, HISTORY_KEPT - 1)
       .hgetall(this.keys.bad(app, environment));
     for (const env of environments) pipeline.hgetall(this.keys.ledger(app, env));
-    const [head, lockedBy, history, bad, ...ledgers] = unwrap(await pipeline.exec());
+    for (const env of environments) pipeline.hmget(this.keys.drift(app, env), 'running', 'detected');
+    const [head, lockedBy, history, bad, ...rest] = unwrap(await pipeline.exec());
+    const ledgers = rest.slice(0, environments.length);
+    const driftFields = rest.slice(environments.length) as (string | null)[][];
     const current = new Map<string, DeployedVersion>();
+    const drifts = new Map<string, OpenDrift>();
     environments.forEach((env, i) => {
       const h = ledgers[i] as Record<string, string>;
       if (h.version) current.set(env, { version: h.version, promotionId: h.promotion ?? '', at: Number(h.at) });
+      const [running, detected] = driftFields[i] ?? [];
+      if (running) drifts.set(env, { running, detectedAt: Number(detected) });
     });
     const holder = lockedBy ? await this.get(lockedBy as string) : null;
     const queuedId = holder?.promotion.queuedRollback;
@@ -168,6 +175,8 @@ export class PromotionStore {
     const expect: Expectation[] = [
       { key: this.keys.inFlight(app, environment), field: 'id', value: (lockedBy as string | null) ?? null },
       ...environments.map((env) => ({ key: this.keys.ledger(app, env), field: 'version', value: current.get(env)?.version ?? null })),
+      // A drift detected or settled meanwhile changes what a promotion out of (or a rollback in) that environment may do.
+      ...environments.map((env) => ({ key: this.keys.drift(app, env), field: 'running', value: drifts.get(env)?.running ?? null })),
     ];
     const snapshot: AppSnapshot = {
       current,
@@ -175,6 +184,7 @@ export class PromotionStore {
       bad: new Map(Object.entries(bad as Record<string, string>)),
       inFlight: holder && isActive(holder.promotion.state) ? holder.promotion : null,
       queued: queued?.promotion ?? null,
+      drifts,
     };
     return { head: (head as string | null) ?? '', snapshot, revs, expect };
   }
@@ -273,7 +283,7 @@ export class PromotionStore {
       if (change.audit.length > 0) audits.push({ facts: change.audit, subject: change.next });
     }
     await this.chainAudit(plan, scope, audits);
-    if (decision.ledger) this.writeLedger(plan, decision.ledger);
+    if (decision.ledger) writeLedger(plan, this.keys, decision.ledger);
     if (!(await plan.run(this.redis))) return null;
     return { kind: 'accept', promotion: decision.next, rev, effects: decision.effects, reply: decision.reply ?? null };
   }
@@ -293,18 +303,6 @@ export class PromotionStore {
     if (isPending(next.state) && !wasPending) plan.op('ZADD', this.keys.active, next.requestedAt, next.id);
     else if (!isPending(next.state) && wasPending) plan.op('ZREM', this.keys.active, next.id);
     return rev;
-  }
-
-  private writeLedger(plan: CommitPlan, ledger: NonNullable<Accepted['ledger']>): void {
-    const { app, environment, version, promotionId, at } = ledger;
-    const entry: DeployedVersion = { version, promotionId, at };
-    plan
-      .op('HSET', this.keys.ledger(app, environment), 'version', version, 'promotion', promotionId, 'at', at)
-      .op('LPUSH', this.keys.history(app, environment), JSON.stringify(entry))
-      .op('LTRIM', this.keys.history(app, environment), 0, HISTORY_KEPT - 1)
-      // A version deployed again (with --force-bad) is no longer the one a rollback undid.
-      .op('HDEL', this.keys.bad(app, environment), version);
-    for (const undone of ledger.markBad ?? []) plan.op('HSET', this.keys.bad(app, environment), undone, promotionId);
   }
 
   /**

@@ -138,6 +138,16 @@ export class FakeArgoCd {
     this.fail(name, 'Operation terminated');
   }
 
+  /** Someone deploys REVISION by hand (argocd app set + sync), outside Shipgate: the spec and the history say so at once. */
+  deployOutOfBand(name: string, targetRevision: string, username = 'someone'): void {
+    const app = this.app(name);
+    app.spec.source = { ...app.spec.source, targetRevision };
+    const revision = commitOf(targetRevision);
+    app.status.sync = { status: 'Synced', revision };
+    app.status.history.push({ id: app.status.history.length, revision, source: structuredClone(app.spec.source), deployedAt: new Date().toISOString(), initiatedBy: { username } });
+    app.metadata.resourceVersion = String(this.version++);
+  }
+
   /** Someone else starts an operation (an automated sync), which takes the operation slot. */
   startForeignOperation(name: string, username = 'admin'): void {
     const app = this.app(name);

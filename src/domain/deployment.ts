@@ -1,6 +1,7 @@
 import { accept, unchanged, type Decision, type Effect } from './decision.js';
 import type { Instant, Promotion } from './promotion.js';
 import type { DeployedVersion } from './request.js';
+import type { OpenDrift } from './drift.js';
 import { fallbackOf } from './request.js';
 import { escapeMrkdwn } from './slack-text.js';
 
@@ -14,14 +15,17 @@ function releaseQueued(p: Promotion): Effect[] {
  * what runs in `from` now (it may have been rolled back since the request). The store
  * commits this only if `from` still runs what was read, so the check and the call agree.
  */
-export function decideDeployCall(p: Promotion, fromLive: DeployedVersion | null, now: Instant): Decision {
+export function decideDeployCall(p: Promotion, fromLive: DeployedVersion | null, now: Instant, fromDrift: OpenDrift | null = null): Decision {
   if (p.state !== 'deploying') return unchanged(`Promotion ${p.id} is ${p.state}, not deploying.`);
   if (p.deployment?.calledAt) return unchanged('The executor was already called for this deployment.');
-  if (p.kind === 'promote' && p.from !== null && fromLive?.version !== p.version) {
-    const reason = `${p.from} no longer runs ${p.version} (it runs ${fromLive?.version ?? 'nothing'}), so ${p.version} may not go on to ${p.environment}`;
+  const moved = fromLive?.version !== p.version;
+  if (p.kind === 'promote' && p.from !== null && (moved || fromDrift)) {
+    const reason = moved
+      ? `${p.from} no longer runs ${p.version} (it runs ${fromLive?.version ?? 'nothing'}), so ${p.version} may not go on to ${p.environment}`
+      : `${p.from} has drifted: it runs ${fromDrift!.running}, not ${p.version} that Shipgate deployed there, so ${p.version} may not go on to ${p.environment} until the drift is adopted or rolled back`;
     return accept(
       { ...p, state: 'blocked', deployment: null, blockedReason: reason },
-      [{ type: 'deploy_refused', actor: 'shipgate', detail: { reason, from_version: fromLive?.version ?? null } }],
+      [{ type: 'deploy_refused', actor: 'shipgate', detail: { reason, from_version: fromLive?.version ?? null, from_running: fromDrift?.running ?? null } }],
       [{ type: 'render' }, { type: 'note', text: `Not deployed: ${escapeMrkdwn(reason)}. Cancel it, or ask again once ${p.from} runs the version.` }, ...releaseQueued(p)],
     );
   }

@@ -1,5 +1,6 @@
 import type { Calendar } from '../domain/calendar/calendar.js';
 import type { Decision } from '../domain/decision.js';
+import type { OpenDrift } from '../domain/drift.js';
 import type { Instant, Promotion } from '../domain/promotion.js';
 import type { AppSnapshot, DeployedVersion } from '../domain/request.js';
 import type { Expectation, Outcome, StoredPromotion } from '../store/promotion-store.js';
@@ -15,7 +16,7 @@ export interface PromotionRepository {
   transition(id: string, decide: (current: Promotion) => Decision, expectations?: Expectation[]): Promise<Outcome>;
   transitionWithSnapshot(id: string, environments: readonly string[], decide: (current: Promotion, snapshot: AppSnapshot) => Decision): Promise<Outcome>;
   /** What runs in the environment a promotion comes from, whether a deployment there is in flight, and what a commit relying on that must still find. */
-  fromState(app: string, environment: string): Promise<{ live: DeployedVersion | null; deploying: string | null; expectations: Expectation[] }>;
+  fromState(app: string, environment: string): Promise<{ live: DeployedVersion | null; deploying: string | null; drift?: OpenDrift | null; expectations: Expectation[] }>;
 }
 
 /**

@@ -151,7 +151,8 @@ export class PromotionService {
     if (from?.deploying) return { call: 'wait', reason: `${p.from} is being deployed (${from.deploying})` };
     const fromLive = from?.live ?? null;
     const expectations = from ? from.expectations : [];
-    const outcome = await this.repository.transition(id, (current) => decideDeployCall(current, fromLive, this.clock.now()), expectations);
+    const fromDrift = from?.drift ?? null;
+    const outcome = await this.repository.transition(id, (current) => decideDeployCall(current, fromLive, this.clock.now(), fromDrift), expectations);
     await this.finish(outcome);
     if (outcome.kind === 'accept' && outcome.promotion.state === 'deploying') return { call: true, promotion: outcome.promotion };
     if (outcome.kind === 'unchanged') return this.deployCall(id);

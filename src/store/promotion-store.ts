@@ -234,15 +234,20 @@ export class PromotionStore {
    * What runs in an environment a promotion comes from, whether a deployment there is in
    * flight, and what a commit relying on both must still find.
    */
-  async fromState(app: string, environment: string): Promise<{ live: DeployedVersion | null; deploying: string | null; expectations: Expectation[] }> {
-    const [ledger, holderId] = unwrap(await this.redis.pipeline().hgetall(this.keys.ledger(app, environment)).hget(this.keys.inFlight(app, environment), 'id').exec()) as [Record<string, string>, string | null];
+  async fromState(app: string, environment: string): Promise<{ live: DeployedVersion | null; deploying: string | null; drift: OpenDrift | null; expectations: Expectation[] }> {
+    const [ledger, holderId, driftFields] = unwrap(
+      await this.redis.pipeline().hgetall(this.keys.ledger(app, environment)).hget(this.keys.inFlight(app, environment), 'id').hmget(this.keys.drift(app, environment), 'running', 'detected').exec(),
+    ) as [Record<string, string>, string | null, (string | null)[]];
+    const [running, detected] = driftFields;
     const holder = holderId ? await this.get(holderId) : null;
     const live = ledger.version ? { version: ledger.version, promotionId: ledger.promotion ?? '', at: Number(ledger.at) } : null;
     return {
       live,
       deploying: holder?.promotion.state === 'deploying' ? holder.promotion.id : null,
+      drift: running ? { running, detectedAt: Number(detected) } : null,
       expectations: [
         { key: this.keys.ledger(app, environment), field: 'version', value: live?.version ?? null },
+        { key: this.keys.drift(app, environment), field: 'running', value: running ?? null },
         { key: this.keys.inFlight(app, environment), field: 'id', value: holderId },
         // The holder must not start deploying between this read and the commit.
         ...(holder ? [{ key: this.keys.promotion(holder.promotion.id), field: 'rev', value: String(holder.rev) }] : []),

@@ -153,4 +153,13 @@ describe('drift: what runs differs from what Shipgate deployed', () => {
     expect(reply).toMatch(/\/promote rollback web development to 1\.0\.0/);
     expect(await h.shipgate.promotionCount()).toBe(1);
   });
+
+  it('blocks a promotion asked before the drift when its deployment would start, since the path rule no longer holds', async () => {
+    const { message } = await h.ask(alice, '/promote web 1.0.0 to staging', 'C0DEPLOYS');
+    await driftDetected();
+    await h.slack.click(lead, message, 'Approve');
+    await eventually(async () => expect((await h.shipgate.promotion(message)).state).toBe('blocked'));
+    expect((await h.shipgate.promotion(message)).blockedReason).toMatch(/development has drifted: it runs 1\.1\.0/);
+    expect(argo.syncCalls('web-staging')).toHaveLength(0);
+  });
 });

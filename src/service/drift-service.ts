@@ -42,16 +42,23 @@ export class DriftService {
   async check(app: string, environment: string, currentOf: CurrentOf): Promise<CheckResult> {
     const env = this.policy.environments.get(environment);
     if (!env || !this.policy.apps.has(app)) return 'skipped';
+    const log = this.log.child({ app, environment });
     let skipped = false;
-    const decision = await this.drifts.transition(app, environment, async (read) => {
-      skipped = read.deploying !== null;
-      if (skipped) return { kind: 'unchanged', reason: `${read.deploying} is deploying` };
-      const running = await currentOf(app, environment);
-      return decideDriftCheck(read.record, { running, ledger: read.ledger, ledgerKind: read.ledgerKind }, app, environment, env.channel, this.clock.now());
-    });
+    let decision: DriftDecision;
+    try {
+      decision = await this.drifts.transition(app, environment, async (read) => {
+        skipped = read.deploying !== null;
+        if (skipped) return { kind: 'unchanged', reason: `${read.deploying} is deploying` };
+        const running = await currentOf(app, environment);
+        return decideDriftCheck(read.record, { running, ledger: read.ledger, ledgerKind: read.ledgerKind }, app, environment, env.channel, this.clock.now());
+      });
+    } catch (error) {
+      // The executor's target did not answer (or Redis failed): the next scheduled check tries again.
+      log.warn({ reason: (error as Error).message }, 'could not check for drift; the next check tries again');
+      return 'skipped';
+    }
     if (skipped) return 'skipped';
     if (decision.kind !== 'accept') return 'unchanged';
-    const log = this.log.child({ app, environment });
     if (decision.detected) {
       log.warn({ running: decision.next.running, recorded: decision.next.recorded?.version }, 'drift detected');
       this.onDetected(app, environment, decision.detected.sinceInSyncMs);

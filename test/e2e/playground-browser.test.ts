@@ -72,7 +72,8 @@ describe('the playground page in a browser', () => {
     const rollBack = message.getByRole('button', { name: /Roll back to 1\.0\.0/ });
     await rollBack.waitFor();
     mkdirSync(join(REPO, 'docs'), { recursive: true });
-    await message.screenshot({ path: join(REPO, 'docs/promotion-message.png') });
+    // The page redraws the channel as notes arrive; a redraw mid-screenshot detaches the element, so take it again.
+    await expect.poll(async () => message.screenshot({ path: join(REPO, 'docs/promotion-message.png') }).then(() => 'taken', (e: Error) => e.message), { timeout: 10_000 }).toBe('taken');
 
     await rollBack.click();
     const dialog = page.getByRole('dialog');

@@ -16,13 +16,15 @@ export const outSystemsExecutorSchema = z
     type: z.literal('outsystems'),
     /** The LifeTime API base, https://LIFETIME_HOST/lifetimeapi/rest/v2. */
     url: z.url({ protocol: /^https?$/, error: 'expected the LifeTime API URL, such as https://lifetime.example.com/lifetimeapi/rest/v2' }),
+    /** The URL as written in shipgate.yml (added by the loader), for anything shown to people. */
+    url_as_written: z.string().optional(),
     token: z.string().min(1, 'expected a LifeTime service account token (write "${LIFETIME_TOKEN}" to read it from the environment)'),
     /** The application's name in LifeTime. */
     application: z.string().min(1, 'expected the LifeTime application name'),
     /** Shipgate environment → LifeTime environment name. */
     environments: z.record(z.string(), z.string().min(1)).refine((e) => Object.keys(e).length > 0, 'map at least one Shipgate environment to a LifeTime environment'),
     /** For a rollback (which has no `from`): the LifeTime environment the older version is deployed from, per Shipgate environment. */
-    rollback_source: z.record(z.string(), z.string().min(1)).default({}),
+    default_source: z.record(z.string(), z.string().min(1)).default({}),
     timeout: duration.default(30 * 60_000),
     request_timeout: duration.default(30_000),
     ...commonExecutorKeys,
@@ -96,7 +98,7 @@ export class OutSystemsExecutor implements AsyncExecutor {
     const existing = ((await this.call('GET', `/deployments/?${query}`, undefined, `list the deployments to ${targetName}`)) as Deployment[] | null)?.find((d) => d.Notes?.includes(promotionTag(request.promotion_id)));
     if (existing) {
       const state = (await this.call('GET', `/deployments/${encodeURIComponent(existing.Key)}/status/`, undefined, `read deployment ${existing.Key}`)) as DeploymentState | null;
-      if (state?.DeploymentStatus === 'saved') await this.command(existing.Key, 'start');
+      if (state?.DeploymentStatus === 'saved') await this.startPlan(existing.Key);
       return handle(existing);
     }
 
@@ -115,7 +117,7 @@ export class OutSystemsExecutor implements AsyncExecutor {
     );
     const key = typeof created === 'string' ? created : null;
     if (!key) throw new DeployError('LifeTime created the deployment but answered without its key.');
-    await this.command(key, 'start');
+    await this.startPlan(key);
     const details = (await this.call('GET', `/deployments/${encodeURIComponent(key)}/`, undefined, `read deployment ${key}`).catch(() => null)) as { Deployment?: Deployment } | null;
     return handle({ Key: key, DetailsURL: details?.Deployment?.DetailsURL });
   }
@@ -150,8 +152,8 @@ export class OutSystemsExecutor implements AsyncExecutor {
       if (!name) throw new DeployError(`The OutSystems executor maps no LifeTime environment to "${request.from_environment}", where ${request.version} comes from; add it under environments.`, true);
       return name;
     }
-    const name = this.config.rollback_source[request.environment];
-    if (!name) throw new DeployError(`A LifeTime deployment needs a source environment and this ${request.kind} to ${request.environment} has none; name it under rollback_source, such as ${request.environment}: Quality.`, true);
+    const name = this.config.default_source[request.environment];
+    if (!name) throw new DeployError(`A LifeTime deployment needs a source environment and this ${request.kind} to ${request.environment} has none; name it under default_source, such as ${request.environment}: Quality.`, true);
     return name;
   }
 
@@ -159,6 +161,17 @@ export class OutSystemsExecutor implements AsyncExecutor {
     const found = list?.find((item) => item.Name === name);
     if (!found) throw new DeployError(`LifeTime has no ${what} named "${name}" that the service account can see; check the name, or the account's permissions on it.`, true);
     return found;
+  }
+
+  /** Starts a saved plan; one that someone already started (in LifeTime, or another worker) is left to run. */
+  private async startPlan(key: string): Promise<void> {
+    try {
+      await this.command(key, 'start');
+    } catch (error) {
+      const state = (await this.call('GET', `/deployments/${encodeURIComponent(key)}/status/`, undefined, `read deployment ${key}`).catch(() => null)) as DeploymentState | null;
+      if (state?.DeploymentStatus && state.DeploymentStatus !== 'saved') return;
+      throw error;
+    }
   }
 
   private async command(key: string, command: 'start' | 'abort'): Promise<void> {
@@ -176,7 +189,7 @@ export class OutSystemsExecutor implements AsyncExecutor {
       });
     } catch (error) {
       const cause = (error as Error).name === 'TimeoutError' ? `no answer within ${this.config.request_timeout} ms` : describeNetworkError(error);
-      throw new DeployError(this.redact(`LifeTime could not be reached at ${this.api} to ${what}: ${cause}.`));
+      throw new DeployError(this.redact(`LifeTime could not be reached at ${this.config.url_as_written ?? this.api} to ${what}: ${cause}.`));
     }
     const text = await readAtMost(response, MAX_ERROR_BODY_BYTES).catch(() => '');
     // A created deployment's key comes back as a JSON string or as plain text.

@@ -86,8 +86,8 @@ describe('the OutSystems executor', () => {
     expect(await failure(executor({ environments: { staging: 'Quality', production: 'Nowhere' } }).start(request('1.1.0')))).toMatchObject({ permanent: true, message: expect.stringMatching(/no environment named "Nowhere"/) });
 
     const rollback = request('1.0.0', { kind: 'rollback', from_environment: null });
-    expect(await failure(executor().start(rollback))).toMatchObject({ permanent: true, message: expect.stringMatching(/rollback_source/) });
-    await executor({ rollback_source: { production: 'Quality' } }).start(rollback);
+    expect(await failure(executor().start(rollback))).toMatchObject({ permanent: true, message: expect.stringMatching(/default_source/) });
+    await executor({ default_source: { production: 'Quality' } }).start(rollback);
     expect(lt.deploymentsTo('Production').at(-1)).toMatchObject({ SourceEnvironmentKey: 'env-qa', ApplicationOperations: [{ ApplicationVersionKey: 'ver-1.0.0' }] });
   });
 });

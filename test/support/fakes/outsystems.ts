@@ -68,9 +68,10 @@ export class FakeLifeTime {
     return this.deployments.filter((d) => d.TargetEnvironmentKey === key);
   }
 
+  /** The last deployment, which must be under way: LifeTime moves only a started plan. */
   private latest(): LifeTimeDeployment {
     const d = this.deployments.at(-1);
-    if (!d) throw new Error('the fake LifeTime has no deployment');
+    if (!d || !['running', 'needs_user_intervention'].includes(d.status.DeploymentStatus)) throw new Error('the fake LifeTime has no deployment under way');
     return d;
   }
 

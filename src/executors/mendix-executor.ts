@@ -116,8 +116,9 @@ export class MendixExecutor implements AsyncExecutor {
       try {
         job = (await this.call('GET', `${this.envPath(handle.mode)}/start/${encodeURIComponent(handle.job)}`, undefined, `read the start job of the ${handle.mode} environment`, true)) as { Status?: string } | null;
       } catch (error) {
-        // The start job answers a failed start with the reason as its error body.
-        if (error instanceof MendixError && error.status >= 500 && error.code !== 'SERVICE_UNAVAILABLE') {
+        // The start job answers a failed start with a 500 naming the reason (START_FAILED, DB_SYNC_FAILED…);
+        // a 5xx without an errorCode is a proxy or an outage, asked again at the next poll.
+        if (error instanceof MendixError && error.status >= 500 && error.code !== '' && !/UNAVAILABLE/.test(error.code)) {
           return { state: 'failed', reason: this.redact(`Mendix could not start the ${handle.mode} environment with ${handle.version}: ${error.said}`), link: null };
         }
         if (!(error instanceof MendixError && error.code === 'NO_SUCH_STARTJOB')) throw error;

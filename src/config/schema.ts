@@ -5,6 +5,8 @@ import { alertsSchema } from './alerts-schema.js';
 import { githubActionsExecutorSchema } from '../executors/github-actions-executor.js';
 import { argoCdExecutorSchema } from '../executors/argocd-executor.js';
 import { kubernetesExecutorSchema } from '../executors/kubernetes-executor.js';
+import { mendixExecutorSchema } from '../executors/mendix-executor.js';
+import { outSystemsExecutorSchema } from '../executors/outsystems-executor.js';
 import { webhookExecutorSchema } from '../executors/webhook-executor.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'expected a lower-case name (letters, digits, - and _)');
@@ -48,7 +50,7 @@ const app = z
   .strict();
 
 // One schema per executor type, each kept in its executor's file.
-const executor = z.discriminatedUnion('type', [webhookExecutorSchema, githubActionsExecutorSchema, argoCdExecutorSchema, kubernetesExecutorSchema]);
+const executor = z.discriminatedUnion('type', [webhookExecutorSchema, githubActionsExecutorSchema, argoCdExecutorSchema, kubernetesExecutorSchema, mendixExecutorSchema, outSystemsExecutorSchema]);
 
 const baseSchema = z
   .object({

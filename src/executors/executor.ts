@@ -7,6 +7,8 @@ export interface DeployRequest {
   app: string;
   version: string;
   environment: string;
+  /** The environment the version is promoted from (its declared `from`); null for entry environments and rollbacks. Always set by deployRequestFor. */
+  from_environment?: string | null;
   previous_version: string | null;
   requested_by: string;
   approved_by: string[];
@@ -34,6 +36,7 @@ export function deployRequestFor(p: Promotion): DeployRequest {
     app: p.app,
     version: p.version,
     environment: p.environment,
+    from_environment: p.from,
     previous_version: p.previousVersion,
     requested_by: p.requester,
     approved_by: p.approvals.map((a) => a.user),

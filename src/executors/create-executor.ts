@@ -5,6 +5,7 @@ import { argocd } from './argocd-executor.js';
 import { githubActions } from './github-actions-executor.js';
 import { kubernetes } from './kubernetes-executor.js';
 import { webhook } from './webhook-executor.js';
+import { powerPlatform } from './power-platform-executor.js';
 
 /** Every executor type by its `type`; a new type is one file, its schema in the config union, and one entry here. */
 const TYPES: { [T in ExecutorConfig['type']]: ExecutorType<Extract<ExecutorConfig, { type: T }>> } = {
@@ -12,6 +13,7 @@ const TYPES: { [T in ExecutorConfig['type']]: ExecutorType<Extract<ExecutorConfi
   'github-actions': githubActions,
   argocd,
   kubernetes,
+  'power-platform': powerPlatform,
 };
 
 function typeOf<C extends ExecutorConfig>(config: C): ExecutorType<C> {

@@ -222,11 +222,12 @@ export function createPowerPlatformExecutor(config: PowerPlatformExecutorConfig,
       const status = run.stagerunstatus ?? STAGE_RUN_STATUS.NotStarted;
       const validation = run.validationstatus ?? VALIDATION_STATUS.NotStarted;
       if (status === STAGE_RUN_STATUS.Succeeded) return { state: 'succeeded', link };
-      if (status === STAGE_RUN_STATUS.Failed) return { state: 'failed', link, reason: `Power Platform deployment of ${config.solution} ${handle.version} failed: ${redact(run.errormessage || 'no error message')}` };
-      if (status === STAGE_RUN_STATUS.Canceled) return { state: 'failed', link, reason: `The Power Platform stage run for ${config.solution} ${handle.version} was canceled${run.errormessage ? `: ${redact(run.errormessage)}` : ''}.` };
+      // A failed validation also fails the stage run: name the step that failed.
       if (validation === VALIDATION_STATUS.Failed) {
         return { state: 'failed', link, reason: `Power Platform validation of ${config.solution} ${handle.version} failed: ${redact(run.errormessage || validationSummary(run.validationresults) || 'no error message')}` };
       }
+      if (status === STAGE_RUN_STATUS.Failed) return { state: 'failed', link, reason: `Power Platform deployment of ${config.solution} ${handle.version} failed: ${redact(run.errormessage || 'no error message')}` };
+      if (status === STAGE_RUN_STATUS.Canceled) return { state: 'failed', link, reason: `The Power Platform stage run for ${config.solution} ${handle.version} was canceled${run.errormessage ? `: ${redact(run.errormessage)}` : ''}.` };
       if (validation !== VALIDATION_STATUS.Succeeded) return { state: 'running', link, detail: 'validating the package' };
       if (status === STAGE_RUN_STATUS.NotStarted) {
         try {

@@ -141,6 +141,16 @@ export class FakePowerPlatform {
     const run = this.run(id);
     run.stagerunstatus = status;
     run.errormessage = errormessage;
+    // A successful run keeps the solution it exported as an artifact, which later stages (and rollbacks) redeploy.
+    if (status === STAGE_RUN_STATUS.Succeeded && !run._artifactid_value) run._artifactid_value = this.addArtifact(run.artifactname, run.artifactversion);
+  }
+
+  /** Plays the pipeline for every stage run: validation passes, the deployment asked for succeeds. */
+  autopilot(): void {
+    for (const run of this.runs) {
+      if (run.validationstatus === VALIDATION_STATUS.Started) this.passValidation(run.deploymentstagerunid);
+      if (run.stagerunstatus === STAGE_RUN_STATUS.Started) this.setStatus(run.deploymentstagerunid, STAGE_RUN_STATUS.Succeeded);
+    }
   }
 
   actionCalls(action: 'ValidatePackageAsync' | 'DeployPackageAsync'): PpCall[] {

@@ -8,6 +8,8 @@ import { kubernetesExecutorSchema } from '../executors/kubernetes-executor.js';
 import { mendixExecutorSchema } from '../executors/mendix-executor.js';
 import { outSystemsExecutorSchema } from '../executors/outsystems-executor.js';
 import { webhookExecutorSchema } from '../executors/webhook-executor.js';
+import { powerPlatformExecutorSchema } from '../executors/power-platform-executor.js';
+import { appSettingsSchema } from './app-settings.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'expected a lower-case name (letters, digits, - and _)');
 const approver = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'expected a Slack user id (U…, W…) or user group id (S…)');
@@ -45,12 +47,12 @@ const environment = z
 const app = z
   .object({
     executor: name,
-    environments: z.record(name, z.object({ executor: name.optional() }).strict()).optional(),
+    environments: z.record(name, z.object({ executor: name.optional(), settings: appSettingsSchema.optional() }).strict()).optional(),
   })
   .strict();
 
 // One schema per executor type, each kept in its executor's file.
-const executor = z.discriminatedUnion('type', [webhookExecutorSchema, githubActionsExecutorSchema, argoCdExecutorSchema, kubernetesExecutorSchema, mendixExecutorSchema, outSystemsExecutorSchema]);
+const executor = z.discriminatedUnion('type', [webhookExecutorSchema, githubActionsExecutorSchema, argoCdExecutorSchema, kubernetesExecutorSchema, mendixExecutorSchema, outSystemsExecutorSchema, powerPlatformExecutorSchema]);
 
 const baseSchema = z
   .object({

@@ -7,6 +7,7 @@ import { kubernetes } from './kubernetes-executor.js';
 import { mendix } from './mendix-executor.js';
 import { outsystems } from './outsystems-executor.js';
 import { webhook } from './webhook-executor.js';
+import { powerPlatform } from './power-platform-executor.js';
 
 /** Every executor type by its `type`; a new type is one file, its schema in the config union, and one entry here. */
 const TYPES: { [T in ExecutorConfig['type']]: ExecutorType<Extract<ExecutorConfig, { type: T }>> } = {
@@ -16,6 +17,7 @@ const TYPES: { [T in ExecutorConfig['type']]: ExecutorType<Extract<ExecutorConfi
   kubernetes,
   mendix,
   outsystems,
+  'power-platform': powerPlatform,
 };
 
 function typeOf<C extends ExecutorConfig>(config: C): ExecutorType<C> {

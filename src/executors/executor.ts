@@ -1,5 +1,12 @@
 import type { Promotion } from '../domain/promotion.js';
 
+/**
+ * Settings that belong to the target environment alone (kind → name → value): Power
+ * Platform `environment_variables` and `connection_references`, Mendix `constants`,
+ * OutSystems `site_properties`. Read from shipgate.yml at deploy time, never stored.
+ */
+export type DeploySettings = Record<string, Record<string, string>>;
+
 /** What every executor is told about a deployment. Field names are the webhook contract. */
 export interface DeployRequest {
   promotion_id: string;
@@ -13,6 +20,8 @@ export interface DeployRequest {
   requested_by: string;
   approved_by: string[];
   reason: string;
+  /** The target environment's settings for this app; absent when shipgate.yml gives none. */
+  settings?: DeploySettings;
 }
 
 /**
@@ -29,7 +38,7 @@ export class DeployError extends Error {
   }
 }
 
-export function deployRequestFor(p: Promotion): DeployRequest {
+export function deployRequestFor(p: Promotion, settings?: DeploySettings): DeployRequest {
   return {
     promotion_id: p.id,
     kind: p.kind,
@@ -41,6 +50,8 @@ export function deployRequestFor(p: Promotion): DeployRequest {
     requested_by: p.requester,
     approved_by: p.approvals.map((a) => a.user),
     reason: p.reason,
+    // Left out when there are none, so a webhook's body is the same as before settings existed.
+    ...(settings ? { settings } : {}),
   };
 }
 

@@ -97,7 +97,9 @@ export class MendixExecutor implements AsyncExecutor {
     // Called again for the same promotion: the package is already there, so neither stop nor transport again.
     if (environment.ModelVersion === request.version && UP.has(environment.Status ?? '')) return handle(null);
     // Refuse a constant or scheduled event the environment does not have before anything is stopped.
-    const settings = await this.settingsFor(mode, target.constants, target.scheduled_events);
+    // Constants come from the executor's environment entry and from the app's `settings` for that environment (which win).
+    const constants = { ...target.constants, ...(request.settings?.constants ?? {}) };
+    const settings = await this.settingsFor(mode, constants, target.scheduled_events);
 
     if (environment.ModelVersion !== request.version) {
       if (UP.has(environment.Status ?? '')) await this.call('POST', `${this.envPath(mode)}/stop`, undefined, `stop the ${mode} environment`);

@@ -3,7 +3,7 @@ import ms from 'ms';
 import type { Clock } from '../service/ports.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { executorFor } from '../config/to-policy.js';
+import { executorFor, settingsFor } from '../config/to-policy.js';
 import type { ExecutorConfig, ShipgateConfig } from '../config/schema.js';
 import type { Promotion } from '../domain/promotion.js';
 import { createExecutor, executorTiming } from '../executors/create-executor.js';
@@ -114,7 +114,7 @@ class DeploymentDriver {
     if (!handle) {
       let started: DeploymentHandle;
       try {
-        started = await executor.start(deployRequestFor(p));
+        started = await executor.start(deployRequestFor(p, settingsFor(config, p.app, p.environment)));
       } catch (error) {
         log.warn({ attempt: job.attemptsMade + 1, reason: (error as Error).message }, 'deployment attempt failed');
         // Trying again cannot help (bad credentials, an unknown workflow): fail now, not after every attempt.

@@ -91,6 +91,13 @@ describe('the playground page in a browser', () => {
     expect(await page.locator('.messages img').count()).toBe(0);
   });
 
+  it('shows App Home, rendered from the view Shipgate published, with what runs where', async () => {
+    await page.getByRole('button', { name: 'Shipgate · Home' }).click();
+    await page.getByText('What runs where').waitFor();
+    await page.getByText('Release windows').waitFor();
+    await expect.poll(async () => page.locator('.messages').innerText()).toMatch(/staging[\s\S]*1\.0\.0/);
+  });
+
   it('runs a scenario from its button and narrates its steps', async () => {
     await page.getByRole('button', { name: /A rollback rehearsal/ }).click();
     await page.locator('.run-title.done').waitFor({ timeout: 60_000 });

@@ -4,6 +4,7 @@ import type { ExecutorDeps, ExecutorTiming, ExecutorType } from './executor-type
 import { argocd } from './argocd-executor.js';
 import { githubActions } from './github-actions-executor.js';
 import { kubernetes } from './kubernetes-executor.js';
+import { githubProtectionRule } from './protection-rule-executor.js';
 import { webhook } from './webhook-executor.js';
 
 /** Every executor type by its `type`; a new type is one file, its schema in the config union, and one entry here. */
@@ -12,6 +13,7 @@ const TYPES: { [T in ExecutorConfig['type']]: ExecutorType<Extract<ExecutorConfi
   'github-actions': githubActions,
   argocd,
   kubernetes,
+  'github-protection-rule': githubProtectionRule,
 };
 
 function typeOf<C extends ExecutorConfig>(config: C): ExecutorType<C> {

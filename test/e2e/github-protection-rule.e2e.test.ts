@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gitHubSignature } from '../../src/github/webhook-signature.js';
 import { eventually, sleep } from '../support/eventually.js';
+import { FakeGateTarget, REPORTS } from '../support/fake-gate-target.js';
 import { FakeGitHub } from '../support/fakes/github.js';
 import { PEOPLE, startShipgate, type Harness } from '../support/start-shipgate.js';
 
@@ -12,7 +13,7 @@ const INSTALLATION = 77;
 const RUN = 9_100_001;
 
 /** The README's example: staging and production of acme/web guarded by Shipgate, versions from the tag. */
-function protectionConfig(github: FakeGitHub) {
+function protectionConfig(github: FakeGitHub, gates: FakeGateTarget | null) {
   return (_deployUrl: string, prefix: string) => `
 slack: { channel: C0DEPLOYS, usergroup_cache: 1s }
 apps:
@@ -20,6 +21,7 @@ apps:
 environments:
   staging:
     approvals: { required: 1, approvers: [S0QA, U0LEAD] }
+    ${gates ? 'gates: [coverage]' : ''}
   production:
     from: staging
     channel: C0PROD
@@ -34,6 +36,7 @@ github:
       app: web
       environments: { staging: staging, production: production }
       version: "{ref}"
+${gates ? `gates:\n  coverage: { type: coverage, url: "${gates.url}/{app}/{version}/coverage", min_lines: 80, timeout: 2s }` : ''}
 queue: { prefix: "${prefix}", lock_duration: 2s, stalled_interval: 1s }
 `;
 }
@@ -41,15 +44,18 @@ queue: { prefix: "${prefix}", lock_duration: 2s, stalled_interval: 1s }
 describe('Shipgate as a GitHub custom deployment protection rule', () => {
   let h: Harness;
   let github: FakeGitHub;
+  let gates: FakeGateTarget | null = null;
   afterEach(async () => {
     await h?.close();
     await github?.close();
+    await gates?.close();
+    gates = null;
   });
 
   async function start() {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
     github = await new FakeGitHub().withApp(APP_ID, String(INSTALLATION), publicKey).start();
-    h = await startShipgate({ config: protectionConfig(github), env: { GITHUB_APP_PRIVATE_KEY: privateKey, GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET } });
+    h = await startShipgate({ config: protectionConfig(github, gates), env: { GITHUB_APP_PRIVATE_KEY: privateKey, GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET } });
   }
 
   const receiver = () => h.shipgate.receivers[0]!;
@@ -109,6 +115,17 @@ describe('Shipgate as a GitHub custom deployment protection rule', () => {
     expect(review.comment).toContain(`Shipgate ${id} (web v1.4.2 to staging) was cancelled by ${lead}`);
   });
 
+  it('answers rejected with the failing gate when the promotion is blocked', async () => {
+    gates = await new FakeGateTarget().start();
+    gates.answer('/web/v1.4.2/coverage', REPORTS.coverage(61.5));
+    await start();
+    const id = (await send('staging')).body.promotion as string;
+    const review = await eventually(() => github.reviewOf(RUN, 'staging') ?? Promise.reject(new Error('GitHub has no answer yet')));
+    expect((await h.shipgate.promotion(id)).state).toBe('blocked');
+    expect(review.state).toBe('rejected');
+    expect(review.comment).toMatch(new RegExp(`^Shipgate ${id} \\(web v1\\.4\\.2 to staging\\) is blocked: coverage: coverage 61\\.5% .*80%.*Re-run the job in GitHub to ask again\\.$`));
+  });
+
   it('answers rejected, saying what to fix, for a GitHub environment Shipgate does not map, and opens nothing', async () => {
     await start();
     const sent = await send('qa');
@@ -149,6 +166,18 @@ describe('Shipgate as a GitHub custom deployment protection rule', () => {
     await sleep(300);
     expect(await h.shipgate.promotionCount()).toBe(1);
     expect(h.fake.topLevelIn('C0DEPLOYS')).toHaveLength(1);
+  });
+
+  it('has a fake GitHub that refuses a review as GitHub does', async () => {
+    await start();
+    await send('staging');
+    const url = `${github.url}/repos/acme/web/actions/runs/${RUN}/deployment_protection_rule`;
+    const post = (body: object, token = 'ghs_notAToken') => fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post({ environment_name: 'staging', state: 'approved' })).status).toBe(401);
+    github.tokens.add('ghp_reviewer');
+    expect((await post({ state: 'approved' }, 'ghp_reviewer')).status).toBe(422);
+    expect((await post({ environment_name: 'staging', state: 'waiting' }, 'ghp_reviewer')).status).toBe(422);
+    expect(github.reviewOf(RUN, 'staging')).toBeNull();
   });
 
   it('answers ping, ignores other events, and refuses an unsigned body', async () => {

@@ -41,6 +41,7 @@ import { createGateWorker } from './queue/gate-worker.js';
 import { PromotionStore } from './store/promotion-store.js';
 import type { AuditKey } from './store/audit-key.js';
 import { AuditWriter } from './store/audit-writer.js';
+import { githubServe, githubWorker } from './github/github-runtime.js';
 
 export interface RuntimeOptions {
   config: LoadedConfig;
@@ -145,7 +146,8 @@ function commandRunner(runtime: Runtime): CommandRunner {
 /** `shipgate serve`: the Slack receiver and the HTTP routes. */
 export async function startServe(options: RuntimeOptions, port: number): Promise<Running> {
   const runtime = new Runtime(options, 'http');
-  const routes = [...healthRoutes(runtime.redis, runtime.metrics), ...alertRoutes(options.config.config.alerts, (alerts) => runtime.alerts.receive(alerts), () => runtime.clock.now())];
+  const github = githubServe(options.config.config, runtime.redis, (ask) => runtime.service.request(ask), options.log);
+  const routes = [...healthRoutes(runtime.redis, runtime.metrics), ...alertRoutes(options.config.config.alerts, (alerts) => runtime.alerts.receive(alerts), () => runtime.clock.now()), ...(github?.routes ?? [])];
   const app = createSlackApp({ ...options.slack, port, routes, log: options.log });
   const { apps, environments } = runtime.policy;
   registerPromoteCommand(app, commandRunner(runtime), openPromoteModal([...apps.keys()], [...environments.keys()]), runtime.metrics);
@@ -169,6 +171,7 @@ export async function startServe(options: RuntimeOptions, port: number): Promise
     port: bound,
     async close() {
       await app.stop();
+      await github?.close();
       await runtime.close();
     },
   };
@@ -188,17 +191,22 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
     throw error;
   });
   const { config } = options.config;
-  const deps = { clock: runtime.clock, connection: runtime.redis, config, store: runtime.store, service: runtime.service, publisher: runtime.publisher(), log: options.log };
+  // GitHub's clock checks the app's JWT, so it is signed with the wall clock, not a moved one.
+  const github = githubWorker(config, runtime.redis, async (id) => (await runtime.store.get(id))?.promotion ?? null, () => Date.now(), options.log);
+  const deps = { clock: runtime.clock, connection: runtime.redis, config, store: runtime.store, service: runtime.service, publisher: runtime.publisher(), log: options.log, ...(github ? { protectionRule: github.reviews } : {}) };
   const facts = {
     deployed: (app: string, env: string) => runtime.store.current(app, env),
     alertsSince: (app: string, env: string, since: number) => runtime.alertStore.countSince(app, env, since),
   };
   const sweepNow = () => sweep(runtime.store, runtime.jobs, runtime.service, options.log);
   const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow };
-  const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts)];
+  const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts), ...(github ? [github.worker] : [])];
   for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  const relay = new OutboxRelay(runtime.redis.duplicate(), runtime.keys.outbox, `relay-${randomUUID()}`, (entry) => dispatchFollowUp(entry, runtime.jobs, runtime.store), options.log);
+  const relay = new OutboxRelay(runtime.redis.duplicate(), runtime.keys.outbox, `relay-${randomUUID()}`, async (entry) => {
+    await dispatchFollowUp(entry, runtime.jobs, runtime.store);
+    await github?.afterFollowUp(entry);
+  }, options.log);
   await relay.start();
   await runtime.queues.deploy.upsertJobScheduler('sweep', { every: config.queue.sweep_every }, { name: 'sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
   const resumed = await sweepNow();
@@ -210,6 +218,7 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
       await relay.stop();
       const closed = await Promise.all(workers.map((w) => closeWithin(w, config.queue.shutdown_grace)));
       if (closed.includes('forced')) options.log.warn({ graceMs: config.queue.shutdown_grace }, 'jobs were still running at shutdown; they resume on another worker');
+      await github?.close();
       await runtime.close();
     },
   };

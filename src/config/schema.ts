@@ -10,6 +10,8 @@ import { outSystemsExecutorSchema } from '../executors/outsystems-executor.js';
 import { webhookExecutorSchema } from '../executors/webhook-executor.js';
 import { powerPlatformExecutorSchema } from '../executors/power-platform-executor.js';
 import { appSettingsSchema } from './app-settings.js';
+import { protectionRuleExecutorSchema } from '../executors/protection-rule-executor.js';
+import { githubSchema } from '../github/github-config.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'expected a lower-case name (letters, digits, - and _)');
 const approver = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'expected a Slack user id (U…, W…) or user group id (S…)');
@@ -52,7 +54,7 @@ const app = z
   .strict();
 
 // One schema per executor type, each kept in its executor's file.
-const executor = z.discriminatedUnion('type', [webhookExecutorSchema, githubActionsExecutorSchema, argoCdExecutorSchema, kubernetesExecutorSchema, mendixExecutorSchema, outSystemsExecutorSchema, powerPlatformExecutorSchema]);
+const executor = z.discriminatedUnion('type', [webhookExecutorSchema, githubActionsExecutorSchema, argoCdExecutorSchema, kubernetesExecutorSchema, mendixExecutorSchema, outSystemsExecutorSchema, powerPlatformExecutorSchema, protectionRuleExecutorSchema]);
 
 const baseSchema = z
   .object({
@@ -68,6 +70,8 @@ const baseSchema = z
     executors: z.record(name, executor).default({}),
     gates: z.record(name, gateSchema).default({}),
     alerts: alertsSchema,
+    /** Shipgate as a GitHub App: the custom deployment protection rule (src/github/). */
+    github: githubSchema.optional(),
     queue: z
       .object({
         prefix: z.string().regex(/^[^:\s]+$/, 'expected a prefix without ":" or spaces').default('{shipgate}'),
@@ -90,6 +94,7 @@ export const configSchema = baseSchema
     (config, ctx) => {
       try {
         crossReferences(config, ctx);
+        githubReferences(config, ctx);
       } catch {
         // Only a malformed value (already reported by its own issue) can make the checks throw.
       }
@@ -142,6 +147,16 @@ function crossReferences(config: z.output<typeof baseSchema>, ctx: z.core.$Refin
       if (override.executor && !(override.executor in config.executors)) {
         ctx.addIssue({ code: 'custom', path: ['apps', appName, 'environments', envName, 'executor'], message: `no executor called "${override.executor}"` });
       }
+    }
+  }
+}
+
+function githubReferences(config: z.output<typeof baseSchema>, ctx: z.core.$RefinementCtx) {
+  for (const [index, rule] of (config.github?.protection_rules ?? []).entries()) {
+    const at = ['github', 'protection_rules', index];
+    if (!(rule.app in config.apps)) ctx.addIssue({ code: 'custom', path: [...at, 'app'], message: `no app called "${rule.app}"` });
+    for (const [githubEnv, env] of Object.entries(rule.environments)) {
+      if (!(env in config.environments)) ctx.addIssue({ code: 'custom', path: [...at, 'environments', githubEnv], message: `no environment called "${env}"` });
     }
   }
 }

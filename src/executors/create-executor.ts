@@ -6,6 +6,7 @@ import { githubActions } from './github-actions-executor.js';
 import { kubernetes } from './kubernetes-executor.js';
 import { mendix } from './mendix-executor.js';
 import { outsystems } from './outsystems-executor.js';
+import { githubProtectionRule } from './protection-rule-executor.js';
 import { webhook } from './webhook-executor.js';
 import { powerPlatform } from './power-platform-executor.js';
 
@@ -18,6 +19,7 @@ const TYPES: { [T in ExecutorConfig['type']]: ExecutorType<Extract<ExecutorConfi
   mendix,
   outsystems,
   'power-platform': powerPlatform,
+  'github-protection-rule': githubProtectionRule,
 };
 
 function typeOf<C extends ExecutorConfig>(config: C): ExecutorType<C> {

@@ -8,6 +8,7 @@ import type { ExecutorConfig, ShipgateConfig } from '../config/schema.js';
 import type { Promotion } from '../domain/promotion.js';
 import { createExecutor, executorTiming } from '../executors/create-executor.js';
 import { DeployError, deployRequestFor, type AsyncExecutor, type DeploymentHandle, type DeploymentStatus } from '../executors/executor.js';
+import type { ProtectionRuleAnswers } from '../executors/protection-rule-executor.js';
 import type { PromotionService } from '../service/promotion-service.js';
 import type { MessagePublisher } from '../slack/message-publisher.js';
 import { RetryLaterError } from '../slack/delivery-errors.js';
@@ -22,6 +23,8 @@ export interface WorkerDeps {
   service: PromotionService;
   publisher: MessagePublisher;
   log: Logger;
+  /** GitHub's answers for the github-protection-rule executor, when shipgate.yml has a `github:` section. */
+  protectionRule?: ProtectionRuleAnswers;
 }
 
 /**
@@ -98,7 +101,7 @@ class DeploymentDriver {
   private executorNamed(name: string, config: ExecutorConfig): AsyncExecutor {
     let executor = this.executors.get(name);
     if (!executor) {
-      executor = createExecutor(config, { log: this.deps.log, now: () => this.deps.clock.now() });
+      executor = createExecutor(config, { log: this.deps.log, now: () => this.deps.clock.now(), ...(this.deps.protectionRule ? { protectionRule: this.deps.protectionRule } : {}) });
       this.executors.set(name, executor);
     }
     return executor;

@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { WebClient } from '@slack/web-api';
@@ -41,6 +42,8 @@ import { createGateWorker } from './queue/gate-worker.js';
 import { PromotionStore } from './store/promotion-store.js';
 import type { AuditKey } from './store/audit-key.js';
 import { AuditWriter } from './store/audit-writer.js';
+import { registerDeliveryMetrics } from './delivery-metrics.js';
+import { readFigures, type DeliverySource } from './service/delivery-report.js';
 
 export interface RuntimeOptions {
   config: LoadedConfig;
@@ -74,6 +77,7 @@ class Runtime {
   readonly metrics: Metrics;
   readonly jobs: BullJobs;
   readonly keys: Keys;
+  readonly delivery: DeliverySource;
 
   constructor(readonly options: RuntimeOptions, role: 'http' | 'worker') {
     const { config } = options.config;
@@ -100,6 +104,15 @@ class Runtime {
     this.alerts = new AlertService(this.policy, defaultChannel, this.alertStore, this.store, this.service, this.clock, options.log, (seconds, automatic) =>
       this.metrics.alertToRollback.observe({ automatic: String(automatic) }, seconds),
     );
+    const pairs = [...this.policy.apps.keys()].flatMap((app) => [...this.policy.environments.keys()].map((env) => [app, env] as const));
+    this.delivery = { redis: this.redis, keys, pairs, failureWindowMs: config.metrics.failure_window, resolveWithinMs: config.slo.resolve_failed_within, now: () => this.clock.now() };
+    registerDeliveryMetrics(this.metrics.registry, async () => {
+      const [figures, queues] = await Promise.all([
+        readFigures(this.delivery, config.metrics.window),
+        Promise.all([this.queues.deploy, this.queues.slack, this.queues.gates].map(async (q: Queue) => ({ queue: q.name, counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children') }))),
+      ]);
+      return { figures, queues };
+    });
   }
 
   publisher(): MessagePublisher {

@@ -22,7 +22,7 @@ import { dispatchFollowUp } from './service/follow-up.js';
 import { sweep } from './service/reconciler.js';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from './service/ports.js';
-import { PromotionService, type ServiceResult } from './service/promotion-service.js';
+import { PromotionService } from './service/promotion-service.js';
 import { readStatus } from './service/status-query.js';
 import { createSlackApp } from './slack/create-slack-app.js';
 import { SlackDirectory } from './slack/directory.js';
@@ -43,7 +43,9 @@ import { PromotionStore } from './store/promotion-store.js';
 import type { AuditKey } from './store/audit-key.js';
 import { AuditWriter } from './store/audit-writer.js';
 import { registerDeliveryMetrics } from './delivery-metrics.js';
-import { readFigures, type DeliverySource } from './service/delivery-report.js';
+import { readFigures, reportScope, type DeliverySource } from './service/delivery-report.js';
+import { reportRows } from './domain/delivery-report.js';
+import { deliveryReportMessage } from './slack/views/delivery-report.js';
 
 export interface RuntimeOptions {
   config: LoadedConfig;
@@ -134,7 +136,7 @@ export interface Running {
 }
 
 function commandRunner(runtime: Runtime): CommandRunner {
-  return async (command, user): Promise<ServiceResult> => {
+  return async (command, user) => {
     switch (command.type) {
       case 'promote':
         return runtime.service.request({ ...command, requester: user });
@@ -150,6 +152,13 @@ function commandRunner(runtime: Runtime): CommandRunner {
         const unknown = unknownEnvironment(runtime.policy, command.environment);
         if (unknown) return { ok: false, reason: unknown };
         return { ok: true, reply: calendarText(calendarReport(runtime.calendars, command.environment, runtime.clock.now())), promotion: null };
+      }
+      case 'report': {
+        const scope = reportScope(runtime.policy, command.names);
+        if (!scope.ok) return scope;
+        const rows = reportRows(await readFigures(runtime.delivery, command.sinceMs), [...runtime.policy.environments.keys()], scope);
+        const message = deliveryReportMessage(rows, scope.app, command.sinceMs);
+        return { ok: true, reply: message.text, blocks: message.blocks };
       }
     }
   };

@@ -76,7 +76,7 @@ function failure(p: Promotion): Instant | null {
  */
 export function deliveryFigures(pairs: readonly (readonly [string, string])[], facts: DeliveryFacts, rules: FigureRules): DeliveryFigures {
   const since = rules.now - rules.windowMs;
-  const inWindow = (t: Instant | null): t is Instant => t !== null && t >= since && t <= rules.now;
+  const inWindow = (t: Instant | null): t is Instant => t !== null && t >= since;
   const rollbacksOf = new Map<string, Promotion[]>();
   for (const p of facts.promotions) if (p.kind === 'rollback' && p.rollbackOf) rollbacksOf.set(p.rollbackOf, [...(rollbacksOf.get(p.rollbackOf) ?? []), p]);
   const alertsOf = new Map<string, AlertRecord[]>();

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { deliveryFigures, type DeliveryFigures } from '../domain/delivery-figures.js';
 import type { Instant } from '../domain/promotion.js';
+import { unknownApp, unknownEnvironment, type Policy } from '../domain/policy.js';
 import { readDeliveryFacts } from '../store/delivery-facts.js';
 import type { Keys } from '../store/keys.js';
 
@@ -25,4 +26,17 @@ export async function readFigures(source: DeliverySource, windowMs: number): Pro
   const now = source.now();
   const facts = await readDeliveryFacts(source.redis, source.keys, source.pairs, now - windowMs - READ_LAG_MS);
   return deliveryFigures(source.pairs, facts, { now, windowMs, failureWindowMs: source.failureWindowMs, resolveWithinMs: source.resolveWithinMs });
+}
+
+/** `report [APP] [ENV]`: two names are an app and an environment; one is whichever the configuration knows it as. */
+export function reportScope(policy: Policy, names: string[]): { ok: true; app: string | null; environment: string | null } | { ok: false; reason: string } {
+  const [first, second] = names;
+  if (first === undefined) return { ok: true, app: null, environment: null };
+  if (second !== undefined) {
+    const problem = unknownApp(policy, first) ?? unknownEnvironment(policy, second);
+    return problem ? { ok: false, reason: problem } : { ok: true, app: first, environment: second };
+  }
+  if (policy.apps.has(first)) return { ok: true, app: first, environment: null };
+  if (policy.environments.has(first)) return { ok: true, app: null, environment: first };
+  return { ok: false, reason: `There is no app or environment called \`${first}\`. Apps: ${[...policy.apps.keys()].join(', ')}; environments: ${[...policy.environments.keys()].join(', ')}.` };
 }

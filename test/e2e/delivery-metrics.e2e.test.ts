@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics.js';
 import { startServe, startWorker, type Running } from '../../src/runtime.js';
 import { alertingConfig, genericHeaders } from '../support/alerting.js';
+import { spawnShipgate } from '../support/child-shipgate.js';
 import { eventually } from '../support/eventually.js';
 import { PEOPLE, startShipgate, type Harness } from '../support/start-shipgate.js';
 
@@ -127,5 +128,35 @@ describe('delivery metrics', () => {
     // No promotion id or version is ever a label.
     expect([...first.keys()].filter((k) => /sg-\d|1\.\d\.\d/.test(k))).toEqual([]);
     expect([...first.keys()].some((k) => k.startsWith('shipgate_queue_jobs{queue="deploy",state="waiting"}'))).toBe(true);
+
+    // The same figures in Slack…
+    await h.slack.command(alice, '/promote report production --since 30d');
+    const answer = await eventually(() => {
+      const r = h.fake.responses.filter((x) => x.user === alice).at(-1)?.body as { text?: string; blocks?: { type: string; text?: { text: string } }[] } | undefined;
+      if (!r?.blocks) throw new Error('no report yet');
+      return r;
+    });
+    expect(answer.blocks!.map((b) => b.text?.text ?? '')).toEqual([
+      '*Delivery of every app over the last 30 days*',
+      expect.stringMatching(/^\*production\*: 3 deployments · lead time p50 1 h 3\d min · change failure rate 50% · time to restore p50 1 h \d min$/),
+      '',
+    ]);
+
+    // …and on the command line.
+    const run = async (...args: string[]) => {
+      const child = spawnShipgate(['report', ...args], h.shipgate.cliEnv());
+      expect({ code: await child.exited, output: child.output() }).toMatchObject({ code: 0 });
+      return child.output();
+    };
+    const json = JSON.parse(await run('web', 'production', '--since', '30d', '--json')) as { since: string; rows: Record<string, unknown>[] };
+    expect(json.since).toBe('30d');
+    expect(json.rows).toEqual([
+      { app: 'web', environment: 'production', deployments: 3, failedDeployments: 0, rollbacks: 1, leadTimeP50: expect.any(Number), changeFailureRate: 0.5, timeToRestoreP50: expect.any(Number), failedPromotionsOpen: 0 },
+    ]);
+    const csv = (await run('--csv')).trim().split('\n');
+    expect(csv[0]).toBe('app,environment,deployments,failed_deployments,rollbacks,lead_time_p50_seconds,change_failure_rate,time_to_restore_p50_seconds,failed_promotions_open');
+    expect(csv.slice(1).map((l) => l.split(',').filter((_, i) => i !== 5 && i !== 7).join(','))).toEqual(['*,development,4,0,0,0,0', '*,staging,4,1,0,0.25,0', '*,production,3,0,1,0.5,0']);
+    expect(csv[3]!.split(',')[7]).not.toBe('');
+    expect(csv[2]!.split(',')[7]).toBe('');
   });
 });

@@ -25,6 +25,7 @@ import { AuditLog, type ChainReport } from './store/audit-log.js';
 import { formatCheckpoints, parseCheckpoints, signCheckpoint, type Checkpoint } from './store/audit-checkpoint.js';
 import { AuditKey, AUDIT_KEY_VARIABLE } from './store/audit-key.js';
 import { keysFor } from './store/keys.js';
+import { recordVerification } from './store/audit-verification.js';
 import { formatReport, type ReportFormat } from './cli/report.js';
 import { reportRows } from './domain/delivery-report.js';
 import { toPolicy } from './config/to-policy.js';
@@ -116,8 +117,12 @@ async function audit(action: string | undefined, checkpointFile: string | undefi
   await requireRedis(settings);
   const redis = connectRedis(settings.redisUrl, 'http');
   try {
-    const log = new AuditLog(redis, keysFor(config.config.queue.prefix), key);
-    return action === 'verify' ? await verifyAudit(log, key, checkpointFile) : await exportAudit(log, key, checkpointFile);
+    const keys = keysFor(config.config.queue.prefix);
+    const log = new AuditLog(redis, keys, key);
+    if (action === 'export') return await exportAudit(log, key, checkpointFile);
+    const code = await verifyAudit(log, key, checkpointFile);
+    await recordVerification(redis, keys, { at: Date.now(), ok: code === 0 });
+    return code;
   } finally {
     redis.disconnect();
   }

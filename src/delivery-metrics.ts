@@ -5,6 +5,8 @@ import type { DeliveryFigures } from './domain/delivery-figures.js';
 export interface DeliverySnapshot {
   figures: DeliveryFigures;
   queues: { queue: string; counts: Record<string, number> }[];
+  /** The last `shipgate audit verify`, or null before the first. */
+  audit: { at: number; ok: boolean } | null;
 }
 
 /** Seconds: a minute to a week. */
@@ -25,7 +27,7 @@ export function registerDeliveryMetrics(registry: Registry, read: () => Promise<
     inFlight ??= read().finally(() => {
       inFlight = null;
     });
-    return inFlight.catch(() => ({ figures: { pairs: [], approvalsPending: new Map() }, queues: [] }));
+    return inFlight.catch(() => ({ figures: { pairs: [], approvalsPending: new Map() }, queues: [], audit: null }));
   };
   const registers = [registry];
 
@@ -98,6 +100,26 @@ export function registerDeliveryMetrics(registry: Registry, read: () => Promise<
       const { figures } = await snapshot();
       this.reset();
       for (const [environment, count] of figures.approvalsPending) this.set({ environment }, count);
+    },
+  });
+  new Gauge({
+    name: 'shipgate_audit_verification_ok',
+    help: '1 when the last `shipgate audit verify` found every audit chain intact, 0 when it did not; no series before the first.',
+    registers,
+    async collect() {
+      const { audit } = await snapshot();
+      this.reset();
+      if (audit) this.set(audit.ok ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'shipgate_audit_verification_timestamp_seconds',
+    help: 'When the last `shipgate audit verify` ran (Unix seconds); no series before the first.',
+    registers,
+    async collect() {
+      const { audit } = await snapshot();
+      this.reset();
+      if (audit) this.set(audit.at / 1000);
     },
   });
   new Gauge({

@@ -43,6 +43,7 @@ import { PromotionStore } from './store/promotion-store.js';
 import type { AuditKey } from './store/audit-key.js';
 import { AuditWriter } from './store/audit-writer.js';
 import { registerDeliveryMetrics } from './delivery-metrics.js';
+import { lastVerification } from './store/audit-verification.js';
 import { readFigures, reportScope, type DeliverySource } from './service/delivery-report.js';
 import { reportRows } from './domain/delivery-report.js';
 import { deliveryReportMessage } from './slack/views/delivery-report.js';
@@ -109,11 +110,12 @@ class Runtime {
     const pairs = [...this.policy.apps.keys()].flatMap((app) => [...this.policy.environments.keys()].map((env) => [app, env] as const));
     this.delivery = { redis: this.redis, keys, pairs, failureWindowMs: config.metrics.failure_window, resolveWithinMs: config.slo.resolve_failed_within, now: () => this.clock.now() };
     registerDeliveryMetrics(this.metrics.registry, async () => {
-      const [figures, queues] = await Promise.all([
+      const [figures, audit, queues] = await Promise.all([
         readFigures(this.delivery, config.metrics.window),
+        lastVerification(this.redis, keys),
         Promise.all([this.queues.deploy, this.queues.slack, this.queues.gates].map(async (q: Queue) => ({ queue: q.name, counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children') }))),
       ]);
-      return { figures, queues };
+      return { figures, queues, audit };
     });
   }
 

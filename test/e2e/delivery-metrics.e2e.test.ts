@@ -30,7 +30,7 @@ async function scrape(base: string): Promise<Map<string, string>> {
 
 /** The series computed from stored facts (the queue counts move as jobs run, so they are left out). */
 function delivery(all: Map<string, string>): [string, string][] {
-  const names = /^shipgate_(deployments_total|emergency_deployments_total|lead_time_seconds|change_failure_rate|time_to_restore_seconds|drift_detection_seconds|failed_promotions_total|approvals_pending)\b/;
+  const names = /^shipgate_(deployments_total|emergency_deployments_total|lead_time_seconds|change_failure_rate|time_to_restore_seconds|drift_detection_seconds|failed_promotions_total|approvals_pending|audit_verification_ok|audit_verification_timestamp_seconds)\b/;
   return [...all].filter(([k]) => names.test(k)).sort(([a], [b]) => a.localeCompare(b));
 }
 
@@ -82,6 +82,10 @@ describe('delivery metrics', () => {
     const { message: waiting } = await h.ask(alice, '/promote web 1.2.1 to production', 'C0PROD');
     await eventually(async () => expect((await h.shipgate.promotion(waiting)).state).toBe('awaiting_approval'));
 
+    // The audit log verified from the command line: every replica says so.
+    const verify = spawnShipgate(['audit', 'verify'], h.shipgate.cliEnv());
+    expect(await verify.exited).toBe(0);
+
     // A serve replica and a worker started now, each with metrics of its own, as separate processes would be.
     const lateServe = await startServe({ ...h.shipgate.runtimeOptions, metrics: createMetrics() }, 0);
     extra.push(lateServe);
@@ -118,6 +122,7 @@ describe('delivery metrics', () => {
       [`shipgate_failed_promotions_total${web('production', ',resolved="open"')}`]: '0',
       'shipgate_approvals_pending{environment="production"}': '1',
       'shipgate_approvals_pending{environment="staging"}': '0',
+      shipgate_audit_verification_ok: '1',
     };
     for (const [series, value] of Object.entries(expected)) expect({ series, value: first.get(series) }).toEqual({ series, value });
     expect(delivery(first).filter(([k]) => /^shipgate_deployments_total/.test(k))).toHaveLength(5);

@@ -39,15 +39,17 @@ const web = (env: string, more = '') => `{app="web",environment="${env}"${more}}
 const bucket = (env: string, le: number) => `{le="${le}",app="web",environment="${env}"}`;
 
 describe('delivery metrics', () => {
-  let h: Harness;
+  let harness: Harness | undefined;
   const extra: Running[] = [];
   afterEach(async () => {
     await Promise.allSettled(extra.splice(0).map((r) => r.close()));
-    await h.close();
+    await harness?.close();
+    harness = undefined;
   });
 
   it('reports the same figures of a scripted history on every replica and on a process started afterwards', { timeout: TIMEOUT_MS }, async () => {
-    h = await startShipgate({ config: alertingConfig(), replicas: 1 });
+    const h = await startShipgate({ config: alertingConfig(), replicas: 1 });
+    harness = h;
 
     await h.bring('1.0.0', 'production');
     await h.bring('1.1.0', 'staging');
@@ -147,6 +149,9 @@ describe('delivery metrics', () => {
       '',
     ]);
 
+    await h.slack.command(alice, '/promote report nosuch');
+    await eventually(() => expect(h.fake.lastEphemeralTo(alice)).toMatch(/There is no app or environment called `nosuch`\. Apps: web; environments: development, staging, production\./));
+
     // …and on the command line.
     const run = async (...args: string[]) => {
       const child = spawnShipgate(['report', ...args], h.shipgate.cliEnv());
@@ -163,5 +168,16 @@ describe('delivery metrics', () => {
     expect(csv.slice(1).map((l) => l.split(',').filter((_, i) => i !== 5 && i !== 7).join(','))).toEqual(['*,development,4,0,0,0,0', '*,staging,4,1,0,0.25,0', '*,production,3,0,1,0.5,0']);
     expect(csv[3]!.split(',')[7]).not.toBe('');
     expect(csv[2]!.split(',')[7]).toBe('');
+  });
+
+  it('explains shipgate report and refuses a bad period or two formats before reading anything', async () => {
+    const run = async (...args: string[]) => {
+      const child = spawnShipgate(['report', ...args], {});
+      return { code: await child.exited, output: child.output() };
+    };
+    const [help, period, both] = await Promise.all([run('--help'), run('--since', '1y'), run('--json', '--csv')]);
+    expect(help).toMatchObject({ code: 0, output: expect.stringMatching(/^Usage: shipgate report \[APP\] \[ENV\] \[--since 30d\] \[--json\|--csv\]/) });
+    expect(period).toEqual({ code: 2, output: 'shipgate: --since takes a period such as 7d, 2w or 48h, at most 90d (got "1y").\n' });
+    expect(both).toEqual({ code: 2, output: 'shipgate: Choose one of --json and --csv.\n' });
   });
 });

@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { WebClient } from '@slack/web-api';
@@ -21,7 +22,7 @@ import { dispatchFollowUp } from './service/follow-up.js';
 import { sweep } from './service/reconciler.js';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from './service/ports.js';
-import { PromotionService, type ServiceResult } from './service/promotion-service.js';
+import { PromotionService } from './service/promotion-service.js';
 import { readStatus } from './service/status-query.js';
 import { createSlackApp } from './slack/create-slack-app.js';
 import { SlackDirectory } from './slack/directory.js';
@@ -42,6 +43,11 @@ import { PromotionStore } from './store/promotion-store.js';
 import type { AuditKey } from './store/audit-key.js';
 import { AuditWriter } from './store/audit-writer.js';
 import { githubServe, githubWorker } from './github/github-runtime.js';
+import { registerDeliveryMetrics } from './delivery-metrics.js';
+import { lastVerification } from './store/audit-verification.js';
+import { readFigures, reportScope, type DeliverySource } from './service/delivery-report.js';
+import { reportRows } from './domain/delivery-report.js';
+import { deliveryReportMessage } from './slack/views/delivery-report.js';
 
 export interface RuntimeOptions {
   config: LoadedConfig;
@@ -75,6 +81,7 @@ class Runtime {
   readonly metrics: Metrics;
   readonly jobs: BullJobs;
   readonly keys: Keys;
+  readonly delivery: DeliverySource;
 
   constructor(readonly options: RuntimeOptions, role: 'http' | 'worker') {
     const { config } = options.config;
@@ -101,6 +108,16 @@ class Runtime {
     this.alerts = new AlertService(this.policy, defaultChannel, this.alertStore, this.store, this.service, this.clock, options.log, (seconds, automatic) =>
       this.metrics.alertToRollback.observe({ automatic: String(automatic) }, seconds),
     );
+    const pairs = [...this.policy.apps.keys()].flatMap((app) => [...this.policy.environments.keys()].map((env) => [app, env] as const));
+    this.delivery = { redis: this.redis, keys, pairs, failureWindowMs: config.metrics.failure_window, resolveWithinMs: config.slo.resolve_failed_within, now: () => this.clock.now() };
+    registerDeliveryMetrics(this.metrics.registry, async () => {
+      const [figures, audit, queues] = await Promise.all([
+        readFigures(this.delivery, config.metrics.window),
+        lastVerification(this.redis, keys),
+        Promise.all([this.queues.deploy, this.queues.slack, this.queues.gates].map(async (q: Queue) => ({ queue: q.name, counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children') }))),
+      ]);
+      return { figures, queues, audit };
+    });
   }
 
   publisher(): MessagePublisher {
@@ -122,7 +139,7 @@ export interface Running {
 }
 
 function commandRunner(runtime: Runtime): CommandRunner {
-  return async (command, user): Promise<ServiceResult> => {
+  return async (command, user) => {
     switch (command.type) {
       case 'promote':
         return runtime.service.request({ ...command, requester: user });
@@ -138,6 +155,13 @@ function commandRunner(runtime: Runtime): CommandRunner {
         const unknown = unknownEnvironment(runtime.policy, command.environment);
         if (unknown) return { ok: false, reason: unknown };
         return { ok: true, reply: calendarText(calendarReport(runtime.calendars, command.environment, runtime.clock.now())), promotion: null };
+      }
+      case 'report': {
+        const scope = reportScope(runtime.policy, command.names);
+        if (!scope.ok) return scope;
+        const rows = reportRows(await readFigures(runtime.delivery, command.sinceMs), [...runtime.policy.environments.keys()], scope);
+        const message = deliveryReportMessage(rows, scope.app, command.sinceMs);
+        return { ok: true, reply: message.text, blocks: message.blocks };
       }
     }
   };

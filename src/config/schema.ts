@@ -56,6 +56,8 @@ const app = z
 // One schema per executor type, each kept in its executor's file.
 const executor = z.discriminatedUnion('type', [webhookExecutorSchema, githubActionsExecutorSchema, argoCdExecutorSchema, kubernetesExecutorSchema, mendixExecutorSchema, outSystemsExecutorSchema, powerPlatformExecutorSchema, protectionRuleExecutorSchema]);
 
+const DAY = 86_400_000;
+
 const baseSchema = z
   .object({
     slack: z
@@ -84,6 +86,22 @@ const baseSchema = z
       })
       .strict()
       .default({ prefix: '{shipgate}', lock_duration: 30_000, stalled_interval: 30_000, sweep_every: 30_000, shutdown_grace: 10_000 }),
+    metrics: z
+      .object({
+        /** Deployments, failures and restores count when they ended within this long (the delivery metrics' window). */
+        window: duration.default(DAY * 30),
+        /** A deployment rolled back or blamed by an alert within this long counts as a change failure. */
+        failure_window: duration.default(DAY),
+      })
+      .strict()
+      .default({ window: DAY * 30, failure_window: DAY }),
+    slo: z
+      .object({
+        /** A blocked or failed promotion should be followed by a deployment of its app and environment within this long. */
+        resolve_failed_within: duration.default(DAY),
+      })
+      .strict()
+      .default({ resolve_failed_within: DAY }),
   })
   .strict();
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What `npm test` needs besides node_modules: a Redis that answers at REDIS_URL (default
 # redis://127.0.0.1:6379), and Debian's prometheus-alertmanager and chromium, which some
-# end-to-end tests drive. Starts a local Redis when one is installed but not running; as
+# end-to-end tests drive, and prometheus for promtool, which checks the alert rules. Starts a local Redis when one is installed but not running; as
 # root, installs what is missing; otherwise prints the one line to run, and fails.
 set -uo pipefail
 
@@ -49,6 +49,9 @@ fi
 
 if ! command -v prometheus-alertmanager >/dev/null 2>&1 && ! command -v alertmanager >/dev/null 2>&1; then
   apt_install prometheus-alertmanager || missing+=(prometheus-alertmanager)
+fi
+if ! command -v promtool >/dev/null 2>&1; then
+  apt_install prometheus || missing+=(prometheus)
 fi
 if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
   apt_install chromium || missing+=(chromium)

@@ -25,6 +25,12 @@ import { AuditLog, type ChainReport } from './store/audit-log.js';
 import { formatCheckpoints, parseCheckpoints, signCheckpoint, type Checkpoint } from './store/audit-checkpoint.js';
 import { AuditKey, AUDIT_KEY_VARIABLE } from './store/audit-key.js';
 import { keysFor } from './store/keys.js';
+import { recordVerification } from './store/audit-verification.js';
+import { formatReport, type ReportFormat } from './cli/report.js';
+import { reportRows } from './domain/delivery-report.js';
+import { toPolicy } from './config/to-policy.js';
+import { readFigures, reportScope } from './service/delivery-report.js';
+import { parsePeriod, REPORT_MAX_DAYS } from './slack/parse-command.js';
 import { startsPlaygroundInstead } from './playground/playground-mode.js';
 import { runPlayground } from './playground/run-playground.js';
 
@@ -111,8 +117,12 @@ async function audit(action: string | undefined, checkpointFile: string | undefi
   await requireRedis(settings);
   const redis = connectRedis(settings.redisUrl, 'http');
   try {
-    const log = new AuditLog(redis, keysFor(config.config.queue.prefix), key);
-    return action === 'verify' ? await verifyAudit(log, key, checkpointFile) : await exportAudit(log, key, checkpointFile);
+    const keys = keysFor(config.config.queue.prefix);
+    const log = new AuditLog(redis, keys, key);
+    if (action === 'export') return await exportAudit(log, key, checkpointFile);
+    const code = await verifyAudit(log, key, checkpointFile);
+    await recordVerification(redis, keys, { at: Date.now(), ok: code === 0 });
+    return code;
   } finally {
     redis.disconnect();
   }
@@ -223,6 +233,29 @@ function calendar(environment: string | undefined, at: string | undefined, json:
   return 0;
 }
 
+async function report(names: string[], since: string, format: ReportFormat): Promise<number> {
+  const sinceMs = parsePeriod(since);
+  if (sinceMs === null) throw new StartupError(`--since takes a period such as 7d, 2w or 48h, at most ${REPORT_MAX_DAYS}d (got "${since}").`);
+  const settings = settingsOrExit();
+  const loaded = configOrExit(settings);
+  const policy = toPolicy(loaded.config, loaded.hash);
+  const scope = reportScope(policy, names);
+  if (!scope.ok) throw new StartupError(scope.reason.replace(/`/g, '"'));
+  await requireRedis(settings);
+  const redis = connectRedis(settings.redisUrl, 'http');
+  try {
+    const { config } = loaded;
+    const pairs = [...policy.apps.keys()].flatMap((app) => [...policy.environments.keys()].map((env) => [app, env] as const));
+    const now = Date.now();
+    const source = { redis, keys: keysFor(config.queue.prefix), pairs, failureWindowMs: config.metrics.failure_window, resolveWithinMs: config.slo.resolve_failed_within, now: () => now };
+    const rows = reportRows(await readFigures(source, sinceMs), [...policy.environments.keys()], scope);
+    out(formatReport(rows, format, { since, from: new Date(now - sinceMs).toISOString(), to: new Date(now).toISOString() }));
+    return 0;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** .env in the working directory, when there is one; variables already set win. */
 function dotEnvOrExit(): DotEnv | null {
   try {
@@ -296,6 +329,10 @@ export async function main(argv: string[]): Promise<number | 'running'> {
       return audit(sub, typeof values.checkpoint === 'string' ? values.checkpoint : undefined);
     case 'calendar':
       return calendar(sub, typeof values.at === 'string' ? values.at : undefined, values.json === true);
+    case 'report': {
+      if (values.json === true && values.csv === true) throw new StartupError('Choose one of --json and --csv.');
+      return report(positionals, typeof values.since === 'string' ? values.since : '30d', values.json === true ? 'json' : values.csv === true ? 'csv' : 'text');
+    }
     default:
       throw new StartupError(`"${command}" is listed as a command but has no implementation.`);
   }

@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { WebClient } from '@slack/web-api';
@@ -21,7 +22,7 @@ import { dispatchFollowUp } from './service/follow-up.js';
 import { sweep } from './service/reconciler.js';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from './service/ports.js';
-import { PromotionService, type ServiceResult } from './service/promotion-service.js';
+import { PromotionService } from './service/promotion-service.js';
 import { readStatus } from './service/status-query.js';
 import { createSlackApp } from './slack/create-slack-app.js';
 import { SlackDirectory } from './slack/directory.js';
@@ -46,6 +47,12 @@ import { DriftService } from './service/drift-service.js';
 import { registerDriftButtons } from './slack/listeners/drift-buttons.js';
 import { ExecutorPool } from './executors/executor-pool.js';
 import { driftTargets, scheduleDriftChecks } from './queue/drift-schedule.js';
+import { githubServe, githubWorker } from './github/github-runtime.js';
+import { registerDeliveryMetrics } from './delivery-metrics.js';
+import { lastVerification } from './store/audit-verification.js';
+import { readFigures, reportScope, type DeliverySource } from './service/delivery-report.js';
+import { reportRows } from './domain/delivery-report.js';
+import { deliveryReportMessage } from './slack/views/delivery-report.js';
 
 export interface RuntimeOptions {
   config: LoadedConfig;
@@ -81,6 +88,7 @@ class Runtime {
   readonly keys: Keys;
   readonly driftStore: DriftStore;
   readonly drift: DriftService;
+  readonly delivery: DeliverySource;
 
   constructor(readonly options: RuntimeOptions, role: 'http' | 'worker') {
     const { config } = options.config;
@@ -112,6 +120,16 @@ class Runtime {
     this.alerts = new AlertService(this.policy, defaultChannel, this.alertStore, this.store, this.service, this.clock, options.log, (seconds, automatic) =>
       this.metrics.alertToRollback.observe({ automatic: String(automatic) }, seconds),
     );
+    const pairs = [...this.policy.apps.keys()].flatMap((app) => [...this.policy.environments.keys()].map((env) => [app, env] as const));
+    this.delivery = { redis: this.redis, keys, pairs, failureWindowMs: config.metrics.failure_window, resolveWithinMs: config.slo.resolve_failed_within, now: () => this.clock.now() };
+    registerDeliveryMetrics(this.metrics.registry, async () => {
+      const [figures, audit, queues] = await Promise.all([
+        readFigures(this.delivery, config.metrics.window),
+        lastVerification(this.redis, keys),
+        Promise.all([this.queues.deploy, this.queues.slack, this.queues.gates].map(async (q: Queue) => ({ queue: q.name, counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children') }))),
+      ]);
+      return { figures, queues, audit };
+    });
   }
 
   publisher(): MessagePublisher {
@@ -133,7 +151,7 @@ export interface Running {
 }
 
 function commandRunner(runtime: Runtime): CommandRunner {
-  return async (command, user): Promise<ServiceResult> => {
+  return async (command, user) => {
     switch (command.type) {
       case 'promote':
         return runtime.service.request({ ...command, requester: user });
@@ -150,6 +168,13 @@ function commandRunner(runtime: Runtime): CommandRunner {
         if (unknown) return { ok: false, reason: unknown };
         return { ok: true, reply: calendarText(calendarReport(runtime.calendars, command.environment, runtime.clock.now())), promotion: null };
       }
+      case 'report': {
+        const scope = reportScope(runtime.policy, command.names);
+        if (!scope.ok) return scope;
+        const rows = reportRows(await readFigures(runtime.delivery, command.sinceMs), [...runtime.policy.environments.keys()], scope);
+        const message = deliveryReportMessage(rows, scope.app, command.sinceMs);
+        return { ok: true, reply: message.text, blocks: message.blocks };
+      }
     }
   };
 }
@@ -157,7 +182,8 @@ function commandRunner(runtime: Runtime): CommandRunner {
 /** `shipgate serve`: the Slack receiver and the HTTP routes. */
 export async function startServe(options: RuntimeOptions, port: number): Promise<Running> {
   const runtime = new Runtime(options, 'http');
-  const routes = [...healthRoutes(runtime.redis, runtime.metrics), ...alertRoutes(options.config.config.alerts, (alerts) => runtime.alerts.receive(alerts), () => runtime.clock.now())];
+  const github = githubServe(options.config.config, runtime.redis, (ask) => runtime.service.request(ask), options.log);
+  const routes = [...healthRoutes(runtime.redis, runtime.metrics), ...alertRoutes(options.config.config.alerts, (alerts) => runtime.alerts.receive(alerts), () => runtime.clock.now()), ...(github?.routes ?? [])];
   const app = createSlackApp({ ...options.slack, port, routes, log: options.log });
   const { apps, environments } = runtime.policy;
   registerPromoteCommand(app, commandRunner(runtime), openPromoteModal([...apps.keys()], [...environments.keys()]), runtime.metrics);
@@ -182,6 +208,7 @@ export async function startServe(options: RuntimeOptions, port: number): Promise
     port: bound,
     async close() {
       await app.stop();
+      await github?.close();
       await runtime.close();
     },
   };
@@ -201,7 +228,9 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
     throw error;
   });
   const { config } = options.config;
-  const deps = { clock: runtime.clock, connection: runtime.redis, config, store: runtime.store, service: runtime.service, publisher: runtime.publisher(), log: options.log };
+  // GitHub's clock checks the app's JWT, so it is signed with the wall clock, not a moved one.
+  const github = githubWorker(config, runtime.redis, async (id) => (await runtime.store.get(id))?.promotion ?? null, () => Date.now(), options.log);
+  const deps = { clock: runtime.clock, connection: runtime.redis, config, store: runtime.store, service: runtime.service, publisher: runtime.publisher(), log: options.log, ...(github ? { protectionRule: github.reviews } : {}) };
   const facts = {
     deployed: (app: string, env: string) => runtime.store.current(app, env),
     alertsSince: (app: string, env: string, since: number) => runtime.alertStore.countSince(app, env, since),
@@ -210,10 +239,13 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   const executors = new ExecutorPool(config, { log: options.log, now: () => runtime.clock.now() });
   const driftCheck = (app: string, environment: string) => runtime.drift.check(app, environment, (a, env) => executors.for(a, env).current?.(a, env) ?? Promise.resolve(null));
   const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck };
-  const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts)];
+  const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts), ...(github ? [github.worker] : [])];
   for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  const relay = new OutboxRelay(runtime.redis.duplicate(), runtime.keys.outbox, `relay-${randomUUID()}`, (entry) => dispatchFollowUp(entry, runtime.jobs, runtime.store), options.log);
+  const relay = new OutboxRelay(runtime.redis.duplicate(), runtime.keys.outbox, `relay-${randomUUID()}`, async (entry) => {
+    await dispatchFollowUp(entry, runtime.jobs, runtime.store);
+    await github?.afterFollowUp(entry);
+  }, options.log);
   await relay.start();
   await runtime.queues.deploy.upsertJobScheduler('sweep', { every: config.queue.sweep_every }, { name: 'sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await scheduleDriftChecks(runtime.queues.deploy, driftTargets(config, executors));
@@ -226,6 +258,7 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
       await relay.stop();
       const closed = await Promise.all(workers.map((w) => closeWithin(w, config.queue.shutdown_grace)));
       if (closed.includes('forced')) options.log.warn({ graceMs: config.queue.shutdown_grace }, 'jobs were still running at shutdown; they resume on another worker');
+      await github?.close();
       await runtime.close();
     },
   };

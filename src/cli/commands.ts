@@ -149,6 +149,24 @@ Needs SHIPGATE_AUDIT_KEY and a Redis at REDIS_URL. ${CONFIG_ENV}`,
     positionals: 1,
   },
   {
+    name: 'report',
+    synopsis: '[APP] [ENV] [--since 30d] [--json|--csv]',
+    summary: 'deployments, lead time, change failure rate and time to restore per environment',
+    details: `Prints the delivery figures of the period, per environment: deployments (failed ones and
+rollbacks among them), median lead time from request to deployed, change failure rate and
+median time to restore; for one APP and one ENV when given (one name: whichever it is).
+The same figures as /metrics, read from Redis (see "Metrics" in the README).
+
+Options:
+  --since P     the period, such as 7d, 2w or 48h (default 30d, at most 90d)
+  --json        one JSON object: since, from, to and rows
+  --csv         a header line and one line per environment
+
+Needs a Redis at REDIS_URL. ${CONFIG_ENV}`,
+    options: { since: { type: 'string' }, json: { type: 'boolean', default: false }, csv: { type: 'boolean', default: false } },
+    positionals: 2,
+  },
+  {
     name: 'help',
     synopsis: '[COMMAND]',
     summary: 'this list, or the help of one command',

@@ -5,7 +5,13 @@ import { alertsSchema } from './alerts-schema.js';
 import { githubActionsExecutorSchema } from '../executors/github-actions-executor.js';
 import { argoCdExecutorSchema } from '../executors/argocd-executor.js';
 import { kubernetesExecutorSchema } from '../executors/kubernetes-executor.js';
+import { mendixExecutorSchema } from '../executors/mendix-executor.js';
+import { outSystemsExecutorSchema } from '../executors/outsystems-executor.js';
 import { webhookExecutorSchema } from '../executors/webhook-executor.js';
+import { powerPlatformExecutorSchema } from '../executors/power-platform-executor.js';
+import { appSettingsSchema } from './app-settings.js';
+import { protectionRuleExecutorSchema } from '../executors/protection-rule-executor.js';
+import { githubSchema } from '../github/github-config.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'expected a lower-case name (letters, digits, - and _)');
 const approver = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'expected a Slack user id (U…, W…) or user group id (S…)');
@@ -47,12 +53,14 @@ const environment = z
 const app = z
   .object({
     executor: name,
-    environments: z.record(name, z.object({ executor: name.optional() }).strict()).optional(),
+    environments: z.record(name, z.object({ executor: name.optional(), settings: appSettingsSchema.optional() }).strict()).optional(),
   })
   .strict();
 
 // One schema per executor type, each kept in its executor's file.
-const executor = z.discriminatedUnion('type', [webhookExecutorSchema, githubActionsExecutorSchema, argoCdExecutorSchema, kubernetesExecutorSchema]);
+const executor = z.discriminatedUnion('type', [webhookExecutorSchema, githubActionsExecutorSchema, argoCdExecutorSchema, kubernetesExecutorSchema, mendixExecutorSchema, outSystemsExecutorSchema, powerPlatformExecutorSchema, protectionRuleExecutorSchema]);
+
+const DAY = 86_400_000;
 
 const baseSchema = z
   .object({
@@ -69,6 +77,8 @@ const baseSchema = z
     gates: z.record(name, gateSchema).default({}),
     alerts: alertsSchema,
     drift: z.object({ interval: duration.default(5 * 60_000) }).strict().default({ interval: 5 * 60_000 }),
+    /** Shipgate as a GitHub App: the custom deployment protection rule (src/github/). */
+    github: githubSchema.optional(),
     queue: z
       .object({
         prefix: z.string().regex(/^[^:\s]+$/, 'expected a prefix without ":" or spaces').default('{shipgate}'),
@@ -81,6 +91,22 @@ const baseSchema = z
       })
       .strict()
       .default({ prefix: '{shipgate}', lock_duration: 30_000, stalled_interval: 30_000, sweep_every: 30_000, shutdown_grace: 10_000 }),
+    metrics: z
+      .object({
+        /** Deployments, failures and restores count when they ended within this long (the delivery metrics' window). */
+        window: duration.default(DAY * 30),
+        /** A deployment rolled back or blamed by an alert within this long counts as a change failure. */
+        failure_window: duration.default(DAY),
+      })
+      .strict()
+      .default({ window: DAY * 30, failure_window: DAY }),
+    slo: z
+      .object({
+        /** A blocked or failed promotion should be followed by a deployment of its app and environment within this long. */
+        resolve_failed_within: duration.default(DAY),
+      })
+      .strict()
+      .default({ resolve_failed_within: DAY }),
   })
   .strict();
 
@@ -91,6 +117,7 @@ export const configSchema = baseSchema
     (config, ctx) => {
       try {
         crossReferences(config, ctx);
+        githubReferences(config, ctx);
       } catch {
         // Only a malformed value (already reported by its own issue) can make the checks throw.
       }
@@ -143,6 +170,16 @@ function crossReferences(config: z.output<typeof baseSchema>, ctx: z.core.$Refin
       if (override.executor && !(override.executor in config.executors)) {
         ctx.addIssue({ code: 'custom', path: ['apps', appName, 'environments', envName, 'executor'], message: `no executor called "${override.executor}"` });
       }
+    }
+  }
+}
+
+function githubReferences(config: z.output<typeof baseSchema>, ctx: z.core.$RefinementCtx) {
+  for (const [index, rule] of (config.github?.protection_rules ?? []).entries()) {
+    const at = ['github', 'protection_rules', index];
+    if (!(rule.app in config.apps)) ctx.addIssue({ code: 'custom', path: [...at, 'app'], message: `no app called "${rule.app}"` });
+    for (const [githubEnv, env] of Object.entries(rule.environments)) {
+      if (!(env in config.environments)) ctx.addIssue({ code: 'custom', path: [...at, 'environments', githubEnv], message: `no environment called "${env}"` });
     }
   }
 }

@@ -2,6 +2,9 @@ import type { ApprovalPolicy, EnvironmentPolicy, Policy } from '../domain/policy
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { GateConfig } from './gate-schema.js';
+import { environmentSettings, settingValues, type SettingValues } from './app-settings.js';
+import type { EnvironmentSettings } from '../domain/settings.js';
+import type { SettingsFacts } from '../gates/settings-gate.js';
 import type { ExecutorConfig, ShipgateConfig } from './schema.js';
 
 /** SHA-256 of a gate's configuration with header values left out, so no secret shapes the hash. */
@@ -47,7 +50,16 @@ export function toPolicy(config: ShipgateConfig, configHash: string): Policy {
       gates: env.gates.map((gate) => ({ name: gate, configHash: gateConfigHash(config.gates[gate]!) })),
     });
   }
-  const apps = new Map(Object.keys(config.apps).map((name) => [name, { name }]));
+  const apps = new Map(
+    Object.entries(config.apps).map(([name, app]) => {
+      const settings = new Map<string, EnvironmentSettings>();
+      for (const [env, override] of Object.entries(app.environments ?? {})) {
+        const shown = environmentSettings(override.settings);
+        if (shown) settings.set(env, shown);
+      }
+      return [name, { name, settings }];
+    }),
+  );
   return { apps, environments, configHash };
 }
 
@@ -58,4 +70,17 @@ export function executorFor(config: ShipgateConfig, app: string, environment: st
   const executor = name ? config.executors[name] : undefined;
   if (!name || !executor) throw new Error(`No executor for ${app} in ${environment}.`);
   return { name, executor };
+}
+
+/** The settings shipgate.yml gives APP in ENVIRONMENT, values included: for the executor, at deploy time only. */
+export function settingsFor(config: ShipgateConfig, app: string, environment: string): SettingValues | undefined {
+  return settingValues(config.apps[app]?.environments?.[environment]?.settings);
+}
+
+/** What the `settings` gate reads, from the configuration: hashes and fingerprints, never values. */
+export function settingsFactsFor(config: ShipgateConfig): SettingsFacts {
+  return {
+    settings: (app, environment) => environmentSettings(config.apps[app]?.environments?.[environment]?.settings),
+    from: (environment) => config.environments[environment]?.from ?? null,
+  };
 }

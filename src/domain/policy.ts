@@ -1,5 +1,6 @@
 import type { Calendar } from './calendar/calendar.js';
 import type { AutoRollbackPolicy } from './alerts.js';
+import type { EnvironmentSettings } from './settings.js';
 
 /** Who may approve, and how many of them must. Approvers are Slack user ids (U…/W…) or user group ids (S…). */
 export interface ApprovalPolicy {
@@ -31,6 +32,8 @@ export interface EnvironmentPolicy {
 
 export interface AppPolicy {
   name: string;
+  /** Settings per environment (hashes and fingerprints, never values); absent: none. */
+  settings?: ReadonlyMap<string, EnvironmentSettings>;
 }
 
 /** Everything the domain needs to know about the configuration, already parsed and checked. */

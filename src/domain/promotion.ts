@@ -1,3 +1,5 @@
+import type { PromotionSettings } from './settings.js';
+
 /** Epoch milliseconds. Domain code never reads the clock; time is passed in. */
 export type Instant = number;
 
@@ -112,6 +114,8 @@ export interface Promotion {
   undoes?: string[];
   /** While deploying: a rollback queued behind this deployment, started when it ends. */
   queuedRollback?: string | null;
+  /** The target's settings when asked for: their hash and the names that differ from `from` (never values). */
+  settings?: PromotionSettings | null;
 }
 
 export function isOpen(state: PromotionState): state is OpenState {

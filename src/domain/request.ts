@@ -6,6 +6,7 @@ import { lastKnownGood, versionsUndone } from './known-good.js';
 import { supersede } from './supersede.js';
 import { isValidVersion, VERSION_HINT } from './version.js';
 import type { OpenDrift } from './drift.js';
+import { promotionSettings } from './settings.js';
 
 export interface DeployedVersion {
   version: string;
@@ -88,11 +89,24 @@ function newPromotion(ask: Pick<PromotionAsk, 'id' | 'app' | 'version' | 'enviro
   };
 }
 
+/** The target's settings hash and the names that differ from `from`, when the app has settings; never values. */
+function withSettings(p: Promotion, policy: Policy): Promotion {
+  const all = policy.apps.get(p.app)?.settings;
+  if (!all || all.size === 0) return p;
+  const settings = promotionSettings(p.from ? (all.get(p.from) ?? null) : null, all.get(p.environment) ?? null, p.from !== null);
+  return settings ? { ...p, settings } : p;
+}
+
+/** The audit entry of a request records the settings' hash, so the evidence names the values in force without holding them. */
+function settingsDetail(p: Promotion): Record<string, unknown> {
+  return p.settings ? { settings_hash: p.settings.hash } : {};
+}
+
 function requested(p: Promotion, env: EnvironmentPolicy, now: Instant, type: string, others: SideChange[] = []): Decision {
   const asked = {
     type,
     actor: p.requester,
-    detail: { version: p.version, from: p.from, previous_version: p.previousVersion, reason: p.reason || null, emergency: p.emergency, automatic: p.requester === AUTOMATIC, forced_bad: p.forcedBad ?? null },
+    detail: { version: p.version, from: p.from, previous_version: p.previousVersion, reason: p.reason || null, emergency: p.emergency, automatic: p.requester === AUTOMATIC, forced_bad: p.forcedBad ?? null, ...settingsDetail(p) },
   };
   // Promotions run the environment's gates first; rollbacks go back to a version that already ran there.
   if (p.kind === 'promote' && env.gates.length > 0) {
@@ -171,19 +185,15 @@ export function decidePromotionRequest(ask: PromotionAsk, policy: Policy, snapsh
   const holder = snapshot.inFlight;
   if (holder && holder.state !== 'blocked') return refuse(busyRefusal(ask.app, ask.environment, holder));
   const fallback = lastKnownGood(snapshot.history, snapshot.bad, [ask.version]);
-  const p = newPromotion(
-    ask,
-    {
-      kind: 'promote',
-      from: env.from,
-      previousVersion: live?.version ?? null,
-      rollbackOf: null,
-      lastKnownGood: fallback?.version ?? null,
-      forcedBad: undoneBy !== undefined ? ask.reason : null,
-    },
-    env.channel,
-    policy.configHash,
-  );
+  const fields: NewFields = {
+    kind: 'promote',
+    from: env.from,
+    previousVersion: live?.version ?? null,
+    rollbackOf: null,
+    lastKnownGood: fallback?.version ?? null,
+    forcedBad: undoneBy !== undefined ? ask.reason : null,
+  };
+  const p = withSettings(newPromotion(ask, fields, env.channel, policy.configHash), policy);
   return requested(p, env, ask.now, 'requested', holder ? [supersede(holder, p, ask.now)] : []);
 }
 
@@ -259,7 +269,7 @@ export function decideRollbackRequest(ask: RollbackAsk, policy: Policy, snapshot
   const pendingRollback = [holder, snapshot.queued].find((w) => w && isPending(w.state) && w.kind === 'rollback' && w.version === target.version);
   if (pendingRollback) return unchanged(`A rollback of ${ask.app} in ${ask.environment} to ${target.version} is already under way (${pendingRollback.id}).`);
 
-  const p = newPromotion({ ...ask, version: target.version }, rollbackFields(target.version, live, snapshot, ask.environment), env.channel, policy.configHash);
+  const p = withSettings(newPromotion({ ...ask, version: target.version }, rollbackFields(target.version, live, snapshot, ask.environment), env.channel, policy.configHash), policy);
   if (holder?.state === 'deploying') {
     const others: SideChange[] = [];
     if (snapshot.queued && isPending(snapshot.queued.state)) others.push(supersede(snapshot.queued, p, ask.now));
@@ -268,7 +278,7 @@ export function decideRollbackRequest(ask: RollbackAsk, policy: Policy, snapshot
     return accept(
       queued,
       [
-        { type: 'rollback_requested', actor: p.requester, detail: { version: p.version, previous_version: p.previousVersion, reason: p.reason || null, automatic: p.requester === AUTOMATIC } },
+        { type: 'rollback_requested', actor: p.requester, detail: { version: p.version, previous_version: p.previousVersion, reason: p.reason || null, automatic: p.requester === AUTOMATIC, ...settingsDetail(p) } },
         { type: 'rollback_queued', actor: 'shipgate', detail: { behind: holder.id } },
       ],
       [{ type: 'render' }, { type: 'note', text: `Queued behind ${holder.id} (${holder.version}, deploying): this rollback starts as soon as that deployment ends.` }],

@@ -4,7 +4,11 @@ import type { ExecutorDeps, ExecutorTiming, ExecutorType } from './executor-type
 import { argocd } from './argocd-executor.js';
 import { githubActions } from './github-actions-executor.js';
 import { kubernetes } from './kubernetes-executor.js';
+import { mendix } from './mendix-executor.js';
+import { outsystems } from './outsystems-executor.js';
+import { githubProtectionRule } from './protection-rule-executor.js';
 import { webhook } from './webhook-executor.js';
+import { powerPlatform } from './power-platform-executor.js';
 
 /** Every executor type by its `type`; a new type is one file, its schema in the config union, and one entry here. */
 const TYPES: { [T in ExecutorConfig['type']]: ExecutorType<Extract<ExecutorConfig, { type: T }>> } = {
@@ -12,6 +16,10 @@ const TYPES: { [T in ExecutorConfig['type']]: ExecutorType<Extract<ExecutorConfi
   'github-actions': githubActions,
   argocd,
   kubernetes,
+  mendix,
+  outsystems,
+  'power-platform': powerPlatform,
+  'github-protection-rule': githubProtectionRule,
 };
 
 function typeOf<C extends ExecutorConfig>(config: C): ExecutorType<C> {

@@ -2,12 +2,15 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { duration } from '../config/duration.js';
 import type { AsyncExecutor } from './executor.js';
+import type { ProtectionRuleAnswers } from './protection-rule-executor.js';
 
 /** What an executor may use besides its configuration. */
 export interface ExecutorDeps {
   log: Logger;
   /** Epoch milliseconds; the wall clock unless a test moves it. */
   now(): number;
+  /** GitHub's answers for the github-protection-rule executor; absent without a `github:` section. */
+  protectionRule?: ProtectionRuleAnswers;
 }
 
 /** How the deploy job drives an executor of this configuration. */

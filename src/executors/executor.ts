@@ -1,5 +1,12 @@
 import type { Promotion } from '../domain/promotion.js';
 
+/**
+ * Settings that belong to the target environment alone (kind → name → value): Power
+ * Platform `environment_variables` and `connection_references`, Mendix `constants`,
+ * OutSystems `site_properties`. Read from shipgate.yml at deploy time, never stored.
+ */
+export type DeploySettings = Record<string, Record<string, string>>;
+
 /** What every executor is told about a deployment. Field names are the webhook contract. */
 export interface DeployRequest {
   promotion_id: string;
@@ -7,10 +14,14 @@ export interface DeployRequest {
   app: string;
   version: string;
   environment: string;
+  /** The environment the version is promoted from (its declared `from`); null for entry environments and rollbacks. Always set by deployRequestFor. */
+  from_environment?: string | null;
   previous_version: string | null;
   requested_by: string;
   approved_by: string[];
   reason: string;
+  /** The target environment's settings for this app; absent when shipgate.yml gives none. */
+  settings?: DeploySettings;
 }
 
 /**
@@ -27,17 +38,20 @@ export class DeployError extends Error {
   }
 }
 
-export function deployRequestFor(p: Promotion): DeployRequest {
+export function deployRequestFor(p: Promotion, settings?: DeploySettings): DeployRequest {
   return {
     promotion_id: p.id,
     kind: p.kind,
     app: p.app,
     version: p.version,
     environment: p.environment,
+    from_environment: p.from,
     previous_version: p.previousVersion,
     requested_by: p.requester,
     approved_by: p.approvals.map((a) => a.user),
     reason: p.reason,
+    // Left out when there are none, so a webhook's body is the same as before settings existed.
+    ...(settings ? { settings } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
+import { settingsFactsFor } from '../config/to-policy.js';
 import { createGate } from '../gates/create-gate.js';
 import { GateError, type GateVerdict, type GateWait } from '../gates/gate.js';
 import type { SoakFacts } from '../gates/soak-gate.js';
@@ -13,6 +14,7 @@ import type { WorkerDeps } from './workers.js';
  */
 export function createGateWorker(deps: WorkerDeps, facts: SoakFacts): Worker<GateJob> {
   const { config, store, service, clock, log } = deps;
+  const settings = settingsFactsFor(config);
 
   async function runGate(job: Job<GateJob>, token: string | undefined): Promise<void> {
     const { promotionId, run, gate } = job.data;
@@ -29,7 +31,7 @@ export function createGateWorker(deps: WorkerDeps, facts: SoakFacts): Worker<Gat
     const started = clock.now();
     let verdict: GateVerdict | GateWait;
     try {
-      verdict = await createGate(gateConfig, facts).run({ promotionId, app: p.app, version: p.version, environment: p.environment, now: started, signal: AbortSignal.timeout(gateConfig.timeout) });
+      verdict = await createGate(gateConfig, facts, settings).run({ promotionId, app: p.app, version: p.version, environment: p.environment, now: started, signal: AbortSignal.timeout(gateConfig.timeout) });
     } catch (error) {
       if (!(error instanceof GateError)) log.error({ promotion: promotionId, gate, err: error }, 'gate failed unexpectedly');
       verdict = { status: 'error', summary: error instanceof GateError ? error.message : `unexpected failure: ${(error as Error).message}`, evidenceUrl: null };

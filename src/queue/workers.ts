@@ -3,11 +3,12 @@ import ms from 'ms';
 import type { Clock } from '../service/ports.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { executorFor } from '../config/to-policy.js';
+import { executorFor, settingsFor } from '../config/to-policy.js';
 import type { ExecutorConfig, ShipgateConfig } from '../config/schema.js';
 import type { Promotion } from '../domain/promotion.js';
 import { createExecutor, executorTiming } from '../executors/create-executor.js';
 import { DeployError, deployRequestFor, type AsyncExecutor, type DeploymentHandle, type DeploymentStatus } from '../executors/executor.js';
+import type { ProtectionRuleAnswers } from '../executors/protection-rule-executor.js';
 import type { PromotionService } from '../service/promotion-service.js';
 import type { MessagePublisher } from '../slack/message-publisher.js';
 import { RetryLaterError } from '../slack/delivery-errors.js';
@@ -22,6 +23,8 @@ export interface WorkerDeps {
   service: PromotionService;
   publisher: MessagePublisher;
   log: Logger;
+  /** GitHub's answers for the github-protection-rule executor, when shipgate.yml has a `github:` section. */
+  protectionRule?: ProtectionRuleAnswers;
 }
 
 /**
@@ -100,7 +103,7 @@ class DeploymentDriver {
   private executorNamed(name: string, config: ExecutorConfig): AsyncExecutor {
     let executor = this.executors.get(name);
     if (!executor) {
-      executor = createExecutor(config, { log: this.deps.log, now: () => this.deps.clock.now() });
+      executor = createExecutor(config, { log: this.deps.log, now: () => this.deps.clock.now(), ...(this.deps.protectionRule ? { protectionRule: this.deps.protectionRule } : {}) });
       this.executors.set(name, executor);
     }
     return executor;
@@ -116,7 +119,7 @@ class DeploymentDriver {
     if (!handle) {
       let started: DeploymentHandle;
       try {
-        started = await executor.start(deployRequestFor(p));
+        started = await executor.start(deployRequestFor(p, settingsFor(config, p.app, p.environment)));
       } catch (error) {
         log.warn({ attempt: job.attemptsMade + 1, reason: (error as Error).message }, 'deployment attempt failed');
         // Trying again cannot help (bad credentials, an unknown workflow): fail now, not after every attempt.

@@ -7,6 +7,7 @@ export type PromoteCommand =
   | { type: 'rollback'; app: string; environment: string; version: string | null; reason: string }
   | { type: 'status'; app: string | null }
   | { type: 'cancel'; id: string }
+  | { type: 'report'; names: string[]; sinceMs: number }
   | { type: 'help' }
   | { type: 'modal' };
 
@@ -36,6 +37,8 @@ export function parsePromoteCommand(text: string): Parsed {
     }
     case 'rollback':
       return parseRollback(rest);
+    case 'report':
+      return parseReport(rest);
     case 'calendar': {
       const environment = rest[0]?.toLowerCase();
       if (rest.length !== 1 || !environment || !NAME.test(environment)) return usage('`calendar` takes one environment.', '/promote calendar production');
@@ -74,4 +77,36 @@ function parseRollback(words: string[]): Parsed {
     reason = tail.slice(2);
   }
   return { ok: true, value: { type: 'rollback', app, environment, version, reason: reason.join(' ') } };
+}
+
+const DAY_MS = 86_400_000;
+/** The delivery figures read the promotions of the period: a longer one costs more on every report. */
+export const REPORT_MAX_DAYS = 90;
+
+/** `7d`, `2w`, `48h` in milliseconds, or null when not such a period (or longer than REPORT_MAX_DAYS). */
+export function parsePeriod(text: string): number | null {
+  const m = /^(\d{1,4})(h|d|w)$/.exec(text.toLowerCase());
+  if (!m) return null;
+  const value = Number(m[1]) * { h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS }[m[2] as 'h' | 'd' | 'w'];
+  return value > 0 && value <= REPORT_MAX_DAYS * DAY_MS ? value : null;
+}
+
+/** `report [APP] [ENV] [--since 30d]`: which name is an app and which an environment is for the configuration to say. */
+function parseReport(words: string[]): Parsed {
+  const example = '/promote report web production --since 30d';
+  let sinceMs = 30 * DAY_MS;
+  const names: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (word.toLowerCase() === '--since') {
+      const period = parsePeriod(words[++i] ?? '');
+      if (period === null) return usage(`\`--since\` takes a period such as 7d, 2w or 48h, at most ${REPORT_MAX_DAYS}d.`, example);
+      sinceMs = period;
+    } else if (word.startsWith('--')) {
+      return usage(`\`${word}\` is not an option of \`report\`: use --since.`, example);
+    } else if (!NAME.test(word.toLowerCase()) || names.length === 2) {
+      return usage('`report` takes at most an app and an environment.', example);
+    } else names.push(word.toLowerCase());
+  }
+  return { ok: true, value: { type: 'report', names, sinceMs } };
 }

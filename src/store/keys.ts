@@ -23,6 +23,8 @@ export function keysFor(prefix: string) {
     auditHead: (chain: string) => k('audit', 'head', chain),
     /** The names of every audit chain, so verification finds them all. */
     auditChains: k('audit', 'chains'),
+    /** The outcome of the last `shipgate audit verify` (a hash: at, ok), for /metrics. */
+    auditVerified: k('audit', 'verified'),
     usergroup: (id: string) => k('usergroup', id),
     renderLock: (id: string) => k('render-lock', id),
     rendered: (id: string) => k('rendered', id),

@@ -7,6 +7,7 @@ describe('the /promote grammar', () => {
     ['web 1.4.2 to production', { type: 'promote', app: 'web', version: '1.4.2', environment: 'production', reason: '', emergency: false, forceBad: false }],
     ['web 1.4.2 production hotfix for #123', { type: 'promote', app: 'web', version: '1.4.2', environment: 'production', reason: 'hotfix for #123', emergency: false, forceBad: false }],
     ['  web   v2.0.0-rc.1  TO staging ', { type: 'promote', app: 'web', version: 'v2.0.0-rc.1', environment: 'staging', reason: '', emergency: false, forceBad: false }],
+    ['web 3f9c2a1 to staging', { type: 'promote', app: 'web', version: '3f9c2a1', environment: 'staging', reason: '', emergency: false, forceBad: false }],
     ['web 1.4.2 to production --emergency payments down', { type: 'promote', app: 'web', version: '1.4.2', environment: 'production', reason: 'payments down', emergency: true, forceBad: false }],
     ['calendar production', { type: 'calendar', environment: 'production' }],
     ['rollback web production', { type: 'rollback', app: 'web', environment: 'production', version: null, reason: '' }],

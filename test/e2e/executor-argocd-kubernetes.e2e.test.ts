@@ -31,7 +31,7 @@ describe('the Argo CD executor, driven by the deploy job', () => {
     await argo.close();
   });
 
-  async function start() {
+  async function start(noWorker = false) {
     argo = await new FakeArgoCd().start();
     argo.addApplication('web-development', { repoURL: 'https://git.example.com/deploy.git', path: 'web', targetRevision: 'v0.9.0' });
     h = await startShipgate({
@@ -44,8 +44,10 @@ describe('the Argo CD executor, driven by the deploy job', () => {
     poll_every: 100ms
     timeout: 15m`),
       env: { ARGOCD_TOKEN },
+      noWorker,
     });
   }
+
 
   it('syncs, shows the application while it rolls out, records the deployment once Healthy, and rolls back', async () => {
     await start();
@@ -66,6 +68,33 @@ describe('the Argo CD executor, driven by the deploy job', () => {
     expect(argo.apps.get('web-development')!.spec.source.targetRevision).toBe('v1.0.0');
     argo.finish('web-development');
     await eventually(async () => expect(await h.shipgate.live('web', 'development')).toBe('1.0.0'));
+  });
+
+  it('fails and terminates a sync that never finishes within the timeout', async () => {
+    await start();
+    const { message } = await h.ask(alice, '/promote web 1.0.0 to development', 'C0DEPLOYS');
+    await eventually(() => expect(argo.syncCalls('web-development')).toHaveLength(1));
+    await eventually(async () => expect((await h.shipgate.promotion(message)).deployment?.link).toBeTruthy());
+    h.shipgate.clock.advance(16 * 60_000);
+    await eventually(async () => expect((await h.shipgate.promotion(message)).deployment?.error).toMatch(/did not finish within 15 minutes/));
+    expect(argo.calls.some((c) => c.method === 'DELETE' && c.path === '/api/v1/applications/web-development/operation')).toBe(true);
+  });
+
+  it('resumes the same sync when the worker following it is killed, never syncing twice', async () => {
+    await start(true);
+    const doomed = h.shipgate.spawnWorker();
+    try {
+      await h.slack.command(alice, '/promote web 1.0.0 to development');
+      await eventually(() => expect(argo.syncCalls('web-development')).toHaveLength(1), { timeoutMs: 20_000 });
+      doomed.kill('SIGKILL');
+      await doomed.exited;
+      await h.shipgate.startWorker();
+      argo.finish('web-development');
+      await eventually(async () => expect(await h.shipgate.live('web', 'development')).toBe('1.0.0'), { timeoutMs: 20_000 });
+      expect(argo.syncCalls('web-development')).toHaveLength(1);
+    } finally {
+      doomed.kill('SIGKILL');
+    }
   });
 
   it("fails the promotion with Argo CD's own message, in the thread", async () => {

@@ -72,7 +72,8 @@ describe('the playground page in a browser', () => {
     const rollBack = message.getByRole('button', { name: /Roll back to 1\.0\.0/ });
     await rollBack.waitFor();
     mkdirSync(join(REPO, 'docs'), { recursive: true });
-    await message.screenshot({ path: join(REPO, 'docs/promotion-message.png') });
+    // The page redraws the channel as notes arrive; a redraw mid-screenshot detaches the element, so take it again.
+    await expect.poll(async () => message.screenshot({ path: join(REPO, 'docs/promotion-message.png') }).then(() => 'taken', (e: Error) => e.message), { timeout: 10_000 }).toBe('taken');
 
     await rollBack.click();
     const dialog = page.getByRole('dialog');
@@ -88,6 +89,13 @@ describe('the playground page in a browser', () => {
     await page.locator('.ephemeral').filter({ hasText: /9\.9\.9|development/ }).first().waitFor();
     expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
     expect(await page.locator('.messages img').count()).toBe(0);
+  });
+
+  it('shows App Home, rendered from the view Shipgate published, with what runs where', async () => {
+    await page.getByRole('button', { name: 'Shipgate · Home' }).click();
+    await page.getByText('What runs where').waitFor();
+    await page.getByText('Release windows').waitFor();
+    await expect.poll(async () => page.locator('.messages').innerText()).toMatch(/staging[\s\S]*1\.0\.0/);
   });
 
   it('runs a scenario from its button and narrates its steps', async () => {

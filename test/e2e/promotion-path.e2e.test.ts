@@ -62,6 +62,7 @@ describe('a version moves from development to production and back', () => {
       app: 'web',
       version: '1.4.2',
       environment: 'production',
+      from_environment: 'staging',
       previous_version: '1.4.1',
       requested_by: alice,
       approved_by: [rita, raj],

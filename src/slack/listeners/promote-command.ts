@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import type { View } from '@slack/types';
+import type { KnownBlock, View } from '@slack/types';
 import type { Metrics } from '../../metrics.js';
 import type { ServiceResult } from '../../service/promotion-service.js';
 import { answerSafely } from './answer-safely.js';
@@ -7,8 +7,11 @@ import { parsePromoteCommand, type PromoteCommand } from '../parse-command.js';
 import { ephemeral } from '../views/ephemeral.js';
 import { HELP_TEXT } from '../views/help.js';
 
+/** A command's answer: a change's result, or a read-only answer with its own blocks (a report). */
+export type CommandAnswer = ServiceResult | { ok: true; reply: string; blocks: KnownBlock[] };
+
 /** Runs a parsed command for a user; the listener knows nothing of how. */
-export type CommandRunner = (command: Exclude<PromoteCommand, { type: 'help' | 'modal' }>, user: string) => Promise<ServiceResult>;
+export type CommandRunner = (command: Exclude<PromoteCommand, { type: 'help' | 'modal' }>, user: string) => Promise<CommandAnswer>;
 
 export function registerPromoteCommand(app: App, run: CommandRunner, modal: (channel: string) => View, metrics: Metrics) {
   app.command('/promote', async ({ ack, command, respond, client, logger }) => {
@@ -23,6 +26,7 @@ export function registerPromoteCommand(app: App, run: CommandRunner, modal: (cha
     const value = parsed.value;
     const outcome = await answerSafely(() => run(value, command.user_id), logger);
     metrics.slackRequests.inc({ kind: parsed.value.type, outcome: outcome.ok ? 'ok' : 'refused' });
-    await respond(ephemeral(outcome.ok ? outcome.reply : outcome.reason));
+    if (!outcome.ok) return void (await respond(ephemeral(outcome.reason)));
+    await respond('blocks' in outcome ? { ...ephemeral(outcome.reply), blocks: outcome.blocks } : ephemeral(outcome.reply));
   });
 }

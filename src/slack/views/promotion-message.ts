@@ -81,6 +81,13 @@ function gatesText(p: Promotion): string | null {
   return `*Gates* (run ${p.gates.run})\n${lines.join('\n')}`;
 }
 
+/** Which settings the target sets differently from `from`: names only, never values. */
+function settingsLine(p: Promotion): string | null {
+  if (!p.settings || !p.from) return null;
+  if (p.settings.differs.length === 0) return `*Settings*: the same in ${escapeMrkdwn(p.from)} and ${escapeMrkdwn(p.environment)}`;
+  return `*Settings that differ from ${escapeMrkdwn(p.from)}*: ${p.settings.differs.map((name) => `\`${escapeMrkdwn(name.replaceAll('`', "'"))}\``).join(', ')}`;
+}
+
 /** The promotion message: a pure function of the record, the environment and the time. */
 export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Instant): { text: string; blocks: KnownBlock[] } {
   const text = `${title(p)}: ${STATE_LABEL[p.state].replace(/^:[a-z_]+: /, '')}`;
@@ -111,6 +118,8 @@ export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Inst
   if (p.emergency) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: ':rotating_light: *Emergency*: this promotion bypasses the release calendar, under the emergency approval policy.' } });
   }
+  const differs = settingsLine(p);
+  if (differs) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(differs) } });
   const gates = gatesText(p);
   if (gates) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(gates) } });
   if (p.reason) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Reason*\n${escapeMrkdwn(p.reason)}`) } });

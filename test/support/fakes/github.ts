@@ -13,13 +13,22 @@
  *   (POST /app/installations/{installation_id}/access_tokens: 201 with `token`, `expires_at`),
  *   authenticated by the app's RS256 JWT ("Generating a JSON Web Token for a GitHub App").
  *
+ * - REST "Workflow runs": Review custom deployment protection rules for a workflow run
+ *   (POST …/actions/runs/{run_id}/deployment_protection_rule with `environment_name`,
+ *   `state` approved|rejected and `comment`: 204), the `deployment_callback_url` of
+ *   - the webhook event `deployment_protection_rule` (action `requested`), which the fake
+ *   SENDS to a receiver as GitHub does (`sendProtectionRule`): signed with the App's
+ *   webhook secret (`X-Hub-Signature-256: sha256=HMAC`), with `X-GitHub-Event` and
+ *   `X-GitHub-Delivery`. A review for a job not waiting on that environment (or already
+ *   reviewed) is refused 422, as is one without `environment_name` or with another state.
+ *
  * Refuses what GitHub refuses: no or a wrong token → 401 "Bad credentials"; an unknown
  * repository or workflow → 404 "Not Found"; no `ref`, an input the workflow does not
  * declare or a required one left out → 422 with GitHub's message. Every call is recorded.
  * A run moves queued → in_progress → completed one step per read while `conclude` is
  * set; tests can also move it themselves.
  */
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createHmac, createPublicKey, randomUUID, verify, type KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { listen, readBody } from '../http-server.js';
 
@@ -65,11 +74,27 @@ const DOCS = {
   rest: 'https://docs.github.com/rest',
 };
 
+/** A job waiting on an environment guarded by the App's protection rule, and the answer it got. */
+export interface WaitingJob {
+  repository: string;
+  runId: number;
+  environment: string;
+  review: { state: 'approved' | 'rejected'; comment: string } | null;
+}
+
+export interface SentEvent {
+  status: number;
+  body: Record<string, unknown>;
+  delivery: string;
+}
+
 export const GITHUB_TOKEN = 'ghp_fakeTokenForShipgateTests0123456789';
 
 export class FakeGitHub {
   readonly calls: GitHubCall[] = [];
   readonly runs: FakeRun[] = [];
+  /** Jobs the fake asked a protection rule about (sendProtectionRule), with the answer each got. */
+  readonly waiting: WaitingJob[] = [];
   /** Personal access tokens GitHub accepts. */
   readonly tokens = new Set([GITHUB_TOKEN]);
   /** Installation tokens minted for the app, by token. */
@@ -148,6 +173,7 @@ export class FakeGitHub {
     const rest = repoMatch[3]!;
     const repository = `${repoMatch[1]}/${repoMatch[2]}`;
     let m: RegExpExecArray | null;
+    if ((m = /^runs\/(\d+)\/deployment_protection_rule$/.exec(rest)) && call.method === 'POST') return this.review(repository, Number(m[1]), call.body);
     if ((m = /^workflows\/([^/]+)\/dispatches$/.exec(rest)) && call.method === 'POST') {
       const workflow = findWorkflow(workflows, decodeURIComponent(m[1]!));
       return workflow ? this.dispatch(repository, workflow, call.body) : notFound(DOCS.dispatch);
@@ -171,6 +197,86 @@ export class FakeGitHub {
       return [202, {}];
     }
     return notFound(DOCS.rest);
+  }
+
+  /**
+   * Sends `deployment_protection_rule` (action `requested`) to RECEIVER as GitHub does for a
+   * job of run RUN waiting on ENVIRONMENT. `secret` signs it (a wrong one forges it);
+   * `delivery` repeats a delivery. The job waits for the answer from then on.
+   */
+  async sendProtectionRule(
+    receiver: string,
+    secret: string,
+    job: { environment: string; runId: number; sha?: string; ref?: string; payload?: Record<string, unknown>; repository?: string; installationId?: number; delivery?: string; sender?: string },
+  ): Promise<SentEvent> {
+    const repository = job.repository ?? 'acme/web';
+    const [owner] = repository.split('/');
+    const sha = job.sha ?? 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+    if (!this.waiting.some((w) => w.repository === repository && w.runId === job.runId && w.environment === job.environment)) {
+      this.waiting.push({ repository, runId: job.runId, environment: job.environment, review: null });
+    }
+    const event = {
+      action: 'requested',
+      environment: job.environment,
+      event: 'push',
+      deployment_callback_url: `${this.url}/repos/${repository}/actions/runs/${job.runId}/deployment_protection_rule`,
+      deployment: {
+        url: `${this.url}/repos/${repository}/deployments/${job.runId + 1}`,
+        id: job.runId + 1,
+        node_id: 'DE_kwDOfake',
+        task: 'deploy',
+        original_environment: job.environment,
+        environment: job.environment,
+        description: null,
+        sha,
+        ref: job.ref ?? 'main',
+        payload: job.payload ?? {},
+        creator: { login: 'github-actions[bot]', id: 41898282, type: 'Bot' },
+        created_at: new Date().toISOString(),
+        updated_at: new Date().toISOString(),
+        statuses_url: `${this.url}/repos/${repository}/deployments/${job.runId + 1}/statuses`,
+        repository_url: `${this.url}/repos/${repository}`,
+      },
+      pull_requests: [],
+      repository: { id: 1296269, name: repository.split('/')[1], full_name: repository, private: false, owner: { login: owner }, html_url: `https://github.com/${repository}`, url: `${this.url}/repos/${repository}` },
+      organization: { login: owner },
+      installation: { id: job.installationId ?? Number(this.app?.installationId ?? 1), node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==' },
+      sender: { login: job.sender ?? 'octocat', id: 1, type: 'User' },
+    };
+    const body = JSON.stringify(event);
+    const delivery = job.delivery ?? randomUUID();
+    const response = await fetch(`${receiver}/github/webhook`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'GitHub-Hookshot/fake',
+        'x-github-event': 'deployment_protection_rule',
+        'x-github-delivery': delivery,
+        'x-github-hook-installation-target-type': 'integration',
+        'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
+      },
+      body,
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, delivery };
+  }
+
+  /** The answer the job of RUN waiting on ENVIRONMENT got, or null while it waits. */
+  reviewOf(runId: number, environment: string, repository = 'acme/web'): WaitingJob['review'] {
+    return this.waiting.find((w) => w.repository === repository && w.runId === runId && w.environment === environment)?.review ?? null;
+  }
+
+  private review(repository: string, runId: number, body: Record<string, unknown> | null): [number, unknown] {
+    const doc = 'https://docs.github.com/rest/actions/workflow-runs#review-custom-deployment-protection-rules-for-a-workflow-run';
+    if (!body) return [400, { message: 'Problems parsing JSON', documentation_url: doc, status: '400' }];
+    if (typeof body.environment_name !== 'string' || body.environment_name === '') return [422, { message: 'Invalid request.\n\n"environment_name" wasn\'t supplied.', documentation_url: doc, status: '422' }];
+    if (body.state !== 'approved' && body.state !== 'rejected') return [422, { message: `Invalid request.\n\n${JSON.stringify(body.state ?? null)} is not a member of ["approved", "rejected"].`, documentation_url: doc, status: '422' }];
+    if (body.comment !== undefined && typeof body.comment !== 'string') return [422, { message: 'Invalid request.\n\nFor \'properties/comment\', it is not a string.', documentation_url: doc, status: '422' }];
+    const job = this.waiting.find((w) => w.repository === repository && w.runId === runId && w.environment === body.environment_name);
+    if (!job) return notFound(doc);
+    if (job.review) return [422, { message: 'This deployment protection rule has already been reviewed.', documentation_url: doc, status: '422' }];
+    job.review = { state: body.state, comment: typeof body.comment === 'string' ? body.comment : '' };
+    return [204, null];
   }
 
   private authorized(headers: IncomingHttpHeaders): boolean {

@@ -68,7 +68,7 @@ export function registerDeliveryMetrics(registry: Registry, read: () => Promise<
     });
   histogram('shipgate_lead_time_seconds', 'Seconds from the request of a promotion to its deployment, for promote and emergency deployments that succeeded within the metrics window.', (p) => p.leadTimes);
   histogram('shipgate_time_to_restore_seconds', 'Seconds from the first alert blamed on a deployment (or its failure, or else the rollback request) to its rollback deployed, for rollbacks deployed within the metrics window.', (p) => p.restoreTimes);
-  histogram('shipgate_drift_detection_seconds', 'Seconds from drift appearing to Shipgate noticing it. No observations until drift detection exists.', () => []);
+  // shipgate_drift_detection_seconds is observed by drift detection itself (src/metrics.ts).
   new Gauge({
     name: 'shipgate_change_failure_rate',
     help: 'Share (0 to 1) of promote and emergency deployments ended within the metrics window that failed, were rolled back, or had an alert blamed on them within metrics.failure_window.',

@@ -23,7 +23,9 @@ import { sweep } from './service/reconciler.js';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from './service/ports.js';
 import { PromotionService } from './service/promotion-service.js';
-import { readStatus } from './service/status-query.js';
+import { readStatus, type LedgerReader } from './service/status-query.js';
+import { readHome } from './service/home-query.js';
+import { readLedgers } from './store/ledger-read.js';
 import { createSlackApp } from './slack/create-slack-app.js';
 import { SlackDirectory } from './slack/directory.js';
 import { registerPromoteCommand, type CommandRunner } from './slack/listeners/promote-command.js';
@@ -89,6 +91,8 @@ class Runtime {
   readonly driftStore: DriftStore;
   readonly drift: DriftService;
   readonly delivery: DeliverySource;
+  /** Ledgers and active promotions of any apps, in one pipelined read: `/promote status` and App Home. */
+  readonly ledgers: LedgerReader;
 
   constructor(readonly options: RuntimeOptions, role: 'http' | 'worker') {
     const { config } = options.config;
@@ -98,6 +102,7 @@ class Runtime {
     this.redis = connectRedis(options.redisUrl, role);
     const keys = keysFor(config.queue.prefix);
     this.keys = keys;
+    this.ledgers = (pairs) => readLedgers(this.redis, keys, pairs);
     this.queues = createQueues(this.redis, config.queue.prefix);
     // Facts about a known app and environment get that pair's own chain; anything else goes to the unscoped one.
     const audit = new AuditWriter(keys, options.auditKey, { scoped: (app, env) => this.policy.apps.has(app) && this.policy.environments.has(env) });
@@ -160,7 +165,7 @@ function commandRunner(runtime: Runtime): CommandRunner {
       case 'cancel':
         return runtime.service.cancel(command.id, user);
       case 'status': {
-        const status = await readStatus(runtime.policy, runtime.store, command.app);
+        const status = await readStatus(runtime.policy, runtime.ledgers, command.app);
         return status.ok ? { ok: true, reply: statusText(status.apps), promotion: null } : status;
       }
       case 'calendar': {
@@ -192,10 +197,7 @@ export async function startServe(options: RuntimeOptions, port: number): Promise
   registerDriftButtons(app, runtime.drift, runtime.metrics);
   registerAppHome(
     app,
-    async () => {
-      const status = await readStatus(runtime.policy, runtime.store, null);
-      return status.ok ? status.apps : [];
-    },
+    () => readHome(runtime.policy, runtime.ledgers, runtime.delivery),
     () => [...runtime.policy.environments.keys()].map((env) => calendarReport(runtime.calendars, env, runtime.clock.now(), 1)),
   );
   app.error(async (error) => {

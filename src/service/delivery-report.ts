@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { deliveryFigures, type DeliveryFigures } from '../domain/delivery-figures.js';
+import { deliveryFigures, type DeliveryFacts, type DeliveryFigures } from '../domain/delivery-figures.js';
 import type { Instant } from '../domain/promotion.js';
 import { unknownApp, unknownEnvironment, type Policy } from '../domain/policy.js';
 import { readDeliveryFacts } from '../store/delivery-facts.js';
@@ -23,9 +23,14 @@ export interface DeliverySource {
 
 /** The delivery figures of the last `windowMs`, read from Redis. */
 export async function readFigures(source: DeliverySource, windowMs: number): Promise<DeliveryFigures> {
+  return (await readFactsAndFigures(source, windowMs)).figures;
+}
+
+/** The same figures with the facts they came from (App Home also shows the last rollback), and the instant they were computed at. */
+export async function readFactsAndFigures(source: DeliverySource, windowMs: number): Promise<{ now: Instant; facts: DeliveryFacts; figures: DeliveryFigures }> {
   const now = source.now();
   const facts = await readDeliveryFacts(source.redis, source.keys, source.pairs, now - windowMs - READ_LAG_MS);
-  return deliveryFigures(source.pairs, facts, { now, windowMs, failureWindowMs: source.failureWindowMs, resolveWithinMs: source.resolveWithinMs });
+  return { now, facts, figures: deliveryFigures(source.pairs, facts, { now, windowMs, failureWindowMs: source.failureWindowMs, resolveWithinMs: source.resolveWithinMs }) };
 }
 
 /** `report [APP] [ENV]`: two names are an app and an environment; one is whichever the configuration knows it as. */

@@ -1,20 +1,24 @@
 import { unknownApp, type Policy } from '../domain/policy.js';
 import { isActive } from '../domain/promotion.js';
 import type { AppStatus } from '../slack/views/status.js';
-import type { PromotionRepository } from './ports.js';
+import { pairKey, type LedgerSnapshot } from '../store/ledger-read.js';
 
-/** What runs where and what waits, for `/promote status` and App Home. */
-export async function readStatus(policy: Policy, repository: PromotionRepository, app: string | null): Promise<{ ok: true; apps: AppStatus[] } | { ok: false; reason: string }> {
+/** Reads the ledgers of these apps and environments and the active promotions, in a fixed number of round trips. */
+export type LedgerReader = (pairs: (readonly [string, string])[]) => Promise<LedgerSnapshot>;
+
+/** What runs where and what waits, for `/promote status` and App Home: one pipelined read for every app. */
+export async function readStatus(policy: Policy, read: LedgerReader, app: string | null): Promise<{ ok: true; apps: AppStatus[] } | { ok: false; reason: string }> {
   const unknown = app === null ? null : unknownApp(policy, app);
   if (unknown) return { ok: false, reason: unknown };
-  const active = (await repository.active()).filter((p) => isActive(p.state));
-  const apps: AppStatus[] = [];
-  for (const name of app === null ? [...policy.apps.keys()] : [app]) {
-    const environments = [];
-    for (const env of policy.environments.keys()) {
-      environments.push({ name: env, live: await repository.current(name, env), waiting: active.filter((p) => p.app === name && p.environment === env) });
-    }
-    apps.push({ app: name, environments });
-  }
-  return { ok: true, apps };
+  const names = app === null ? [...policy.apps.keys()] : [app];
+  const environments = [...policy.environments.keys()];
+  const snapshot = await read(names.flatMap((name) => environments.map((env) => [name, env] as const)));
+  const active = snapshot.active.filter((p) => isActive(p.state));
+  return {
+    ok: true,
+    apps: names.map((name) => ({
+      app: name,
+      environments: environments.map((env) => ({ name: env, live: snapshot.live.get(pairKey(name, env)) ?? null, waiting: active.filter((p) => p.app === name && p.environment === env) })),
+    })),
+  };
 }

@@ -50,7 +50,7 @@ describe('the promote modal and App Home', () => {
     expect(await h.shipgate.promotionCount()).toBe(count);
   });
 
-  it('publishes App Home with what runs where', async () => {
+  it('publishes App Home with what runs where and each environment\'s window', async () => {
     await eventually(async () => expect(await h.shipgate.live('web', 'development')).toBe('5.0.0'));
     expect((await h.slack.event({ type: 'app_home_opened', user: alice, channel: 'D0HOME', tab: 'home' })).status).toBe(200);
     const published = await eventually(() => {
@@ -60,9 +60,10 @@ describe('the promote modal and App Home', () => {
     });
     expect(published.user_id).toBe(alice);
     const shown = JSON.stringify(published.view);
-    expect(shown).toMatch(/development: 5\.0\.0/);
-    expect(shown).toMatch(/Release windows/);
-    expect(shown).toMatch(/staging: no calendar, always open/);
-    expect(shown).toMatch(/production: :(red|large_green)_circle: (open, closes|closed \(outside the release windows)/);
+    const texts = (published.view as { blocks: { text?: { text: string } }[] }).blocks.map((b) => b.text?.text ?? '');
+    const after = (env: string) => texts[texts.indexOf(env) + 1] + '\n' + texts[texts.indexOf(env) + 2];
+    expect(after('development')).toMatch(/\*web\*: 5\.0\.0 since/);
+    expect(after('staging')).toMatch(/\*Window:\* no calendar, always open/);
+    expect(after('production')).toMatch(/\*Window:\* :(red|large_green)_circle: (open, closes|closed \(outside the release windows)/);
   });
 });

@@ -59,7 +59,6 @@ describe('the promote modal and App Home', () => {
       return call.args;
     });
     expect(published.user_id).toBe(alice);
-    const shown = JSON.stringify(published.view);
     const texts = (published.view as { blocks: { text?: { text: string } }[] }).blocks.map((b) => b.text?.text ?? '');
     const after = (env: string) => texts[texts.indexOf(env) + 1] + '\n' + texts[texts.indexOf(env) + 2];
     expect(after('development')).toMatch(/\*web\*: 5\.0\.0 since/);

@@ -29,7 +29,8 @@ describe('App Home with many apps', () => {
 
     const view = appHome(dashboard, []);
     expect(view.blocks.length).toBeLessThanOrEqual(HOME_BLOCK_LIMIT);
-    const texts = view.blocks.flatMap((b) => ('text' in b && b.text ? [b.text.text] : 'elements' in b ? b.elements.flatMap((e) => ('text' in e && typeof e.text === 'string' ? [e.text] : [])) : []));
+    // Section texts and context elements, as Slack counts them.
+    const texts = (view.blocks as { text?: { text: string }; elements?: { text?: string }[] }[]).flatMap((b) => (b.text ? [b.text.text] : (b.elements ?? []).flatMap((e) => (e.text ? [e.text] : []))));
     for (const text of texts) expect(text.length).toBeLessThanOrEqual(3000);
     const summaries = texts.filter((t) => t.startsWith('60 apps'));
     expect(summaries).toEqual([

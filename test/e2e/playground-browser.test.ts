@@ -91,11 +91,10 @@ describe('the playground page in a browser', () => {
     expect(await page.locator('.messages img').count()).toBe(0);
   });
 
-  it('shows App Home, rendered from the view Shipgate published, with what runs where', async () => {
+  it('shows App Home, rendered from the view Shipgate published: each environment, what runs there and its figures', async () => {
     await page.getByRole('button', { name: 'Shipgate · Home' }).click();
-    await page.getByText('What runs where').waitFor();
-    await page.getByText('Release windows').waitFor();
-    await expect.poll(async () => page.locator('.messages').innerText()).toMatch(/staging[\s\S]*1\.0\.0/);
+    await expect.poll(async () => page.locator('.messages').innerText()).toMatch(/staging[\s\S]*Last rollback[\s\S]*Last 30 days:[^\n]*deployments/);
+    await expect.poll(async () => page.locator('.messages').innerText()).toMatch(/1\.0\.0/);
   });
 
   it('runs a scenario from its button and narrates its steps', async () => {

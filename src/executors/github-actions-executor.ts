@@ -4,7 +4,7 @@ import { MAX_SHOWN_DETAIL, redactSecrets } from '../domain/redact.js';
 import { DeployError, type AsyncExecutor, type DeploymentHandle, type DeploymentStatus, type DeployRequest } from './executor.js';
 import { commonExecutorKeys, type ExecutorType } from './executor-type.js';
 import { InstallationTokens } from './github-app-token.js';
-import { describeNetworkError, MAX_ERROR_BODY_BYTES, readAtMost } from './webhook-executor.js';
+import { callGitHub } from '../github/github-rest.js';
 
 const numericId = z.union([z.number().int().positive(), z.string().regex(/^\d+$/, 'expected a number')]).transform(String);
 
@@ -138,32 +138,16 @@ export class GitHubActionsExecutor implements AsyncExecutor {
 
   /** One REST call; a refusal becomes a DeployError with GitHub's own message, permanent unless trying again can help. */
   private async call(method: 'GET' | 'POST', path: string, body: unknown, what: string, authorization?: string): Promise<unknown> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.api}${path}`, {
-        method,
-        headers: {
-          accept: 'application/vnd.github+json',
-          'x-github-api-version': '2022-11-28',
-          'user-agent': 'shipgate',
-          authorization: authorization ?? (await this.authorization()),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.config.request_timeout),
-      });
-    } catch (error) {
-      if (error instanceof DeployError) throw error;
-      const cause = (error as Error).name === 'TimeoutError' ? `no answer within ${this.config.request_timeout} ms` : describeNetworkError(error);
-      throw new DeployError(this.redact(`GitHub could not be reached to ${what}: ${cause}`));
-    }
-    const text = await readAtMost(response, MAX_ERROR_BODY_BYTES).catch(() => '');
-    if (response.ok) return text ? parseJson(text) : null;
-    const message = (parseJson(text) as { message?: unknown } | null)?.message;
-    const said = typeof message === 'string' ? message : text.slice(0, 200) || response.statusText;
-    const rateLimited = response.status === 429 || (response.status === 403 && response.headers.get('x-ratelimit-remaining') === '0');
-    const permanent = !rateLimited && [400, 401, 403, 404, 422].includes(response.status);
-    throw new DeployError(this.redact(`GitHub refused to ${what} (${response.status} ${said})${hint(response.status, rateLimited)}`), permanent);
+    return callGitHub({
+      method,
+      url: `${this.api}${path}`,
+      authorization: authorization ?? (await this.authorization()),
+      body,
+      what,
+      timeoutMs: this.config.request_timeout,
+      redact: (text) => this.redact(text),
+      hint,
+    });
   }
 
   private redact(text: string): string {
@@ -171,8 +155,7 @@ export class GitHubActionsExecutor implements AsyncExecutor {
   }
 }
 
-function hint(status: number, rateLimited: boolean): string {
-  if (rateLimited) return ': rate limited, Shipgate tries again later.';
+function hint(status: number): string {
   if (status === 401) return ': check the token (or the GitHub App id, key and installation).';
   if (status === 403) return ': the token needs "actions: write" on the repository (a GitHub App, the Actions read and write permission).';
   if (status === 404) return ': check the repository and workflow names, and that the token can see the repository.';
@@ -192,10 +175,3 @@ function fill(template: string, request: DeployRequest): string {
   return template.replace(/\{(app|version|environment|promotion|kind|previous_version)\}/g, (_, key: string) => values[key]!);
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
-}

@@ -1,7 +1,7 @@
 import { MAX_SHOWN_DETAIL, redactSecrets } from '../domain/redact.js';
 import { DeployError } from '../executors/executor.js';
 import { InstallationTokens } from '../executors/github-app-token.js';
-import { describeNetworkError, MAX_ERROR_BODY_BYTES, readAtMost } from '../executors/webhook-executor.js';
+import { callGitHub } from './github-rest.js';
 import type { GitHubConfig } from './github-config.js';
 import type { ReviewTarget } from './protection-request.js';
 
@@ -53,32 +53,8 @@ export class GitHubReviewClient {
     return { token: answer.token, expiresAt: answer.expires_at ? Date.parse(answer.expires_at) : this.now() + 3600_000 };
   }
 
-  private async call(url: string, authorization: string, body: unknown, what: string): Promise<unknown> {
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: {
-          accept: 'application/vnd.github+json',
-          'x-github-api-version': '2022-11-28',
-          'user-agent': 'shipgate',
-          authorization,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.config.request_timeout),
-      });
-    } catch (error) {
-      const cause = (error as Error).name === 'TimeoutError' ? `no answer within ${this.config.request_timeout} ms` : describeNetworkError(error);
-      throw new DeployError(this.redact(`GitHub could not be reached to ${what}: ${cause}`));
-    }
-    const text = await readAtMost(response, MAX_ERROR_BODY_BYTES).catch(() => '');
-    if (response.ok) return text ? parseJson(text) : null;
-    const message = (parseJson(text) as { message?: unknown } | null)?.message;
-    const said = typeof message === 'string' ? message : text.slice(0, 200) || response.statusText;
-    const rateLimited = response.status === 429 || (response.status === 403 && response.headers.get('x-ratelimit-remaining') === '0');
-    const permanent = !rateLimited && [400, 401, 403, 404, 422].includes(response.status);
-    throw new DeployError(this.redact(`GitHub refused to ${what} (${response.status} ${said})${hint(response.status, rateLimited)}`), permanent);
+  private call(url: string, authorization: string, body: unknown, what: string): Promise<unknown> {
+    return callGitHub({ method: 'POST', url, authorization, body, what, timeoutMs: this.config.request_timeout, redact: (text) => this.redact(text), hint });
   }
 
   private redact(text: string): string {
@@ -86,8 +62,7 @@ export class GitHubReviewClient {
   }
 }
 
-function hint(status: number, rateLimited: boolean): string {
-  if (rateLimited) return ': rate limited, Shipgate tries again later.';
+function hint(status: number): string {
   if (status === 401) return ': check the GitHub App id and private key under github.app.';
   if (status === 403) return ': the GitHub App needs the Deployments (read and write) and Actions (read) permissions on the repository.';
   if (status === 404) return ': check that the GitHub App is installed on the repository.';
@@ -95,10 +70,3 @@ function hint(status: number, rateLimited: boolean): string {
   return '.';
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
-}

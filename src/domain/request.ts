@@ -184,6 +184,10 @@ export function decidePromotionRequest(ask: PromotionAsk, policy: Policy, snapsh
   }
   const holder = snapshot.inFlight;
   if (holder && holder.state !== 'blocked') return refuse(busyRefusal(ask.app, ask.environment, holder));
+  const queued = waitingRollback(snapshot);
+  if (queued) {
+    return refuse(`A rollback of ${ask.app} in ${ask.environment} to ${queued.version} is queued (${queued.id}) and goes first. Ask again once it is done, or cancel it with \`/promote cancel ${queued.id}\`.`);
+  }
   const fallback = lastKnownGood(snapshot.history, snapshot.bad, [ask.version]);
   const fields: NewFields = {
     kind: 'promote',
@@ -285,7 +289,15 @@ export function decideRollbackRequest(ask: RollbackAsk, policy: Policy, snapshot
       { reply: replyFor(queued), others },
     );
   }
-  return requested(p, env, ask.now, 'rollback_requested', holder ? [supersede(holder, p, ask.now)] : []);
+  // A newer rollback sets aside what waits: the slot's holder, and a rollback queued behind a deployment that ended.
+  const queued = waitingRollback(snapshot);
+  const others = [holder, queued].flatMap((w) => (w ? [supersede(w, p, ask.now)] : []));
+  return requested(p, env, ask.now, 'rollback_requested', others);
+}
+
+/** A rollback still queued (its deployment ended, or it waits behind one), if any. */
+function waitingRollback(snapshot: AppSnapshot): Promotion | null {
+  return snapshot.queued?.state === 'queued' ? snapshot.queued : null;
 }
 
 /**
@@ -310,7 +322,9 @@ export function decideQueuedRollbackStart(rollback: Promotion, policy: Policy, s
       [{ type: 'render' }, { type: 'note', text: `Nothing left to roll back: ${reason}` }],
     );
   }
-  const p: Promotion = { ...rollback, version: target.version, ...rollbackFields(target.version, live, snapshot, rollback.environment), state: 'awaiting_approval' };
+  // Approvals were given for the version asked for; a new target needs them again.
+  const approvals = target.version === rollback.version ? rollback.approvals : [];
+  const p: Promotion = { ...rollback, version: target.version, approvals, ...rollbackFields(target.version, live, snapshot, rollback.environment), state: 'awaiting_approval' };
   return requested(p, env, now, 'rollback_started', holder ? [supersede(holder, p, now)] : []);
 }
 

@@ -13,7 +13,8 @@ export interface PromotionRepository {
   active(): Promise<Promotion[]>;
   /** Decides a new promotion against a snapshot of its app; `id` is provisional until the decision accepts. */
   create(app: string, environment: string, environments: readonly string[], decide: (snapshot: AppSnapshot, id: string) => Decision): Promise<Outcome>;
-  transition(id: string, decide: (current: Promotion) => Decision, expectations?: Expectation[]): Promise<Outcome>;
+  /** `expectations` may be read again on each attempt (a function), when the decision relies on them. */
+  transition(id: string, decide: (current: Promotion) => Decision, expectations?: Expectation[] | (() => Promise<Expectation[]>)): Promise<Outcome>;
   transitionWithSnapshot(id: string, environments: readonly string[], decide: (current: Promotion, snapshot: AppSnapshot) => Decision): Promise<Outcome>;
   /** What runs in the environment a promotion comes from, whether a deployment there is in flight, and what a commit relying on that must still find. */
   fromState(app: string, environment: string): Promise<{ live: DeployedVersion | null; deploying: string | null; drift?: OpenDrift | null; expectations: Expectation[] }>;

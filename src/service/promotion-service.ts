@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { decideApproval, decideCancel, decideRejection, type Click } from '../domain/approvals.js';
-import type { Decision } from '../domain/decision.js';
+import { unchanged, type Decision } from '../domain/decision.js';
 import { decideWindowCheck } from '../domain/schedule.js';
 import { decideGateResult, decideGateRunning, decideGatesSettled, decideRerunGates } from '../domain/gates.js';
 import { decideDeployCall, decideDeploymentFailed, decideDeploymentRunning, decideDeploymentSucceeded, decideRolledBack } from '../domain/deployment.js';
@@ -147,13 +147,20 @@ export class PromotionService {
     if (!stored || stored.promotion.state !== 'deploying') return { call: false, reason: stored ? `it is ${stored.promotion.state}` : 'it does not exist' };
     const p = stored.promotion;
     if (p.deployment?.calledAt) return { call: true, promotion: p };
-    const from = p.kind === 'promote' && p.from ? await this.repository.fromState(p.app, p.from) : null;
+    const readFrom = () => (p.kind === 'promote' && p.from ? this.repository.fromState(p.app, p.from) : Promise.resolve(null));
+    let from = await readFrom();
     if (from?.deploying) return { call: 'wait', reason: `${p.from} is being deployed (${from.deploying})` };
-    const fromLive = from?.live ?? null;
-    const expectations = from ? from.expectations : [];
-    const fromDrift = from?.drift ?? null;
-    const outcome = await this.repository.transition(id, (current) => decideDeployCall(current, fromLive, this.clock.now(), fromDrift), expectations);
-    await this.finish(outcome);
+    // Read again on every attempt: the check and the commit must agree on what runs in `from` then.
+    const outcome = await this.repository.transition(
+      id,
+      (current) => (from?.deploying ? unchanged(`${p.from} is being deployed (${from.deploying})`) : decideDeployCall(current, from?.live ?? null, this.clock.now(), from?.drift ?? null)),
+      async () => {
+        from = await readFrom();
+        return from?.expectations ?? [];
+      },
+    );
+    this.finish(outcome);
+    if (outcome.kind === 'unchanged' && from?.deploying) return { call: 'wait', reason: `${p.from} is being deployed (${from.deploying})` };
     if (outcome.kind === 'accept' && outcome.promotion.state === 'deploying') return { call: true, promotion: outcome.promotion };
     if (outcome.kind === 'unchanged') return this.deployCall(id);
     return { call: false, reason: outcome.kind === 'accept' ? `it is ${outcome.promotion.state}` : outcome.reason };

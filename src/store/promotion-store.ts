@@ -168,8 +168,9 @@ export class PromotionStore {
       if (running) drifts.set(env, { running, detectedAt: Number(detected) });
     });
     const holder = lockedBy ? await this.get(lockedBy as string) : null;
-    const queuedId = holder?.promotion.queuedRollback;
-    const queued = queuedId ? await this.get(queuedId) : null;
+    // The slot names the rollback queued behind a deployment that ended, until that rollback starts.
+    const queuedId = holder?.promotion.state === 'queued' ? null : holder?.promotion.queuedRollback;
+    const queued = holder?.promotion.state === 'queued' ? holder : queuedId ? await this.get(queuedId) : null;
     const revs = new Map<string, StoredPromotion>();
     for (const s of [holder, queued]) if (s) revs.set(s.promotion.id, s);
     const expect: Expectation[] = [
@@ -194,12 +195,14 @@ export class PromotionStore {
    * unchanged (compare-and-set) and every expectation (for example what runs in another
    * environment) still holds.
    */
-  async transition(id: string, decide: (current: Promotion) => Decision, expectations: Expectation[] = []): Promise<Outcome> {
+  async transition(id: string, decide: (current: Promotion) => Decision, expectations: Expectation[] | (() => Promise<Expectation[]>) = []): Promise<Outcome> {
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
+      // What the decision relies on besides the record is read again on every attempt, so a conflict never repeats itself.
+      const expected = typeof expectations === 'function' ? await expectations() : expectations;
       const { stored, scope } = await this.readWithHead(id);
       if (!stored) return { kind: 'missing', reason: `There is no promotion ${id}.` };
       const plan = new CommitPlan();
-      expectations.forEach((e) => plan.expectField(e.key, e.field, e.value));
+      expected.forEach((e) => plan.expectField(e.key, e.field, e.value));
       const outcome = await this.commit(plan, decide(stored.promotion), stored, scope, new Map());
       if (outcome) return outcome;
       await pauseAfterConflict(attempt);
@@ -303,7 +306,11 @@ export class PromotionStore {
     const slot = this.keys.inFlight(next.app, next.environment);
     const held = before !== null && isActive(before.promotion.state);
     if (isActive(next.state) && !held) plan.op('HSET', slot, 'id', next.id);
-    else if (!isActive(next.state) && held) plan.op('DEL', slot);
+    // A deployment that ends hands its slot to the rollback queued behind it, so nothing can slip in before that rollback starts.
+    else if (!isActive(next.state) && held) {
+      if (next.queuedRollback) plan.op('HSET', slot, 'id', next.queuedRollback);
+      else plan.op('DEL', slot);
+    }
     const wasPending = before !== null && isPending(before.promotion.state);
     if (isPending(next.state) && !wasPending) plan.op('ZADD', this.keys.active, next.requestedAt, next.id);
     else if (!isPending(next.state) && wasPending) plan.op('ZREM', this.keys.active, next.id);

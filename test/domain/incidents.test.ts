@@ -114,3 +114,26 @@ describe('the path rule at deploy start', () => {
     expect(decideDeployCall(d.next, deployed('1.4.2'), NOW).kind).toBe('unchanged');
   });
 });
+
+describe('a rollback queued behind a deployment that has just ended', () => {
+  const queuedRollback = promotion({ id: 'sg-8', kind: 'rollback', version: '1.4.1', state: 'queued', from: null, previousVersion: '1.4.2', approvals: [{ user: 'URITA', at: NOW }] });
+  // The deployment ended: the slot now names the queued rollback, which has not started yet.
+  const handedOver = snapshot({ staging: '1.5.0', production: '1.5.0' }, ['1.5.0', '1.4.2', '1.4.1', '1.4.0'], null, { queued: queuedRollback });
+
+  it('goes first: a new promotion is refused, naming it', () => {
+    const d = decidePromotionRequest(promoteAsk('1.5.1'), policy(), { ...handedOver, current: new Map([...handedOver.current, ['staging', deployed('1.5.1')]]) });
+    expect(d.kind === 'refuse' && d.reason).toMatch(/rollback of web in production to 1\.4\.1 is queued \(sg-8\) and goes first/);
+  });
+
+  it('is set aside by a newer rollback to another version, never left behind to run later', () => {
+    const d = accepted(decideRollbackRequest(rollbackAsk('1.4.0'), policy(), handedOver));
+    expect(d.next).toMatchObject({ kind: 'rollback', version: '1.4.0' });
+    expect(d.others?.map((o) => [o.next.id, o.next.state])).toEqual([['sg-8', 'superseded']]);
+  });
+
+  it('asks for approval again when it starts toward another version than the one approved', () => {
+    const bad = { ...handedOver, bad: new Map([['1.4.1', 'sg-9']]) };
+    const d = accepted(decideQueuedRollbackStart(queuedRollback, policy(), bad, NOW));
+    expect(d.next).toMatchObject({ version: '1.4.2', approvals: [], state: 'awaiting_approval' });
+  });
+});

@@ -127,3 +127,44 @@ describe('the promotion store', () => {
     expect(await new AuditLog(redis, keys, key).verify()).toEqual({ ok: true, entries: 2 });
   });
 });
+
+describe('the in-flight slot and retried expectations', () => {
+  const redis2 = new Redis(TEST_REDIS_URL);
+  afterAll(() => redis2.disconnect());
+  let prefix: string;
+  let keys: Keys;
+  let store: PromotionStore;
+  beforeEach(() => {
+    prefix = testPrefix('slot');
+    keys = keysFor(prefix);
+    store = new PromotionStore(redis2, keys, () => Date.UTC(2026, 10, 24), new AuditWriter(keys, testAuditKey()));
+  });
+  afterEach(async () => deleteKeysUnder(redis2, prefix));
+
+  it('hands the slot of a deployment that ends to the rollback queued behind it', async () => {
+    await store.create('web', 'production', ['production'], (_s, id) => accept(promotion({ id, state: 'deploying', queuedRollback: 'sg-99' }), [{ type: 'requested', actor: 'UALICE' }], []));
+    await store.transition('sg-1', (p) => accept({ ...p, state: 'deployed' }, [{ type: 'deployed', actor: 'shipgate' }], []));
+    expect(await redis2.hget(keys.inFlight('web', 'production'), 'id')).toBe('sg-99');
+  });
+
+  it('reads expectations again on every attempt, so one change in between does not fail the transition', async () => {
+    await store.create('web', 'production', ['production'], (_s, id) => accept(promotion({ id }), [{ type: 'requested', actor: 'UALICE' }], []));
+    await redis2.hset(keys.ledger('web', 'staging'), 'version', '1.4.2');
+    let reads = 0;
+    const outcome = await store.transition(
+      'sg-1',
+      (p) => accept({ ...p, reason: 'checked' }, [], []),
+      async () => {
+        reads++;
+        // The first read is already stale when the commit runs: another process moved staging on.
+        if (reads === 1) {
+          await redis2.hset(keys.ledger('web', 'staging'), 'version', '1.4.3');
+          return [{ key: keys.ledger('web', 'staging'), field: 'version', value: '1.4.2' }];
+        }
+        return [{ key: keys.ledger('web', 'staging'), field: 'version', value: await redis2.hget(keys.ledger('web', 'staging'), 'version') }];
+      },
+    );
+    expect(outcome.kind).toBe('accept');
+    expect(reads).toBe(2);
+  });
+});

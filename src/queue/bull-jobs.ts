@@ -92,7 +92,12 @@ export class BullJobs implements Jobs {
    */
   async runGates(p: Promotion, run: number): Promise<void> {
     // Adding a flow again would attach new children to a parent that exists: check first.
-    if (await this.queues.gates.getJob(`gates-${p.id}-r${run}`)) return;
+    const parent = await this.queues.gates.getJob(`gates-${p.id}-r${run}`);
+    if (parent) {
+      // A settle that gave up for good would leave the promotion checking for ever: asked again (the sweep), it runs again.
+      if (await parent.isFailed()) await parent.retry('failed');
+      return;
+    }
     const names = Object.keys(p.gates?.results ?? {});
     const keep = { removeOnComplete: { age: 7 * DAY / 1000 }, removeOnFail: { age: 30 * DAY / 1000 } };
     await this.queues.flows.add({
@@ -116,6 +121,12 @@ export class BullJobs implements Jobs {
   }
 
   async checkWindow(promotionId: string, at: Instant): Promise<void> {
+    // A check that gave up for good keeps its id for 30 days, so adding it again would do nothing: run it again instead.
+    const earlier = await this.queues.deploy.getJob(`window-${promotionId}-${at}`);
+    if (earlier && (await earlier.isFailed())) {
+      await earlier.retry('failed');
+      return;
+    }
     await this.queues.deploy.add(
       'check-window',
       { promotionId, at },

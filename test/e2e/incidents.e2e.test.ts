@@ -6,6 +6,8 @@ import { eventually } from '../support/eventually.js';
 import { PEOPLE, standardConfig, startShipgate, type Harness } from '../support/start-shipgate.js';
 import { TEST_REDIS_URL } from '../support/global-setup.js';
 import { Redis } from 'ioredis';
+import { accept } from '../../src/domain/decision.js';
+import { promotion } from '../domain/fixtures.js';
 
 const { alice, rita, raj, omar, olga, lead } = PEOPLE;
 
@@ -212,6 +214,27 @@ describe('nothing gets stuck', () => {
     await h.shipgate.startWorker();
     await eventually(async () => expect((await h.shipgate.store.get(id))!.promotion).toMatchObject({ state: 'failed', deployment: { error: expect.stringMatching(/the deploy process crashed/) as string } }));
     expect(h.deployTarget.calls).toEqual([]);
+  });
+
+  it('runs a window check that gave up for good again when the sweep finds its promotion still scheduled', async () => {
+    h = await startShipgate({ noWorker: true });
+    const at = h.shipgate.clock.now() - 1000;
+    // Scheduled for a window that is due, with no approval: the check, once it runs, sends it back for approval.
+    await h.shipgate.store.create('web', 'production', ['development', 'staging', 'production'], (_s, id) =>
+      accept(promotion({ id, state: 'scheduled', scheduledFor: at, message: { channel: 'C0PROD', ts: null } }), [{ type: 'requested', actor: alice }], []),
+    );
+    const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+    const { Queue } = await import('bullmq');
+    const queue = new Queue(QUEUE.deploy, { connection, prefix: h.shipgate.prefix });
+    await queue.add('check-window', { promotionId: 'sg-1', at }, { jobId: `window-sg-1-${at}` });
+    const rogue = new Worker(QUEUE.deploy, async () => { throw new UnrecoverableError('the calendar files could not be read'); }, { connection, prefix: h.shipgate.prefix });
+    await eventually(async () => expect(await queue.getJobCounts('failed')).toMatchObject({ failed: 1 }));
+    await rogue.close();
+    await queue.close();
+    connection.disconnect();
+
+    await h.shipgate.startWorker();
+    await eventually(async () => expect((await h.shipgate.store.get('sg-1'))!.promotion.state).toBe('awaiting_approval'));
   });
 
   it('ends a deployment failed through BullMQ\'s failed event once every attempt failed', async () => {

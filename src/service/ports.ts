@@ -38,6 +38,8 @@ export interface Jobs {
   runGates(promotion: Promotion, run: number): Promise<void>;
   /** Look at the calendar (and lapsing approvals) again at `at`. */
   checkWindow(promotionId: string, at: Instant): Promise<void>;
+  /** Check again, now, a promotion a lifted lock held back (once per `key`: each unlock has its own). */
+  lockLifted(promotionId: string, key: string): Promise<void>;
   renderAlert(alertKey: string): Promise<void>;
   /** Keep the drift message of an app and environment equal to its drift record. */
   renderDrift(app: string, environment: string): Promise<void>;

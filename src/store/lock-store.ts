@@ -6,14 +6,14 @@ import { CommitPlan } from './commit-script.js';
 import { pauseAfterConflict } from './contention.js';
 import type { Keys } from './keys.js';
 import { writeOutbox } from './outbox.js';
-import { locksOf, type StoredPromotion } from './promotion-store.js';
+import { locksOf } from './promotion-store.js';
 
 const MAX_CONFLICTS = 50;
 
 /**
  * The locks of each environment, changed only through atomic commits: the list, its
  * revision (which promotion commits expect unchanged), the audit fact, and for an unlock
- * a window check for each promotion the lock held back, all at once.
+ * a follow-up check of each promotion the lock held back, all at once.
  */
 export class LockStore {
   constructor(
@@ -53,9 +53,10 @@ export class LockStore {
       if (decision.kind === 'refuse') {
         this.audit.append(plan, chain, head ?? '', [{ facts: [decision.audit!], subject }], at);
       } else {
-        plan.op('HSET', key, 'json', JSON.stringify(decision.locks), 'rev', Number(stored.rev ?? 0) + 1);
+        const rev = Number(stored.rev ?? 0) + 1;
+        plan.op('HSET', key, 'json', JSON.stringify(decision.locks), 'rev', rev);
         this.audit.append(plan, chain, head ?? '', [{ facts: [decision.audit], subject }], at);
-        if (decision.lifted) await this.checkHeldBack(plan, decision.lifted, heldBack);
+        if (decision.lifted) await this.checkHeldBack(plan, decision.lifted, rev, heldBack);
       }
       if (await plan.run(this.redis)) return decision;
       await pauseAfterConflict(attempt);
@@ -63,28 +64,19 @@ export class LockStore {
     throw new Error(`Could not change the locks of ${environment}: too many concurrent changes.`);
   }
 
-  /** A window check, now, for each promotion the lifted lock held back; the check decides again with the locks then in force. */
-  private async checkHeldBack(plan: CommitPlan, lifted: Lock, heldBack: (lifted: Lock, active: Promotion[]) => Promotion[]): Promise<void> {
+  /** A check, now, of each promotion the lifted lock held back; the check decides again with the locks then in force. */
+  private async checkHeldBack(plan: CommitPlan, lifted: Lock, rev: number, heldBack: (lifted: Lock, active: Promotion[]) => Promotion[]): Promise<void> {
     const ids = await this.redis.zrange(this.keys.active, 0, -1);
-    const stored = await this.loadAll(ids);
-    const waiting = heldBack(lifted, stored.map((s) => s.promotion));
-    const now = this.now();
-    for (const p of waiting) {
-      const rev = stored.find((s) => s.promotion.id === p.id)!.rev;
-      // The check's job id is derived from the promotion and this instant, so it does not collide with its other work.
-      writeOutbox(plan, this.keys.outbox, [{ kind: 'promotion', promotionId: p.id, rev, index: 0, effect: { type: 'check-window', at: now } }]);
-    }
+    const waiting = heldBack(lifted, await this.loadAll(ids));
+    writeOutbox(plan, this.keys.outbox, waiting.map((p, index) => ({ kind: 'lock', environment: lifted.environment, rev, index, promotionId: p.id })));
   }
 
-  private async loadAll(ids: string[]): Promise<StoredPromotion[]> {
+  private async loadAll(ids: string[]): Promise<Promotion[]> {
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hmget(this.keys.promotion(id), 'json', 'rev');
+    for (const id of ids) pipeline.hget(this.keys.promotion(id), 'json');
     const results = (await pipeline.exec()) ?? [];
-    return results.flatMap(([, fields]) => {
-      const [json, rev] = fields as (string | null)[];
-      return json && rev ? [{ promotion: JSON.parse(json) as Promotion, rev: Number(rev) }] : [];
-    });
+    return results.flatMap(([, json]) => (typeof json === 'string' ? [JSON.parse(json) as Promotion] : []));
   }
 }
 

@@ -205,22 +205,56 @@ class Rollback extends Step {
   }
 }
 
+/** The people a list of approvers names, groups expanded; everyone when it names nobody. */
+function approversOf(approvers: readonly string[]): string[] {
+  if (approvers.length === 0) return EVERYONE;
+  return approvers.flatMap((a) => (a.startsWith('S') ? ((USERGROUPS as Record<string, string[]>)[a] ?? []) : [a]));
+}
+
 /** Stop-the-line: anyone may try; only the environment's approvers succeed. */
 class LockStep extends Step {
   constructor(
     readonly verb: 'lock' | 'unlock',
-    readonly env: Env,
+    readonly env: Env | 'of-waiting',
     readonly wholeEnvironment: boolean,
-    readonly user: string,
+    /** A person, or the index of one of the environment's approvers. */
+    readonly who: string | number,
   ) {
     super();
   }
   async act(w: World) {
     const app = this.wholeEnvironment ? null : APP;
-    await (this.verb === 'lock' ? w.locks.lock(this.env, app, this.user, 'model') : w.locks.unlock(this.env, app, this.user));
+    // The environment of a promotion that waits, so that the lock meets it in flight.
+    const env = this.env === 'of-waiting' ? pick((await pending(w)).filter((p) => p.state !== 'deploying' && p.state !== 'queued'), 0)?.environment : this.env;
+    if (!env) return;
+    const user = typeof this.who === 'string' ? this.who : pick(approversOf(w.policy.environments.get(env)!.approvals.approvers), this.who);
+    if (!user) return;
+    await (this.verb === 'lock' ? w.locks.lock(env, app, user, 'model') : w.locks.unlock(env, app, user));
   }
   toString() {
-    return `${this.verb}(${this.env}${this.wholeEnvironment ? '' : ` ${APP}`}, ${this.user})`;
+    return `${this.verb}(${this.env}${this.wholeEnvironment ? '' : ` ${APP}`}, ${typeof this.who === 'string' ? this.who : `approver #${this.who}`})`;
+  }
+}
+
+/**
+ * An approver locks the environment of a promotion that waits, then approvers click:
+ * the lock meets it in flight. A lock has no follow-up work, so what holds after it is
+ * the step's starting point for the lock invariant.
+ */
+class LockThenApprove extends Step {
+  constructor(
+    readonly lock: LockStep,
+    readonly approvals: ApproveAsApprover[],
+  ) {
+    super();
+  }
+  async act(w: World) {
+    await this.lock.act(w);
+    w.before = { ...w.before, locks: await w.locks.all() };
+    for (const approval of this.approvals) await approval.act(w);
+  }
+  toString() {
+    return `${this.lock.toString()} then ${this.approvals.map((a) => a.toString()).join(', ')}`;
   }
 }
 
@@ -324,6 +358,9 @@ class RestartWorker extends Step {
 const user = fc.constantFrom(...EVERYONE);
 const approveAsApprover = fc.tuple(fc.nat(3), fc.nat(3), fc.boolean()).map(([i, w, d]) => new ApproveAsApprover(i, w, d));
 const requestFromPath = fc.tuple(fc.constantFrom(...ENVIRONMENTS), fc.nat(7), user).map(([e, v, u]) => new Request(e, v, true, u));
+const lockByApprover = fc
+  .tuple(fc.constantFrom('lock', 'lock', 'unlock') as fc.Arbitrary<'lock' | 'unlock'>, fc.constantFrom('staging', 'production', 'of-waiting', 'of-waiting') as fc.Arbitrary<Env | 'of-waiting'>, fc.boolean(), fc.nat(3))
+  .map(([v, e, all, i]) => new LockStep(v, e, all, i));
 const commands = fc.commands(
   [
     approveAsApprover,
@@ -343,7 +380,15 @@ const commands = fc.commands(
     fc.integer({ min: 1, max: 3 }).map((n) => new DeployTargetFails(n)),
     fc.boolean().map((ok) => new GateTurns(ok)),
     fc.constant(new RestartWorker()),
-    fc.tuple(fc.constantFrom('lock', 'unlock') as fc.Arbitrary<'lock' | 'unlock'>, fc.constantFrom(...ENVIRONMENTS), fc.boolean(), fc.constantFrom(PEOPLE.rita, PEOPLE.raj, PEOPLE.lead, PEOPLE.mallory)).map(([v, e, all, u]) => new LockStep(v, e, all, u)),
+    // Approvers lock more often than they unlock, so promotions meet a lock while they wait.
+    fc.tuple(fc.constantFrom('lock', 'lock', 'unlock') as fc.Arbitrary<'lock' | 'unlock'>, fc.constantFrom(...ENVIRONMENTS), fc.boolean(), fc.nat(3)).map(([v, e, all, i]) => new LockStep(v, e, all, i)),
+    lockByApprover,
+    fc
+      .tuple(fc.boolean(), fc.nat(3), fc.array(fc.tuple(fc.nat(3), fc.nat(3)), { minLength: 1, maxLength: 2 }))
+      .map(([all, i, clicks]) => new LockThenApprove(new LockStep('lock', 'of-waiting', all, i), clicks.map(([t, a]) => new ApproveAsApprover(t, a, false)))),
+    fc
+      .tuple(fc.boolean(), fc.nat(3), fc.array(fc.tuple(fc.nat(3), fc.nat(3)), { minLength: 1, maxLength: 2 }))
+      .map(([all, i, clicks]) => new LockThenApprove(new LockStep('lock', 'of-waiting', all, i), clicks.map(([t, a]) => new ApproveAsApprover(t, a, false)))),
     fc.tuple(fc.constantFrom('lock', 'unlock') as fc.Arbitrary<'lock' | 'unlock'>, fc.constantFrom('staging', 'production') as fc.Arbitrary<Env>, fc.boolean(), user).map(([v, e, all, u]) => new LockStep(v, e, all, u)),
     fc.constant(new SlowDeploy()),
     fc

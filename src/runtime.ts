@@ -36,6 +36,9 @@ import { MessagePublisher } from './slack/message-publisher.js';
 import { createSlackReader, createSlackWriter } from './slack/slack-client.js';
 import { CHANNEL_RATE, ChannelRate, type ChannelRateLimit } from './slack/channel-rate.js';
 import { statusText } from './slack/views/status.js';
+import { locksText } from './slack/views/locks-text.js';
+import { LockStore } from './store/lock-store.js';
+import { LockService } from './service/lock-service.js';
 import { calendarText } from './slack/views/calendar-text.js';
 import { calendarReport } from './service/calendar-report.js';
 import { CalendarSource } from './config/load-calendars.js';
@@ -89,6 +92,8 @@ class Runtime {
   readonly jobs: BullJobs;
   readonly keys: Keys;
   readonly driftStore: DriftStore;
+  /** `/promote lock` and `unlock`: stop-the-line per environment (or app in it). */
+  readonly locks: LockService;
   readonly drift: DriftService;
   readonly delivery: DeliverySource;
   /** Ledgers and active promotions of any apps, in one pipelined read: `/promote status` and App Home. */
@@ -117,6 +122,7 @@ class Runtime {
     this.service = new PromotionService(this.policy, this.calendars, this.store, directory, this.clock, options.log);
     this.alertStore = new AlertStore(this.redis, keys, () => this.clock.now(), audit);
     this.driftStore = new DriftStore(this.redis, keys, () => this.clock.now(), audit);
+    this.locks = new LockService(this.policy, new LockStore(this.redis, keys, () => this.clock.now(), audit), directory, this.clock, options.log);
     this.drift = new DriftService(this.policy, this.driftStore, this.service, directory, this.clock, options.log, (app, environment, ms) => {
       this.metrics.driftDetected.inc({ app, environment });
       this.metrics.driftDetection.observe({ app, environment }, ms / 1000);
@@ -155,6 +161,10 @@ export interface Running {
   close(): Promise<void>;
 }
 
+function withNoPromotion(result: { ok: true; reply: string } | { ok: false; reason: string }) {
+  return result.ok ? { ...result, promotion: null } : result;
+}
+
 function commandRunner(runtime: Runtime): CommandRunner {
   return async (command, user) => {
     switch (command.type) {
@@ -165,9 +175,18 @@ function commandRunner(runtime: Runtime): CommandRunner {
       case 'cancel':
         return runtime.service.cancel(command.id, user);
       case 'status': {
-        const status = await readStatus(runtime.policy, runtime.ledgers, command.app);
-        return status.ok ? { ok: true, reply: statusText(status.apps), promotion: null } : status;
+        const [status, locks] = await Promise.all([readStatus(runtime.policy, runtime.ledgers, command.app), runtime.locks.all()]);
+        const shown = locks.filter((l) => command.app === null || l.app === null || l.app === command.app);
+        return status.ok ? { ok: true, reply: [statusText(status.apps), locksText(shown)].filter(Boolean).join('\n\n'), promotion: null } : status;
       }
+      case 'lock': {
+        // The word after the environment names an app only when it is one; otherwise the reason starts there.
+        const app = command.app !== null && runtime.policy.apps.has(command.app) ? command.app : null;
+        const reason = app === null ? command.reason : command.reason.split(/\s+/).slice(1).join(' ');
+        return withNoPromotion(await runtime.locks.lock(command.environment, app, user, reason));
+      }
+      case 'unlock':
+        return withNoPromotion(await runtime.locks.unlock(command.environment, command.app, user));
       case 'calendar': {
         const unknown = unknownEnvironment(runtime.policy, command.environment);
         if (unknown) return { ok: false, reason: unknown };

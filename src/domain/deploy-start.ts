@@ -3,6 +3,7 @@ import type { EnvironmentPolicy } from './policy.js';
 import type { Instant, Promotion } from './promotion.js';
 import { nextApprovalExpiry, policyFor, readiness } from './readiness.js';
 import { escapeMrkdwn } from './slack-text.js';
+import { describeLock, type Lock } from './lock.js';
 
 export interface Started {
   next: Promotion;
@@ -18,14 +19,17 @@ export interface Started {
 export function startIfReady(p: Promotion, env: EnvironmentPolicy, now: Instant): Started {
   const state = readiness(p, env, now);
   if (state.ready) {
-    const next: Promotion = { ...p, state: 'deploying', scheduledFor: null, deployment: { startedAt: now, finishedAt: null, error: null } };
+    const { heldBy: _lifted, ...rest } = p;
+    const next: Promotion = { ...rest, state: 'deploying', scheduledFor: null, deployment: { startedAt: now, finishedAt: null, error: null } };
     return {
       next,
       audit: [{ type: 'deploy_started', actor: 'shipgate', detail: { version: p.version, previous_version: p.previousVersion, calendar: state.calendar?.rule ?? null, emergency: p.emergency } }],
       effects: [{ type: 'deploy' }, { type: 'note', text: `Deploying ${p.app} ${p.version} to ${p.environment}…` }],
     };
   }
-  if (!state.approved || !state.gatesPassed || !state.calendar) return { next: p, audit: [], effects: [] };
+  if (!state.approved || !state.gatesPassed) return { next: p, audit: [], effects: [] };
+  if (state.lock && (!state.calendar || state.calendar.open)) return waitForLock(p, state.lock);
+  if (!state.calendar) return { next: p, audit: [], effects: [] };
   const opensAt = env.calendar!.nextChange(now, true);
   const next: Promotion = { ...p, state: 'scheduled', scheduledFor: opensAt };
   // Approvals that lapse before the window opens send the promotion back for approval then, not at the opening.
@@ -40,5 +44,19 @@ export function startIfReady(p: Promotion, env: EnvironmentPolicy, now: Instant)
       ...lapseCheck,
       { type: 'note', text: `Approved, but ${p.environment} is closed (${escapeMrkdwn(state.calendar.reason)}): ${when}.` },
     ],
+  };
+}
+
+/**
+ * Approved while a lock holds the environment: it waits, still open, and the unlock
+ * checks it again. Said once per lock, however many approvals follow.
+ */
+function waitForLock(p: Promotion, lock: Lock): Started {
+  const next: Promotion = { ...p, state: 'awaiting_approval', scheduledFor: null, heldBy: lock };
+  if (p.heldBy && p.heldBy.owner === lock.owner && p.heldBy.at === lock.at && p.state === 'awaiting_approval') return { next, audit: [], effects: [] };
+  return {
+    next,
+    audit: [{ type: 'held_by_lock', actor: 'shipgate', detail: { lock_app: lock.app, owner: lock.owner, reason: lock.reason } }],
+    effects: [{ type: 'note', text: `Approved, but waiting for ${describeLock(lock)}: it deploys when the lock is lifted.` }],
   };
 }

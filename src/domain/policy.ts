@@ -1,6 +1,7 @@
 import type { Calendar } from './calendar/calendar.js';
 import type { AutoRollbackPolicy } from './alerts.js';
 import type { EnvironmentSettings } from './settings.js';
+import type { Lock } from './lock.js';
 
 /** Who may approve, and how many of them must. Approvers are Slack user ids (U…/W…) or user group ids (S…). */
 export interface ApprovalPolicy {
@@ -28,6 +29,8 @@ export interface EnvironmentPolicy {
   autoRollback: AutoRollbackPolicy | null;
   /** Gates every promotion here must pass, with the hash of each gate's configuration. */
   gates: readonly { name: string; configHash: string }[];
+  /** The environment's locks as stored now (live state, like the calendar's files); absent: none. */
+  locks?: readonly Lock[];
 }
 
 export interface AppPolicy {

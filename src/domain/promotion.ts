@@ -1,4 +1,5 @@
 import type { PromotionSettings } from './settings.js';
+import type { Lock } from './lock.js';
 
 /** Epoch milliseconds. Domain code never reads the clock; time is passed in. */
 export type Instant = number;
@@ -116,6 +117,8 @@ export interface Promotion {
   queuedRollback?: string | null;
   /** The target's settings when asked for: their hash and the names that differ from `from` (never values). */
   settings?: PromotionSettings | null;
+  /** Approved, but a lock on its environment holds it back until lifted. */
+  heldBy?: Lock | null;
 }
 
 export function isOpen(state: PromotionState): state is OpenState {

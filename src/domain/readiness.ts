@@ -1,6 +1,7 @@
 import type { ApprovalPolicy, EnvironmentPolicy } from './policy.js';
 import type { CalendarDecision } from './calendar/calendar.js';
 import type { Approval, Instant, Promotion } from './promotion.js';
+import { describeLock, lockFor, type Lock } from './lock.js';
 
 /** The approval policy a promotion answers to: the rollback policy, the emergency policy, or the environment's. */
 export function policyFor(p: Pick<Promotion, 'kind' | 'emergency'>, env: EnvironmentPolicy): ApprovalPolicy {
@@ -45,6 +46,8 @@ export interface Readiness {
   gatesPassed: boolean;
   /** The calendar's answer when one applies; a closed calendar alone makes a promotion wait (scheduled). */
   calendar: CalendarDecision | null;
+  /** The lock that holds this promotion back, if one does; rollbacks and the owner's own promotions pass. */
+  lock: Lock | null;
   /** One sentence per condition that does not hold yet. */
   waitingFor: string[];
 }
@@ -63,5 +66,7 @@ export function readiness(p: Promotion, env: EnvironmentPolicy, now: Instant): R
   if (!passed) waitingFor.push('gates');
   const calendar = calendarFor(p, env, now);
   if (calendar && !calendar.open) waitingFor.push(`the release window (${calendar.reason})`);
-  return { ready: waitingFor.length === 0, approved, gatesPassed: passed, calendar, waitingFor };
+  const lock = lockFor(p, env.locks ?? []);
+  if (lock) waitingFor.push(describeLock(lock));
+  return { ready: waitingFor.length === 0, approved, gatesPassed: passed, calendar, lock, waitingFor };
 }

@@ -7,6 +7,7 @@ import { supersede } from './supersede.js';
 import { isValidVersion, VERSION_HINT } from './version.js';
 import type { OpenDrift } from './drift.js';
 import { promotionSettings } from './settings.js';
+import { lockedRefusal, lockFor, type Lock } from './lock.js';
 
 export interface DeployedVersion {
   version: string;
@@ -28,6 +29,8 @@ export interface AppSnapshot {
   queued: Promotion | null;
   /** Environments where what runs differs from the ledger (an open drift); absent: none known. */
   drifts?: ReadonlyMap<string, OpenDrift>;
+  /** Locks on the target environment (whole, or this app in it); absent: none. */
+  locks?: readonly Lock[];
 }
 
 /** The refusal for a promotion out of an environment whose running version is not the one Shipgate recorded. */
@@ -149,7 +152,10 @@ export function decidePromotionRequest(ask: PromotionAsk, policy: Policy, snapsh
   const unknown = knownTarget(ask, policy);
   if (unknown) return refuse(unknown);
   if (!isValidVersion(ask.version)) return refuse(`\`${ask.version}\` is not a version: ${VERSION_HINT}.`);
-  const env = policy.environments.get(ask.environment)!;
+  const env = { ...policy.environments.get(ask.environment)!, locks: snapshot.locks ?? [] };
+  // Stop-the-line: nothing new starts while a lock holds, except what its owner asks for.
+  const lock = lockFor({ kind: 'promote', app: ask.app, requester: ask.requester }, env.locks);
+  if (lock) return refuse(lockedRefusal(lock));
   const live = snapshot.current.get(ask.environment);
   const drifted = snapshot.drifts?.get(ask.environment);
   if (live?.version === ask.version && drifted) {

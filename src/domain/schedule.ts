@@ -10,6 +10,7 @@ import { readiness } from './readiness.js';
  * waited send it back for approval.
  */
 export function decideWindowCheck(p: Promotion, env: EnvironmentPolicy, now: Instant): Decision {
+  if (p.state === 'awaiting_approval' && p.heldBy) return decideLockCheck(p, env, now);
   if (p.state !== 'scheduled') return unchanged(`Promotion ${p.id} is ${p.state}, not scheduled.`);
   const state = readiness(p, env, now);
   if (!state.approved) {
@@ -24,5 +25,23 @@ export function decideWindowCheck(p: Promotion, env: EnvironmentPolicy, now: Ins
   if (started.next.state === 'scheduled' && started.next.scheduledFor === p.scheduledFor && started.effects.every((e) => e.type !== 'check-window' || e.at === p.scheduledFor)) {
     return unchanged('Still waiting for the same window.');
   }
+  return accept(started.next, started.audit, [{ type: 'render' }, ...started.effects]);
+}
+
+/**
+ * A lock that held this approved promotion back was lifted: it deploys if nothing else
+ * holds it now (the calendar or another lock may still; approvals may have lapsed).
+ */
+function decideLockCheck(p: Promotion, env: EnvironmentPolicy, now: Instant): Decision {
+  const state = readiness(p, env, now);
+  if (!state.approved) {
+    const { heldBy: _lifted, ...rest } = p;
+    return accept(rest, [{ type: 'approvals_lapsed', actor: 'shipgate', detail: { waiting_for: state.waitingFor.join('; ') } }], [
+      { type: 'render' },
+      { type: 'note', text: 'Approvals lapsed while this promotion waited for the lock; it needs approval again.' },
+    ]);
+  }
+  const started = startIfReady(p, env, now);
+  if (started.next.state === 'awaiting_approval' && started.audit.length === 0) return unchanged('Still waiting for a lock.');
   return accept(started.next, started.audit, [{ type: 'render' }, ...started.effects]);
 }

@@ -134,6 +134,15 @@ export class BullJobs implements Jobs {
     );
   }
 
+  /** The same check as a window's, due now; its id is the unlock's, so two unlocks in one millisecond each get theirs. */
+  async lockLifted(promotionId: string, key: string): Promise<void> {
+    await this.queues.deploy.add(
+      'check-window',
+      { promotionId, at: 0 },
+      { jobId: `fx-${key}`, attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: DAY / 1000 }, removeOnFail: { age: 30 * DAY / 1000 } },
+    );
+  }
+
   async renderAlert(alertKey: string): Promise<void> {
     await this.queues.slack.add(
       'render-alert',

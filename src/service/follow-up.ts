@@ -9,6 +9,7 @@ import type { Jobs, PromotionRepository } from './ports.js';
 export async function dispatchFollowUp(entry: OutboxEntry, jobs: Jobs, repository: PromotionRepository): Promise<void> {
   const key = entryName(entry);
   if (entry.kind === 'drift') return jobs.renderDrift(entry.app, entry.environment);
+  if (entry.kind === 'lock') return jobs.lockLifted(entry.promotionId, key);
   if (entry.kind === 'alert') {
     const effect = entry.effect;
     if (effect.type === 'render-alert') return jobs.renderAlert(entry.alertKey);

@@ -1,5 +1,6 @@
 import type { Calendar } from '../domain/calendar/calendar.js';
 import type { Decision } from '../domain/decision.js';
+import type { Lock } from '../domain/lock.js';
 import type { OpenDrift } from '../domain/drift.js';
 import type { Instant, Promotion } from '../domain/promotion.js';
 import type { AppSnapshot, DeployedVersion } from '../domain/request.js';
@@ -13,8 +14,11 @@ export interface PromotionRepository {
   active(): Promise<Promotion[]>;
   /** Decides a new promotion against a snapshot of its app; `id` is provisional until the decision accepts. */
   create(app: string, environment: string, environments: readonly string[], decide: (snapshot: AppSnapshot, id: string) => Decision): Promise<Outcome>;
-  /** `expectations` may be read again on each attempt (a function), when the decision relies on them. */
-  transition(id: string, decide: (current: Promotion) => Decision, expectations?: Expectation[] | (() => Promise<Expectation[]>)): Promise<Outcome>;
+  /**
+   * `locks`: the locks on the promotion's environment that concern its app, read with it and expected unchanged at the commit.
+   * `expectations` may be read again on each attempt (a function), when the decision relies on them.
+   */
+  transition(id: string, decide: (current: Promotion, locks: readonly Lock[]) => Decision, expectations?: Expectation[] | (() => Promise<Expectation[]>)): Promise<Outcome>;
   transitionWithSnapshot(id: string, environments: readonly string[], decide: (current: Promotion, snapshot: AppSnapshot) => Decision): Promise<Outcome>;
   /** What runs in the environment a promotion comes from, whether a deployment there is in flight, and what a commit relying on that must still find. */
   fromState(app: string, environment: string): Promise<{ live: DeployedVersion | null; deploying: string | null; drift?: OpenDrift | null; expectations: Expectation[] }>;
@@ -37,6 +41,8 @@ export interface Jobs {
   runGates(promotion: Promotion, run: number): Promise<void>;
   /** Look at the calendar (and lapsing approvals) again at `at`. */
   checkWindow(promotionId: string, at: Instant): Promise<void>;
+  /** Check again, now, a promotion a lifted lock held back (once per `key`: each unlock has its own). */
+  lockLifted(promotionId: string, key: string): Promise<void>;
   renderAlert(alertKey: string): Promise<void>;
   /** Keep the drift message of an app and environment equal to its drift record. */
   renderDrift(app: string, environment: string): Promise<void>;

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { decideApproval, decideCancel, decideRejection, type Click } from '../domain/approvals.js';
 import { unchanged, type Decision } from '../domain/decision.js';
 import { decideWindowCheck } from '../domain/schedule.js';
+import type { Lock } from '../domain/lock.js';
 import { decideGateResult, decideGateRunning, decideGatesSettled, decideRerunGates } from '../domain/gates.js';
 import { decideDeployCall, decideDeploymentFailed, decideDeploymentRunning, decideDeploymentSucceeded, decideRolledBack } from '../domain/deployment.js';
 import type { EnvironmentPolicy, Policy } from '../domain/policy.js';
@@ -197,20 +198,20 @@ export class PromotionService {
   }
 
   gatesSettled(id: string, run: number): Promise<ServiceResult> {
-    return this.apply(id, (p) => decideGatesSettled(p, run, this.environment(p.environment), this.clock.now()));
+    return this.apply(id, (p, locks) => decideGatesSettled(p, run, { ...this.environment(p.environment), locks }, this.clock.now()));
   }
 
   rerunGates(id: string, user: string): Promise<ServiceResult> {
     return this.clicked(id, user, (p, click, env) => decideRerunGates(p, click, env));
   }
 
-  private async apply(id: string, decide: (p: Promotion) => Decision): Promise<ServiceResult> {
+  private async apply(id: string, decide: (p: Promotion, locks: readonly Lock[]) => Decision): Promise<ServiceResult> {
     return this.finish(await this.repository.transition(id, decide));
   }
 
   /** A scheduled promotion's window should be open now, or its approvals lapse: ask the calendar and the approvals again. */
   async checkWindow(id: string): Promise<void> {
-    await this.finish(await this.repository.transition(id, (p) => decideWindowCheck(p, this.environment(p.environment), this.clock.now())));
+    await this.finish(await this.repository.transition(id, (p, locks) => decideWindowCheck(p, { ...this.environment(p.environment), locks }, this.clock.now())));
   }
 
   private async clicked(id: string, user: string, decide: (p: Promotion, click: Click, env: EnvironmentPolicy) => Decision): Promise<ServiceResult> {
@@ -222,7 +223,7 @@ export class PromotionService {
     const env = this.environment(stored.promotion.environment);
     const membership = await approverGroupsOf(this.directory, policyFor(stored.promotion, env), user);
     const click: Click = { user, memberOf: membership.memberOf, membershipUnknown: membership.unknown };
-    return this.finish(await this.repository.transition(id, (p) => decide(p, click, env)));
+    return this.finish(await this.repository.transition(id, (p, locks) => decide(p, click, { ...env, locks })));
   }
 
   private finish(outcome: Outcome): ServiceResult {

@@ -8,6 +8,8 @@ export type PromoteCommand =
   | { type: 'status'; app: string | null }
   | { type: 'cancel'; id: string }
   | { type: 'report'; names: string[]; sinceMs: number }
+  | { type: 'lock'; environment: string; app: string | null; reason: string }
+  | { type: 'unlock'; environment: string; app: string | null }
   | { type: 'help' }
   | { type: 'modal' };
 
@@ -37,6 +39,9 @@ export function parsePromoteCommand(text: string): Parsed {
     }
     case 'rollback':
       return parseRollback(rest);
+    case 'lock':
+    case 'unlock':
+      return parseLock(first.toLowerCase() as 'lock' | 'unlock', rest);
     case 'report':
       return parseReport(rest);
     case 'calendar': {
@@ -77,6 +82,25 @@ function parseRollback(words: string[]): Parsed {
     reason = tail.slice(2);
   }
   return { ok: true, value: { type: 'rollback', app, environment, version, reason: reason.join(' ') } };
+}
+
+/**
+ * `lock ENV [APP] reason…` and `unlock ENV [APP]`. Whether the second word is an app or
+ * the reason's first word is for the configuration to say, so both are passed on:
+ * `app` is that word when it could be a name, and the runner decides.
+ */
+function parseLock(verb: 'lock' | 'unlock', words: string[]): Parsed {
+  const example = verb === 'lock' ? '/promote lock production [web] reason…' : '/promote unlock production [web]';
+  const [env, ...tail] = words;
+  const environment = env?.toLowerCase();
+  if (!environment || !NAME.test(environment)) return usage(`\`${verb}\` takes an environment${verb === 'lock' ? ', an optional app and a reason' : ' and an optional app'}.`, example);
+  const second = tail[0]?.toLowerCase();
+  const app = second !== undefined && NAME.test(second) ? second : null;
+  if (verb === 'unlock') {
+    if (tail.length > 1 || (tail.length === 1 && app === null)) return usage('`unlock` takes an environment and an optional app.', example);
+    return { ok: true, value: { type: 'unlock', environment, app } };
+  }
+  return { ok: true, value: { type: 'lock', environment, app, reason: tail.join(' ') } };
 }
 
 const DAY_MS = 86_400_000;

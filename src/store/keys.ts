@@ -45,6 +45,8 @@ export function keysFor(prefix: string) {
     drift: (app: string, env: string) => k('drift', app, env),
     driftRenderLock: (app: string, env: string) => k('drift-render-lock', app, env),
     driftRendered: (app: string, env: string) => k('drift-rendered', app, env),
+    /** The locks of an environment (JSON list) and a revision every lock and unlock bumps, which commits expect. */
+    locks: (env: string) => k('locks', env),
     /** The write budget of one Slack channel (see ChannelRate). */
     channelRate: (channel: string) => k('channel-rate', channel),
   };

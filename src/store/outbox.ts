@@ -11,7 +11,9 @@ import type { CommitPlan } from './commit-script.js';
 export type OutboxEntry =
   | { kind: 'promotion'; promotionId: string; rev: number; index: number; effect: Effect }
   | { kind: 'alert'; alertKey: string; rev: number; index: number; effect: AlertEffect }
-  | { kind: 'drift'; app: string; environment: string; rev: number; index: number; effect: DriftEffect };
+  | { kind: 'drift'; app: string; environment: string; rev: number; index: number; effect: DriftEffect }
+  /** An unlock (revision `rev` of the environment's locks) checks again a promotion the lock held back. */
+  | { kind: 'lock'; environment: string; rev: number; index: number; promotionId: string };
 
 /** Adds the entries to the commit, in order, so they exist exactly when the change does. */
 export function writeOutbox(plan: CommitPlan, outboxKey: string, entries: OutboxEntry[]): void {
@@ -19,6 +21,7 @@ export function writeOutbox(plan: CommitPlan, outboxKey: string, entries: Outbox
 }
 
 export function entryName(entry: OutboxEntry): string {
+  if (entry.kind === 'lock') return `lock-${entry.environment}-r${entry.rev}-${entry.index}`;
   if (entry.kind === 'drift') return `drift-${entry.app}-${entry.environment}-r${entry.rev}-${entry.index}`;
   return entry.kind === 'promotion' ? `${entry.promotionId}-r${entry.rev}-${entry.index}` : `${entry.alertKey}-r${entry.rev}-${entry.index}`;
 }

@@ -3,6 +3,7 @@ import type { AuditFact, Decision, Effect } from '../domain/decision.js';
 import type { OpenDrift } from '../domain/drift.js';
 import { isActive, isPending, type Instant, type Promotion } from '../domain/promotion.js';
 import type { AppSnapshot, DeployedVersion } from '../domain/request.js';
+import type { Lock } from '../domain/lock.js';
 import type { AuditWriter } from './audit-writer.js';
 import { CommitPlan } from './commit-script.js';
 import { pauseAfterConflict } from './contention.js';
@@ -153,10 +154,12 @@ export class PromotionStore {
       .get(this.audit.headKey(this.audit.chainOf(app, environment)))
       .hget(this.keys.inFlight(app, environment), 'id')
       .lrange(this.keys.history(app, environment), 0, HISTORY_KEPT - 1)
-      .hgetall(this.keys.bad(app, environment));
+      .hgetall(this.keys.bad(app, environment))
+      .hmget(this.keys.locks(environment), 'json', 'rev');
     for (const env of environments) pipeline.hgetall(this.keys.ledger(app, env));
     for (const env of environments) pipeline.hmget(this.keys.drift(app, env), 'running', 'detected');
-    const [head, lockedBy, history, bad, ...rest] = unwrap(await pipeline.exec());
+    const [head, lockedBy, history, bad, lockFields, ...rest] = unwrap(await pipeline.exec());
+    const locks = locksOf(lockFields as (string | null)[]);
     const ledgers = rest.slice(0, environments.length);
     const driftFields = rest.slice(environments.length) as (string | null)[][];
     const current = new Map<string, DeployedVersion>();
@@ -178,6 +181,8 @@ export class PromotionStore {
       ...environments.map((env) => ({ key: this.keys.ledger(app, env), field: 'version', value: current.get(env)?.version ?? null })),
       // A drift detected or settled meanwhile changes what a promotion out of (or a rollback in) that environment may do.
       ...environments.map((env) => ({ key: this.keys.drift(app, env), field: 'running', value: drifts.get(env)?.running ?? null })),
+      // A lock taken or lifted meanwhile changes whether the request may start at all.
+      { key: this.keys.locks(environment), field: 'rev', value: locks.rev },
     ];
     const snapshot: AppSnapshot = {
       current,
@@ -186,6 +191,7 @@ export class PromotionStore {
       inFlight: holder && isActive(holder.promotion.state) ? holder.promotion : null,
       queued: queued?.promotion ?? null,
       drifts,
+      locks: locks.locks.filter((l) => l.app === null || l.app === app),
     };
     return { head: (head as string | null) ?? '', snapshot, revs, expect };
   }
@@ -195,15 +201,18 @@ export class PromotionStore {
    * unchanged (compare-and-set) and every expectation (for example what runs in another
    * environment) still holds.
    */
-  async transition(id: string, decide: (current: Promotion) => Decision, expectations: Expectation[] | (() => Promise<Expectation[]>) = []): Promise<Outcome> {
+  async transition(id: string, decide: (current: Promotion, locks: readonly Lock[]) => Decision, expectations: Expectation[] | (() => Promise<Expectation[]>) = []): Promise<Outcome> {
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
       // What the decision relies on besides the record is read again on every attempt, so a conflict never repeats itself.
       const expected = typeof expectations === 'function' ? await expectations() : expectations;
-      const { stored, scope } = await this.readWithHead(id);
+      const { stored, scope, locks } = await this.readWithHead(id);
       if (!stored) return { kind: 'missing', reason: `There is no promotion ${id}.` };
       const plan = new CommitPlan();
       expected.forEach((e) => plan.expectField(e.key, e.field, e.value));
-      const outcome = await this.commit(plan, decide(stored.promotion), stored, scope, new Map());
+      // Whether a promotion may start depends on its environment's locks: they must not change before the commit.
+      plan.expectField(this.keys.locks(stored.promotion.environment), 'rev', locks.rev);
+      const mine = locks.locks.filter((l) => l.app === null || l.app === stored.promotion.app);
+      const outcome = await this.commit(plan, decide(stored.promotion, mine), stored, scope, new Map());
       if (outcome) return outcome;
       await pauseAfterConflict(attempt);
     }
@@ -215,17 +224,25 @@ export class PromotionStore {
    * seen the promotion (its app and environment never change); the first time, the head
    * is read after the decision.
    */
-  private async readWithHead(id: string): Promise<{ stored: StoredPromotion | null; scope: AuditScope | null }> {
+  private async readWithHead(id: string): Promise<{ stored: StoredPromotion | null; scope: AuditScope | null; locks: StoredLocks }> {
     const known = this.scopes.get(id);
     if (!known) {
       const stored = await this.get(id);
       if (stored) this.rememberScope(id, stored.promotion);
-      return { stored, scope: null };
+      const locks = stored ? locksOf(await this.redis.hmget(this.keys.locks(stored.promotion.environment), 'json', 'rev')) : NO_LOCKS;
+      return { stored, scope: null, locks };
     }
-    const [record, head] = unwrap(await this.redis.pipeline().hmget(this.keys.promotion(id), 'json', 'rev').get(this.audit.headKey(this.audit.chainOf(known.app, known.environment))).exec());
+    const [record, head, lockFields] = unwrap(
+      await this.redis
+        .pipeline()
+        .hmget(this.keys.promotion(id), 'json', 'rev')
+        .get(this.audit.headKey(this.audit.chainOf(known.app, known.environment)))
+        .hmget(this.keys.locks(known.environment), 'json', 'rev')
+        .exec(),
+    );
     const [json, rev] = record as (string | null)[];
-    if (!json || !rev) return { stored: null, scope: null };
-    return { stored: { promotion: JSON.parse(json) as Promotion, rev: Number(rev) }, scope: { ...known, head: (head as string | null) ?? '' } };
+    if (!json || !rev) return { stored: null, scope: null, locks: NO_LOCKS };
+    return { stored: { promotion: JSON.parse(json) as Promotion, rev: Number(rev) }, scope: { ...known, head: (head as string | null) ?? '' }, locks: locksOf(lockFields as (string | null)[]) };
   }
 
   private rememberScope(id: string, p: Promotion): void {
@@ -338,6 +355,18 @@ function revOf(p: Promotion, read: ReadonlyMap<string, StoredPromotion>): Stored
   const stored = read.get(p.id);
   if (stored === undefined) throw new Error(`A decision changed promotion ${p.id}, which it did not read.`);
   return stored;
+}
+
+/** An environment's locks as stored, with the revision a commit relying on them expects. */
+export interface StoredLocks {
+  locks: Lock[];
+  rev: string | null;
+}
+
+const NO_LOCKS: StoredLocks = { locks: [], rev: null };
+
+export function locksOf([json, rev]: (string | null | undefined)[]): StoredLocks {
+  return { locks: json ? (JSON.parse(json) as Lock[]) : [], rev: rev ?? null };
 }
 
 function unwrap(results: [Error | null, unknown][] | null): unknown[] {

@@ -11,6 +11,8 @@
  * - a rollback asked for by an authorized person is never refused while something waits;
  * - every promotion ends in a final state or waits on a person or a window (with its job);
  * - at most one promotion holds an environment, and the ledger agrees with the target;
+ * - no deployment starts in a locked environment except a rollback or one the lock's
+ *   owner asked for, and nothing stays held back by a lock that was lifted;
  * - the audit chains verify.
  *
  * Steps can also run at once (a rollback while a slow deployment runs), so queued
@@ -34,6 +36,9 @@ import type { Directory } from '../../src/service/ports.js';
 import { PromotionService, type ServiceResult } from '../../src/service/promotion-service.js';
 import { AlertStore } from '../../src/store/alert-store.js';
 import { AuditWriter } from '../../src/store/audit-writer.js';
+import { LockStore } from '../../src/store/lock-store.js';
+import { LockService } from '../../src/service/lock-service.js';
+import { lockFor, type Lock } from '../../src/domain/lock.js';
 import type { Running } from '../../src/runtime.js';
 import { listen } from '../support/http-server.js';
 import { PEOPLE, standardConfig, startShipgate, testAuditKey, USERGROUPS, type Harness } from '../support/start-shipgate.js';
@@ -74,6 +79,9 @@ interface World {
   gate: { ok: boolean };
   violations: string[];
   alertCount: number;
+  locks: LockService;
+  /** At the start of the current step: the locks in force, and the promotions whose deployment had started. */
+  before: { locks: Lock[]; started: Set<string> };
 }
 
 type Model = Record<string, never>;
@@ -86,6 +94,7 @@ abstract class Step implements fc.AsyncCommand<Model, World> {
     return true;
   }
   async run(_model: Model, w: World): Promise<void> {
+    w.before = { locks: await w.locks.all(), started: new Set((await w.h.shipgate.store.recent(200)).filter((p) => p.deployment !== null).map((p) => p.id)) };
     await this.act(w);
     await settle(w);
     await checkInvariants(w);
@@ -196,6 +205,59 @@ class Rollback extends Step {
   }
 }
 
+/** The people a list of approvers names, groups expanded; everyone when it names nobody. */
+function approversOf(approvers: readonly string[]): string[] {
+  if (approvers.length === 0) return EVERYONE;
+  return approvers.flatMap((a) => (a.startsWith('S') ? ((USERGROUPS as Record<string, string[]>)[a] ?? []) : [a]));
+}
+
+/** Stop-the-line: anyone may try; only the environment's approvers succeed. */
+class LockStep extends Step {
+  constructor(
+    readonly verb: 'lock' | 'unlock',
+    readonly env: Env | 'of-waiting',
+    readonly wholeEnvironment: boolean,
+    /** A person, or the index of one of the environment's approvers. */
+    readonly who: string | number,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const app = this.wholeEnvironment ? null : APP;
+    // The environment of a promotion that waits, so that the lock meets it in flight.
+    const env = this.env === 'of-waiting' ? pick((await pending(w)).filter((p) => p.state !== 'deploying' && p.state !== 'queued'), 0)?.environment : this.env;
+    if (!env) return;
+    const user = typeof this.who === 'string' ? this.who : pick(approversOf(w.policy.environments.get(env)!.approvals.approvers), this.who);
+    if (!user) return;
+    await (this.verb === 'lock' ? w.locks.lock(env, app, user, 'model') : w.locks.unlock(env, app, user));
+  }
+  toString() {
+    return `${this.verb}(${this.env}${this.wholeEnvironment ? '' : ` ${APP}`}, ${typeof this.who === 'string' ? this.who : `approver #${this.who}`})`;
+  }
+}
+
+/**
+ * An approver locks the environment of a promotion that waits, then approvers click:
+ * the lock meets it in flight. A lock has no follow-up work, so what holds after it is
+ * the step's starting point for the lock invariant.
+ */
+class LockThenApprove extends Step {
+  constructor(
+    readonly lock: LockStep,
+    readonly approvals: ApproveAsApprover[],
+  ) {
+    super();
+  }
+  async act(w: World) {
+    await this.lock.act(w);
+    w.before = { ...w.before, locks: await w.locks.all() };
+    for (const approval of this.approvals) await approval.act(w);
+  }
+  toString() {
+    return `${this.lock.toString()} then ${this.approvals.map((a) => a.toString()).join(', ')}`;
+  }
+}
+
 class Alert extends Step {
   constructor(readonly severity: 'critical' | 'warning') {
     super();
@@ -296,6 +358,9 @@ class RestartWorker extends Step {
 const user = fc.constantFrom(...EVERYONE);
 const approveAsApprover = fc.tuple(fc.nat(3), fc.nat(3), fc.boolean()).map(([i, w, d]) => new ApproveAsApprover(i, w, d));
 const requestFromPath = fc.tuple(fc.constantFrom(...ENVIRONMENTS), fc.nat(7), user).map(([e, v, u]) => new Request(e, v, true, u));
+const lockByApprover = fc
+  .tuple(fc.constantFrom('lock', 'lock', 'unlock') as fc.Arbitrary<'lock' | 'unlock'>, fc.constantFrom('staging', 'production', 'of-waiting', 'of-waiting') as fc.Arbitrary<Env | 'of-waiting'>, fc.boolean(), fc.nat(3))
+  .map(([v, e, all, i]) => new LockStep(v, e, all, i));
 const commands = fc.commands(
   [
     approveAsApprover,
@@ -315,6 +380,16 @@ const commands = fc.commands(
     fc.integer({ min: 1, max: 3 }).map((n) => new DeployTargetFails(n)),
     fc.boolean().map((ok) => new GateTurns(ok)),
     fc.constant(new RestartWorker()),
+    // Approvers lock more often than they unlock, so promotions meet a lock while they wait.
+    fc.tuple(fc.constantFrom('lock', 'lock', 'unlock') as fc.Arbitrary<'lock' | 'unlock'>, fc.constantFrom(...ENVIRONMENTS), fc.boolean(), fc.nat(3)).map(([v, e, all, i]) => new LockStep(v, e, all, i)),
+    lockByApprover,
+    fc
+      .tuple(fc.boolean(), fc.nat(3), fc.array(fc.tuple(fc.nat(3), fc.nat(3)), { minLength: 1, maxLength: 2 }))
+      .map(([all, i, clicks]) => new LockThenApprove(new LockStep('lock', 'of-waiting', all, i), clicks.map(([t, a]) => new ApproveAsApprover(t, a, false)))),
+    fc
+      .tuple(fc.boolean(), fc.nat(3), fc.array(fc.tuple(fc.nat(3), fc.nat(3)), { minLength: 1, maxLength: 2 }))
+      .map(([all, i, clicks]) => new LockThenApprove(new LockStep('lock', 'of-waiting', all, i), clicks.map(([t, a]) => new ApproveAsApprover(t, a, false)))),
+    fc.tuple(fc.constantFrom('lock', 'unlock') as fc.Arbitrary<'lock' | 'unlock'>, fc.constantFrom('staging', 'production') as fc.Arbitrary<Env>, fc.boolean(), user).map(([v, e, all, u]) => new LockStep(v, e, all, u)),
     fc.constant(new SlowDeploy()),
     fc
       .tuple(
@@ -377,6 +452,11 @@ async function checkInvariants(w: World): Promise<void> {
   for (const env of ENVIRONMENTS) {
     expect(open.filter((p) => p.environment === env && isActive(p.state)).length, `promotions holding ${env}`).toBeLessThanOrEqual(1);
   }
+  // A lifted lock leaves nothing behind it: what it held back was checked again when it went.
+  const locks = await w.locks.all();
+  for (const p of open) {
+    if (p.heldBy) expect(lockFor(p, locks.filter((l) => l.environment === p.environment)), `${p.id} is still held back by a lock that was lifted`).not.toBeNull();
+  }
   for (const p of await store.recent(200)) expect(isFinal(p.state) || open.some((o) => o.id === p.id), `${p.id} (${p.state}) is neither final nor indexed as pending`).toBe(true);
 
   // The ledger agrees with what the target last deployed in each environment.
@@ -429,6 +509,13 @@ describe('promotions under random incident sequences (model-based, real service 
         h.deployTarget.inspect = async (call) => {
           const env = call.environment as Env;
           if ((await store.bad(APP, env)).has(call.version)) violations.push(`${call.promotion_id} deployed ${call.version}, marked bad in ${env}`);
+          // A deployment that started during this step while a lock held the environment since before it (and still does).
+          const p = (await store.get(call.promotion_id))?.promotion;
+          if (p && !world.before.started.has(p.id)) {
+            const now = await lockStore.locksOf(env);
+            const held = lockFor(p, world.before.locks.filter((l) => l.environment === env && now.some((n) => n.at === l.at && n.owner === l.owner && n.app === l.app)));
+            if (held) violations.push(`${p.id} (${p.kind} by ${p.requester}) started deploying ${call.version} to ${env} while <@${held.owner}> held it locked`);
+          }
           const from = FROM[env];
           if (call.kind === 'promote' && from) {
             const live = await store.current(APP, from);
@@ -442,10 +529,12 @@ describe('promotions under random incident sequences (model-based, real service 
         const service = new PromotionService(policy, calendars, store, directory, h.shipgate.clock, log);
         const auditWriter = new AuditWriter(keys, testAuditKey(), { scoped: (app, env) => policy.apps.has(app) && policy.environments.has(env) });
         const alertStore = new AlertStore(redis, keys, () => h.shipgate.clock.now(), auditWriter);
+        const lockStore = new LockStore(redis, keys, () => h.shipgate.clock.now(), auditWriter);
         const alerts = new AlertService(policy, 'C0DEPLOYS', alertStore, store, service, h.shipgate.clock, log);
         const deployQueue = new Queue(QUEUE.deploy, { connection: redis, prefix: h.shipgate.prefix });
         const gatesQueue = new Queue(QUEUE.gates, { connection: redis, prefix: h.shipgate.prefix });
-        const world: World = { h, policy, service, alerts, deployQueue, gatesQueue, worker: await h.shipgate.startWorker(), gate, violations, alertCount: 0 };
+        const locks = new LockService(policy, lockStore, directory, h.shipgate.clock, log);
+        const world: World = { h, policy, service, alerts, deployQueue, gatesQueue, worker: await h.shipgate.startWorker(), gate, violations, alertCount: 0, locks, before: { locks: [], started: new Set() } };
         await history(world);
         try {
           await fc.asyncModelRun(() => ({ model: {} as Model, real: world }), cmds);

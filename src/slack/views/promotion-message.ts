@@ -1,3 +1,4 @@
+import { describeLock } from '../../domain/lock.js';
 import type { KnownBlock } from '@slack/types';
 import type { EnvironmentPolicy } from '../../domain/policy.js';
 import type { Instant, Promotion, PromotionState } from '../../domain/promotion.js';
@@ -101,6 +102,8 @@ export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Inst
   ];
   const calendar = calendarLine(p, env, now);
   if (calendar) fields.push(`*Calendar*\n${calendar}`);
+  // Said from the promotion itself: the lock that held it back when it was last decided on.
+  if (p.heldBy && p.state === 'awaiting_approval') fields.push(`*Lock*\n:lock: waiting for ${describeLock(p.heldBy)}`);
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(title(p))}*` } },
     { type: 'section', fields: fields.map((f) => ({ type: 'mrkdwn' as const, text: f })) },

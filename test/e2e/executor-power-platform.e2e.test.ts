@@ -96,9 +96,13 @@ describe('the Power Platform executor, driven by the deploy job', () => {
     // Production redeploys the artifact staging exported, not a new export.
     expect(run._artifactid_value).toBe(pp.runs[0]!._artifactid_value);
 
-    const shown = [h.fake.refreshed(message), ...h.fake.thread(message)].map(textOf).join('\n');
+    // The message is re-rendered after the deployment; wait for the render that shows the settled gate.
+    const shown = await eventually(() => {
+      const text = [h.fake.refreshed(message), ...h.fake.thread(message)].map(textOf).join('\n');
+      expect(text).toMatch(/:white_check_mark: \*settings\*/);
+      return text;
+    });
     expect(shown).toMatch(/Settings that differ from staging\*: `contoso_ApiUrl`, `contoso_DbUrl`/);
-    expect(shown).toMatch(/:white_check_mark: \*settings\*/);
     expect(shown).not.toMatch(/contoso_sharedsql|api\.example\.com|pr0d-db-pass|st4ging-db-pass/);
 
     const audit = await h.shipgate.auditEntriesOf('web', 'production');

@@ -1,24 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { textOf } from '../support/fake-slack.js';
 import { eventually } from '../support/eventually.js';
+import { replyTo } from '../support/reply-to.js';
 import { PEOPLE, startShipgate, type Harness } from '../support/start-shipgate.js';
 
 const { alice, lead, quinn, rita, raj, omar, olga, mallory } = PEOPLE;
 
 const productionCalls = (h: Harness) => h.deployTarget.calls.filter((c) => c.body.environment === 'production');
 
-/** The reply to a command: the ack for grammar errors, the response_url post for the rest. */
-async function replyTo(h: Harness, user: string, text: string): Promise<string> {
-  const before = h.fake.responses.filter((r) => r.user === user).length;
-  const ack = await h.slack.command(user, text);
-  expect(ack.status).toBe(200);
-  if (ack.text) return ack.text;
-  return eventually(() => {
-    const replies = h.fake.responses.filter((r) => r.user === user);
-    expect(replies.length).toBeGreaterThan(before);
-    return replies.at(-1)!.body.text ?? '';
-  });
-}
 
 describe('locks stop the line', () => {
   let h: Harness;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { textOf, type SlackMessage } from '../support/fake-slack.js';
 import { eventually } from '../support/eventually.js';
+import { replyTo } from '../support/reply-to.js';
 import { PEOPLE, startShipgate, type Harness } from '../support/start-shipgate.js';
 
 const { alice, quinn, rita, raj, mallory } = PEOPLE;
@@ -35,18 +36,7 @@ describe('refusals', () => {
     };
   });
 
-  /** The reply to a command: the ack for grammar errors, the response_url post for the rest. */
-  async function replyTo(user: string, text: string): Promise<string> {
-    const before = h.fake.responses.filter((r) => r.user === user).length;
-    const ack = await h.slack.command(user, text);
-    expect(ack.status).toBe(200);
-    if (ack.text) return ack.text;
-    return eventually(() => {
-      const replies = h.fake.responses.filter((r) => r.user === user);
-      expect(replies.length).toBeGreaterThan(before);
-      return replies.at(-1)!.body.text ?? '';
-    });
-  }
+
 
   it.each([
     ['an unknown app', '/promote shop 1.4.1 to staging', /no app called `shop`. Known apps: web/],
@@ -60,17 +50,17 @@ describe('refusals', () => {
     ['a cancel of an unknown promotion', '/promote cancel sg-99999', /no promotion sg-99999/],
     ['a status of an unknown app', '/promote status shop', /no app called `shop`/],
   ])('refuses %s, says what to do, and records nothing', async (_case, text, expected) => {
-    expect(await replyTo(alice, text)).toMatch(expected);
+    expect(await replyTo(h, alice, text)).toMatch(expected);
     await nothingRecorded();
   });
 
   it('answers help with the grammar', async () => {
-    expect(await replyTo(alice, '/promote help')).toMatch(/\/promote APP VERSION to ENV[\s\S]*\/promote rollback APP ENV[\s\S]*\/promote status/);
+    expect(await replyTo(h, alice, '/promote help')).toMatch(/\/promote APP VERSION to ENV[\s\S]*\/promote rollback APP ENV[\s\S]*\/promote status/);
     await nothingRecorded();
   });
 
   it('shows what runs where and what waits', async () => {
-    const reply = await replyTo(alice, '/promote status web');
+    const reply = await replyTo(h, alice, '/promote status web');
     expect(reply).toMatch(/development: 1\.5\.0/);
     expect(reply).toMatch(/staging: 1\.4\.1/);
     expect(reply).toMatch(/production: 1\.4\.0/);
@@ -85,12 +75,12 @@ describe('refusals', () => {
     });
 
     it('refuses a second request for the same app and environment while one is in flight', async () => {
-      expect(await replyTo(alice, '/promote web 1.4.1 to production again')).toMatch(new RegExp(`already has a promotion in flight to production \\(${id}`));
+      expect(await replyTo(h, alice, '/promote web 1.4.1 to production again')).toMatch(new RegExp(`already has a promotion in flight to production \\(${id}`));
       await nothingRecorded();
     });
 
     it('shows the waiting promotion in status', async () => {
-      expect(await replyTo(alice, '/promote status')).toMatch(new RegExp(`${id}: 1\\.4\\.1 awaiting approval`));
+      expect(await replyTo(h, alice, '/promote status')).toMatch(new RegExp(`${id}: 1\\.4\\.1 awaiting approval`));
     });
 
     it('does not let the requester approve their own production promotion', async () => {
@@ -134,10 +124,10 @@ describe('refusals', () => {
   it('lets the requester cancel with /promote cancel, and the slot frees up', async () => {
     const { message } = await h.ask(alice, '/promote web 1.4.1 to production', 'C0PROD');
     const id = (await h.shipgate.promotion(message)).id;
-    expect(await replyTo(alice, `/promote cancel ${id}`)).toMatch(/Cancelled/);
+    expect(await replyTo(h, alice, `/promote cancel ${id}`)).toMatch(/Cancelled/);
     expect((await h.shipgate.promotion(id)).state).toBe('cancelled');
     await eventually(() => expect(textOf(h.fake.refreshed(message))).toMatch(/Cancelled by <@UALICE>/));
-    expect(await replyTo(alice, `/promote cancel ${id}`)).toMatch(/already cancelled/);
+    expect(await replyTo(h, alice, `/promote cancel ${id}`)).toMatch(/already cancelled/);
     const { message: again } = await h.ask(alice, '/promote web 1.4.1 to production', 'C0PROD');
     await h.slack.click(alice, again, 'Cancel');
     await eventually(async () => expect((await h.shipgate.promotion(again)).state).toBe('cancelled'));

@@ -12,7 +12,8 @@
 // The controller is played by the test: `finish`, `fail`, `setHealth`, `endTermination`.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { listen, readBody } from '../http-server.js';
+import { readBody } from '../http-server.js';
+import { LoopbackFake } from './loopback-fake.js';
 
 export const ARGOCD_TOKEN = 'argocd-token-0123456789abcdef';
 
@@ -67,26 +68,14 @@ export function commitOf(revision: string): string {
   return createHash('sha1').update(revision).digest('hex');
 }
 
-export class FakeArgoCd {
+export class FakeArgoCd extends LoopbackFake {
   readonly calls: ArgoCall[] = [];
   readonly apps = new Map<string, ArgoApplication>();
   /** Applications the token's account may not see. */
   readonly hidden = new Set<string>();
   /** Applications whose project has a deny sync window open now. */
   readonly windowClosed = new Set<string>();
-  url = '';
-  private server: Awaited<ReturnType<typeof listen>> | null = null;
   private version = 1;
-
-  async start(): Promise<this> {
-    this.server = await listen((req, res) => this.handle(req, res));
-    this.url = this.server.url;
-    return this;
-  }
-
-  async close(): Promise<void> {
-    await this.server?.close();
-  }
 
   /** An application that last deployed SOURCE successfully and is Healthy. */
   addApplication(name: string, source: ArgoSource): ArgoApplication {
@@ -176,7 +165,7 @@ export class FakeArgoCd {
     app.metadata.resourceVersion = String(this.version++);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
     const path = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? 'GET';

@@ -10,7 +10,8 @@
 //   (Progressing condition, reason ProgressDeadlineExceeded)
 // The Deployment controller is played by the test: `observe`, `advance`, `completeRollout`, `exceedDeadline`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { listen, readBody } from '../http-server.js';
+import { readBody } from '../http-server.js';
+import { LoopbackFake } from './loopback-fake.js';
 
 export const KUBERNETES_TOKEN = 'kube-token-0123456789abcdef';
 
@@ -75,22 +76,10 @@ export function kubeconfigFor(server: string, token: string): string {
   ].join('\n');
 }
 
-export class FakeKubernetes {
+export class FakeKubernetes extends LoopbackFake {
   readonly calls: KubeCall[] = [];
   readonly deployments = new Map<string, FakeDeployment>();
-  url = '';
-  private server: Awaited<ReturnType<typeof listen>> | null = null;
   private version = 1;
-
-  async start(): Promise<this> {
-    this.server = await listen((req, res) => this.handle(req, res));
-    this.url = this.server.url;
-    return this;
-  }
-
-  async close(): Promise<void> {
-    await this.server?.close();
-  }
 
   /** A Deployment whose rollout of CONTAINERS has finished. */
   addDeployment(namespace: string, name: string, containers: FakeContainer[], replicas = 3): FakeDeployment {
@@ -157,7 +146,7 @@ export class FakeKubernetes {
     ];
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
     const path = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? 'GET';

@@ -12,7 +12,8 @@
 // without API or Transport Rights, 403 NO_ACCESS / TRANSPORT_NOT_ALLOWED as listed.
 // The platform is played by the test: `finishStart`, `failStart`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { listen, readBody } from '../http-server.js';
+import { readBody } from '../http-server.js';
+import { LoopbackFake } from './loopback-fake.js';
 
 export const MENDIX_USER = 'ci@example.com';
 export const MENDIX_API_KEY = 'mx-key-26587896-1cef-4483-accf';
@@ -51,26 +52,14 @@ export interface MendixCall {
   status: number;
 }
 
-export class FakeMendix {
+export class FakeMendix extends LoopbackFake {
   readonly calls: MendixCall[] = [];
   readonly packages: FakePackage[] = [];
   readonly environments = new Map<string, FakeEnvironment>();
   /** Modes the user may read but not transport to (no Transport Rights). */
   readonly noTransport = new Set<string>();
   appId = 'acme-web';
-  url = '';
-  private server: Awaited<ReturnType<typeof listen>> | null = null;
   private jobs = 0;
-
-  async start(): Promise<this> {
-    this.server = await listen((req, res) => this.handle(req, res));
-    this.url = this.server.url;
-    return this;
-  }
-
-  async close(): Promise<void> {
-    await this.server?.close();
-  }
 
   addPackage(version: string, status: FakePackage['Status'] = 'Succeeded'): FakePackage {
     const pkg: FakePackage = { PackageId: `pkg-${version}`, Name: `Main line-${version}.mda`, Description: `Release ${version}`, Version: version, Creator: 'Richard Ford', CreationDate: 1404990271835, Status: status, Size: 15342295 };
@@ -124,7 +113,7 @@ export class FakeMendix {
     env.Status = 'Stopped';
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
     const path = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? 'GET';

@@ -16,7 +16,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STAGE_RUN_STATUS, VALIDATION_STATUS } from '../../../src/executors/power-platform-executor.js';
-import { listen, readBody } from '../http-server.js';
+import { readBody } from '../http-server.js';
+import { LoopbackFake } from './loopback-fake.js';
 
 export const PP_TENANT = '11111111-2222-3333-4444-555555555555';
 export const PP_CLIENT_ID = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
@@ -65,26 +66,14 @@ const COLUMNS: Record<EntitySet, string[]> = {
   deploymentstageruns: ['deploymentstagerunid', 'name', '_deploymentstageid_value', '_artifactid_value', 'artifactname', 'artifactversion', 'stagerunstatus', 'validationstatus', 'errormessage', 'validationresults', 'deploymentsettingsjson'],
 };
 
-export class FakePowerPlatform {
+export class FakePowerPlatform extends LoopbackFake {
   readonly calls: PpCall[] = [];
   readonly tokenRequests: Record<string, string>[] = [];
   readonly tables: Record<EntitySet, Row[]> = { deploymentpipelines: [], deploymentstages: [], deploymentartifacts: [], deploymentstageruns: [] };
   /** The next call to PATH (such as `/DeployPackageAsync`) is answered with this status and Dataverse error. */
   readonly failures = new Map<string, { status: number; code: string; message: string }>();
-  url = '';
-  private server: Awaited<ReturnType<typeof listen>> | null = null;
   private readonly issued = new Set<string>();
   private clock = 0;
-
-  async start(): Promise<this> {
-    this.server = await listen((req, res) => this.handle(req, res));
-    this.url = this.server.url;
-    return this;
-  }
-
-  async close(): Promise<void> {
-    await this.server?.close();
-  }
 
   reset(): void {
     this.calls.length = 0;
@@ -162,7 +151,7 @@ export class FakePowerPlatform {
     this.tables[set].push({ ...row, createdon: new Date(Date.UTC(2026, 0, 1) + this.clock * 1000).toISOString(), modifiedon: new Date(Date.UTC(2026, 0, 1) + this.clock * 1000).toISOString() });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
     const text = await readBody(req);
     const record = (status: number, body: unknown) => {

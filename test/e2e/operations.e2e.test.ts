@@ -75,7 +75,10 @@ describe('operations', () => {
     await eventually(async () => expect(await h.shipgate.live('web', 'development')).toBe('1.0.0'));
     const { message } = await h.ask(PEOPLE.alice, '/promote web 1.0.0 to staging', 'C0DEPLOYS');
     const id = (await h.shipgate.promotion(message)).id;
-    await h.shipgate.redis.hset(h.shipgate.keys.promotion(id), 'json', '{corrupt');
+    await eventually(async () => expect((await h.shipgate.promotion(id)).state).toBe('awaiting_approval'));
+    // Bump rev with the corruption: commits guard on rev, so a write already in flight
+    // (the message ts, a window check) conflicts and re-reads instead of writing over it.
+    await h.shipgate.redis.multi().hset(h.shipgate.keys.promotion(id), 'json', '{corrupt').hincrby(h.shipgate.keys.promotion(id), 'rev', 1).exec();
     await h.slack.click(PEOPLE.quinn, message, 'Approve');
     await eventually(() => expect(h.fake.lastEphemeralTo(PEOPLE.quinn)).toMatch(/internal error \(it has been logged\)/));
     expect(await h.shipgate.redis.hget(h.shipgate.keys.promotion(id), 'json')).toBe('{corrupt');

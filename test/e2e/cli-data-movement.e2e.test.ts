@@ -17,7 +17,8 @@ async function run(args: string[], env: Record<string, string>) {
 
 const parse = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l) as AuditEntry);
 
-describe('shipgate audit export --type data-movement', () => {
+// Each test starts the real command line several times from source; on a busy machine each start takes a while.
+describe('shipgate audit export --type data-movement', { timeout: 180_000 }, () => {
   let samples: FakeGateTarget;
   let h: Harness;
   let env: Record<string, string>;

@@ -20,6 +20,7 @@ import { closeWithin, createDeployWorker, createSlackWorker } from './queue/work
 import { OutboxRelay } from './queue/outbox-relay.js';
 import { dispatchFollowUp } from './service/follow-up.js';
 import { sweep } from './service/reconciler.js';
+import { sweepRefreshes } from './service/refresh-sweep.js';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from './service/ports.js';
 import { PromotionService } from './service/promotion-service.js';
@@ -270,7 +271,7 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
     deployed: (app: string, env: string) => runtime.store.current(app, env),
     alertsSince: (app: string, env: string, since: number) => runtime.alertStore.countSince(app, env, since),
   };
-  const sweepNow = () => sweep(runtime.store, runtime.jobs, runtime.service, options.log);
+  const sweepNow = async () => ({ ...(await sweep(runtime.store, runtime.jobs, runtime.service, options.log)), refreshes: await sweepRefreshes(runtime.refreshes, runtime.jobs, options.log) });
   const executors = new ExecutorPool(config, { log: options.log, now: () => runtime.clock.now() });
   const driftCheck = (app: string, environment: string) => runtime.drift.check(app, environment, (a, env) => executors.for(a, env).current?.(a, env) ?? Promise.resolve(null));
   const refresh = new RefreshDriver(config, runtime.refreshes, runtime.clock, options.log);

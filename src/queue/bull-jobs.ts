@@ -191,6 +191,12 @@ export class BullJobs implements Jobs {
     );
   }
 
+  async refreshJobFailure(job: 'refresh-copy' | 'refresh-scan', refreshId: string): Promise<string | null> {
+    const found = await this.queues.deploy.getJob(`${job}-${refreshId}`);
+    if (!found || (await found.getState()) !== 'failed') return null;
+    return `${found.failedReason || `the ${job} job failed`} (after ${found.attemptsMade} attempts)`;
+  }
+
   async refreshNote(refreshId: string, key: string, text: string): Promise<void> {
     await this.queues.slack.add('refresh-note', { kind: 'refresh-note', refreshId, key, text }, { jobId: `note-${key}`, ...NOTE_RETRIES });
   }

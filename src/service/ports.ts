@@ -56,6 +56,8 @@ export interface Jobs {
   renderRefresh(refreshId: string): Promise<void>;
   /** Run a refresh's copy through its executor (once per refresh), then follow it to its end. */
   copyData(refreshId: string): Promise<void>;
+  /** Why a refresh's `refresh-copy` or `refresh-scan` job gave up for good, if it did. */
+  refreshJobFailure(job: 'refresh-copy' | 'refresh-scan', refreshId: string): Promise<string | null>;
   /** Scan the sample of a refresh's copy for personal data. */
   scanRefresh(refreshId: string): Promise<void>;
   /** A line in a refresh's thread, posted once per `key`. */

@@ -23,6 +23,7 @@ import type { Clock, Directory } from './ports.js';
 export interface RefreshRepository {
   get(id: string): Promise<Refresh | null>;
   flags(): Promise<TargetFlag[]>;
+  active(): Promise<Refresh[]>;
   create(ask: RefreshAskSubject, decide: (inFlight: string | null, id: string) => RefreshDecision): Promise<RefreshDecision>;
   transition(id: string, decide: (current: Refresh) => RefreshDecision | Promise<RefreshDecision>): Promise<RefreshDecision>;
 }
@@ -61,6 +62,10 @@ export class RefreshService {
 
   flags(): Promise<TargetFlag[]> {
     return this.refreshes.flags();
+  }
+
+  active(): Promise<Refresh[]> {
+    return this.refreshes.active();
   }
 
   async request(ask: RefreshAskInput): Promise<RefreshResult> {

@@ -53,6 +53,8 @@ export function keysFor(prefix: string) {
     refresh: (id: string) => k('refresh', id),
     refreshCounter: k('seq', 'refresh'),
     refreshes: k('refreshes'),
+    /** Refreshes not yet final, for the sweep. */
+    refreshesActive: k('refreshes', 'active'),
     refreshSlot: (dataset: string, env: string) => k('refresh-inflight', dataset, env),
     /** Targets whose data is not known to be masked (a refresh failed its check): `env/dataset` -> TargetFlag JSON. */
     refreshFlags: k('refresh-flags'),

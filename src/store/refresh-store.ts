@@ -39,6 +39,13 @@ export class RefreshStore {
     return json ? (JSON.parse(json) as Refresh) : null;
   }
 
+  /** Refreshes not yet final, oldest first. */
+  async active(): Promise<Refresh[]> {
+    const ids = await this.redis.zrange(this.keys.refreshesActive, 0, -1);
+    const records = await Promise.all(ids.map((id) => this.get(id)));
+    return records.filter((r): r is Refresh => r !== null);
+  }
+
   /** Every target flagged as holding data not known to be masked. */
   async flags(): Promise<TargetFlag[]> {
     const all = await this.redis.hgetall(this.keys.refreshFlags);
@@ -66,6 +73,7 @@ export class RefreshStore {
         plan.op('HSET', keys.refreshCounter, 'n', Number(counter ?? 0) + 1);
         plan.op('HSET', slot, 'id', r.id);
         plan.op('ZADD', keys.refreshes, r.requestedAt, r.id);
+        plan.op('ZADD', keys.refreshesActive, r.requestedAt, r.id);
         this.write(plan, r, 1, decision, head ?? '');
       }
       if (await plan.run(this.redis)) return decision;
@@ -104,7 +112,7 @@ export class RefreshStore {
   private write(plan: CommitPlan, r: Refresh, rev: number, decision: Extract<RefreshDecision, { kind: 'accept' }>, head: string): void {
     const { keys } = this;
     plan.op('HSET', keys.refresh(r.id), 'json', JSON.stringify(r), 'rev', rev);
-    if (FINAL_REFRESH_STATES.includes(r.state)) plan.op('HDEL', keys.refreshSlot(r.dataset, r.to), 'id');
+    if (FINAL_REFRESH_STATES.includes(r.state)) plan.op('HDEL', keys.refreshSlot(r.dataset, r.to), 'id').op('ZREM', keys.refreshesActive, r.id);
     const flagField = `${r.to}/${r.dataset}`;
     if (decision.flag && 'set' in decision.flag) plan.op('HSET', keys.refreshFlags, flagField, JSON.stringify(decision.flag.set));
     if (decision.flag && 'clear' in decision.flag) plan.op('HDEL', keys.refreshFlags, flagField);

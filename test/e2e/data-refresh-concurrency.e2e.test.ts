@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Refresh } from '../../src/domain/refresh.js';
-import { buttonsOf } from '../support/fake-slack.js';
+import { refreshMessage } from '../../src/slack/views/refresh-message.js';
+import { buttonsOf, type SlackMessage } from '../support/fake-slack.js';
 import { FakeGateTarget } from '../support/fake-gate-target.js';
 import { eventually, sleep } from '../support/eventually.js';
 import { PEOPLE, standardConfig, startShipgate, type Harness } from '../support/start-shipgate.js';
@@ -73,5 +74,31 @@ describe('a data refresh under concurrency', () => {
     expect(log.filter((e) => e.type === 'refresh_copy_started')).toHaveLength(1);
     expect(log.filter((e) => e.type === 'refresh_completed')).toHaveLength(1);
     expect(await h.shipgate.audit.verify()).toMatchObject({ ok: true });
+  });
+
+  it('finishes an approved refresh whose follow-up work was lost, once a worker sweeps', async () => {
+    h = await startShipgate({ config: config(samples), noWorker: true });
+    await h.slack.command(alice, '/promote refresh customers from production to staging');
+    const id = await eventually(async () => {
+      const [first] = await h.shipgate.redis.zrange(h.shipgate.keys.refreshes, 0, 0);
+      expect(first).toBeDefined();
+      return first!;
+    });
+    samples.answer(`/samples/${id}.jsonl`, { body: '{"id":1,"name":"masked"}' });
+    // No worker has posted the message yet: click on the message as Slack would deliver it (only the value counts).
+    const asked = await refreshOf(h, id);
+    const unposted: SlackMessage = { channel: asked.message.channel, ts: '1.000001', ...(refreshMessage(asked) as Omit<SlackMessage, 'channel' | 'ts'>) };
+    await h.slack.click(raj, unposted, 'Approve');
+    await eventually(async () => expect((await refreshOf(h, id)).state).toBe('copying'));
+
+    // The committed follow-ups (render, copy) are lost before any relay reads them.
+    await h.shipgate.redis.del(h.shipgate.keys.outbox);
+    await h.shipgate.startWorker();
+
+    await eventually(async () => expect((await refreshOf(h, id)).state).toBe('completed'));
+    const copies = h.deployTarget.calls.filter((c) => (c.body as unknown as { refresh_id: string }).refresh_id === id);
+    expect(copies).toHaveLength(1);
+    await eventually(async () => expect((await refreshOf(h, id)).message.ts).not.toBeNull());
+    expect(await h.shipgate.redis.zcard(h.shipgate.keys.refreshesActive)).toBe(0);
   });
 });

@@ -100,6 +100,17 @@ export interface RefreshAsk {
 
 const SHIPGATE = 'shipgate';
 
+/** A sample URL a copy target names may be presigned: its query is a credential, so it is never shown nor logged. */
+export function withoutQuery(url: string): string {
+  try {
+    const u = new URL(url);
+    u.search = '';
+    return u.href;
+  } catch {
+    return url;
+  }
+}
+
 /**
  * The environments at the end of a promotion path: they have a `from`, and nothing is
  * promoted from them. That is where real data lives, so no refresh may write there.
@@ -239,7 +250,7 @@ export function decideCopySucceeded(r: Refresh, sampleUrl: string | null, link: 
   return {
     kind: 'accept',
     next: { ...r, state: 'scanning', copy: { ...r.copy, sampleUrl, copiedAt: now, link: link ?? r.copy.link } },
-    audit: [{ type: 'refresh_copied', actor: SHIPGATE, detail: { sample: sampleUrl } }],
+    audit: [{ type: 'refresh_copied', actor: SHIPGATE, detail: { sample: sampleUrl === null ? null : withoutQuery(sampleUrl) } }],
     effects: [{ type: 'scan' }, { type: 'render-refresh' }],
   };
 }
@@ -279,7 +290,7 @@ function fail(r: Refresh, failure: string, now: Instant, type: string, counts: R
   return {
     kind: 'accept',
     next: { ...r, state: 'failed', failure, finishedAt: now },
-    audit: [{ type, actor: SHIPGATE, detail: { reason: failure, approved_by: approvers(r), sample: r.copy?.sampleUrl ?? null, ...counts } }],
+    audit: [{ type, actor: SHIPGATE, detail: { reason: failure, approved_by: approvers(r), sample: r.copy?.sampleUrl ? withoutQuery(r.copy.sampleUrl) : null, ...counts } }],
     effects: [
       { type: 'render-refresh' },
       { type: 'refresh-note', text: `:rotating_light: Refresh ${r.id} of ${r.dataset} into ${r.to} FAILED: ${failure}. ${r.to} is flagged: its ${r.dataset} data may not be masked until a refresh passes its check.` },

@@ -3,7 +3,7 @@ import ms from 'ms';
 import type { Logger } from 'pino';
 import { SAMPLE_PLACEHOLDERS } from '../config/dataset-schema.js';
 import type { ShipgateConfig } from '../config/schema.js';
-import type { Refresh, ScanEvidence } from '../domain/refresh.js';
+import { withoutQuery, type Refresh, type ScanEvidence } from '../domain/refresh.js';
 import { withoutUserinfo } from '../domain/redact.js';
 import { copyRequestFor, createCopyExecutor, type AsyncCopyExecutor } from '../executors/copy-executor.js';
 import { executorTiming } from '../executors/create-executor.js';
@@ -110,7 +110,7 @@ export class RefreshDriver {
     // The configured sample is the operator's own evidence and gets its headers; a URL the copy target named gets none.
     const scan = sample
       ? { url: fill(sample.url, r), shown: fill(withoutUserinfo(sample.url_as_written ?? sample.url), r), headers: sample.headers, forbid: sample.forbid, timeoutMs: sample.timeout, maxBytes: sample.max_size }
-      : { url: named!, shown: withoutUserinfo(named!), headers: {}, forbid: PII_KINDS, ...DEFAULT_SAMPLE };
+      : { url: named!, shown: withoutQuery(withoutUserinfo(named!)), headers: {}, forbid: PII_KINDS, ...DEFAULT_SAMPLE };
     const gate = new DataScanGate({ url: scan.url, headers: scan.headers, forbid: scan.forbid, timeoutMs: scan.timeoutMs, maxBytes: scan.maxBytes });
     const counter = await gate.count({ app: r.dataset, version: r.id, environment: r.to, signal: AbortSignal.timeout(scan.timeoutMs) });
     const verdict = counter.verdict(scan.shown);

@@ -203,11 +203,14 @@ describe('data refreshes between environments', () => {
     samples.answer('/named/sample.jsonl', { body: CLEAN });
     h = await startShipgate({ config: refreshConfig(samples, { sample: false }) });
 
-    h.deployTarget.answerNext({ status: 200, body: JSON.stringify({ ok: true, sample_url: `${samples.url}/named/sample.jsonl` }) });
+    // A presigned URL: its query is a credential, used to read the sample but never shown nor logged.
+    h.deployTarget.answerNext({ status: 200, body: JSON.stringify({ ok: true, sample_url: `${samples.url}/named/sample.jsonl?sig=PRESIGNED-SECRET` }) });
     const named = await h.ask(alice, '/promote refresh customers from production to staging', 'C0DEPLOYS');
     await h.slack.click(rita, named.message, 'Approve');
     await eventually(async () => expect((await refreshOf(h, named.message)).state).toBe('completed'));
     expect((await refreshOf(h, named.message)).scan).toMatchObject({ passed: true, url: `${samples.url}/named/sample.jsonl`, records: 2 });
+    expect(samples.countOf('/named/sample.jsonl')).toBe(1);
+    expect(JSON.stringify(await movements(h)) + textOf(h.fake.refreshed(named.message))).not.toContain('PRESIGNED-SECRET');
 
     const none = await h.ask(alice, '/promote refresh customers from production to staging', 'C0DEPLOYS');
     await h.slack.click(rita, none.message, 'Approve');

@@ -24,6 +24,7 @@ export function dataMovementSubject(r: Pick<Refresh, 'id' | 'dataset' | 'from' |
     environment: r.to,
     version: null,
     config: r.config,
-    detail: { refresh: r.id, dataset: r.dataset, source: r.from, target: r.to, masking: r.masking, requested_by: r.requester },
+    // A refused request never got an id.
+    detail: { refresh: r.id || null, dataset: r.dataset, source: r.from, target: r.to, masking: r.masking, requested_by: r.requester },
   };
 }

@@ -196,6 +196,8 @@ describe('data refreshes between environments', () => {
       ['refresh_reject_refused', mallory, 'staging'],
       ['refresh_rejected', raj, 'staging'],
     ]);
+    expect(log.slice(0, 3).map((e) => e.detail.refresh)).toEqual([null, null, null]);
+    expect(log.slice(3).every((e) => e.detail.refresh === first.id)).toBe(true);
     expect(await h.shipgate.audit.verify()).toMatchObject({ ok: true });
   });
 

@@ -20,6 +20,7 @@ import { closeWithin, createDeployWorker, createSlackWorker } from './queue/work
 import { OutboxRelay } from './queue/outbox-relay.js';
 import { dispatchFollowUp } from './service/follow-up.js';
 import { sweep } from './service/reconciler.js';
+import { sweepRefreshes } from './service/refresh-sweep.js';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from './service/ports.js';
 import { PromotionService } from './service/promotion-service.js';
@@ -58,6 +59,12 @@ import { lastVerification } from './store/audit-verification.js';
 import { readFigures, reportScope, type DeliverySource } from './service/delivery-report.js';
 import { reportRows } from './domain/delivery-report.js';
 import { deliveryReportMessage } from './slack/views/delivery-report.js';
+import { toRefreshPolicy } from './config/to-refresh-policy.js';
+import { RefreshStore } from './store/refresh-store.js';
+import { RefreshService } from './service/refresh-service.js';
+import { RefreshDriver } from './queue/refresh-driver.js';
+import { registerRefreshButtons } from './slack/listeners/refresh-buttons.js';
+import { refreshFlagsText } from './slack/views/refresh-flags-text.js';
 
 export interface RuntimeOptions {
   config: LoadedConfig;
@@ -98,6 +105,9 @@ class Runtime {
   readonly delivery: DeliverySource;
   /** Ledgers and active promotions of any apps, in one pipelined read: `/promote status` and App Home. */
   readonly ledgers: LedgerReader;
+  readonly refreshStore: RefreshStore;
+  /** `/promote refresh`: data copies between environments, masked, approved and on record. */
+  readonly refreshes: RefreshService;
 
   constructor(readonly options: RuntimeOptions, role: 'http' | 'worker') {
     const { config } = options.config;
@@ -118,8 +128,10 @@ class Runtime {
     this.calendars = new CalendarSource(config, options.calendarsDir, (environment, error) =>
       options.log.error({ environment, err: error.message }, 'calendar file is invalid; the last valid calendar stays in force'),
     );
-    this.jobs = new BullJobs(this.queues, config, this.clock);
+    this.refreshStore = new RefreshStore(this.redis, keys, () => this.clock.now(), audit);
+    this.jobs = new BullJobs(this.queues, config, this.clock, (id) => this.refreshStore.get(id));
     this.service = new PromotionService(this.policy, this.calendars, this.store, directory, this.clock, options.log);
+    this.refreshes = new RefreshService(toRefreshPolicy(config, options.config.hash), this.refreshStore, directory, this.clock, options.log);
     this.alertStore = new AlertStore(this.redis, keys, () => this.clock.now(), audit);
     this.driftStore = new DriftStore(this.redis, keys, () => this.clock.now(), audit);
     this.locks = new LockService(this.policy, new LockStore(this.redis, keys, () => this.clock.now(), audit), directory, this.clock, options.log);
@@ -146,7 +158,7 @@ class Runtime {
   publisher(): MessagePublisher {
     const { client, store, redis, keys, policy, calendars, clock, alertStore: alerts } = this;
     const rate = new ChannelRate(redis, keys, this.options.slackRate ?? CHANNEL_RATE);
-    return new MessagePublisher({ client, store, alerts, redis, keys, policy, calendars, clock, log: this.options.log, rate, drifts: this.driftStore });
+    return new MessagePublisher({ client, store, alerts, redis, keys, policy, calendars, clock, log: this.options.log, rate, drifts: this.driftStore, refreshes: this.refreshStore });
   }
 
   async close(): Promise<void> {
@@ -175,9 +187,9 @@ function commandRunner(runtime: Runtime): CommandRunner {
       case 'cancel':
         return runtime.service.cancel(command.id, user);
       case 'status': {
-        const [status, locks] = await Promise.all([readStatus(runtime.policy, runtime.ledgers, command.app), runtime.locks.all()]);
+        const [status, locks, flags] = await Promise.all([readStatus(runtime.policy, runtime.ledgers, command.app), runtime.locks.all(), runtime.refreshes.flags()]);
         const shown = locks.filter((l) => command.app === null || l.app === null || l.app === command.app);
-        return status.ok ? { ok: true, reply: [statusText(status.apps), locksText(shown)].filter(Boolean).join('\n\n'), promotion: null } : status;
+        return status.ok ? { ok: true, reply: [statusText(status.apps), locksText(shown), refreshFlagsText(flags)].filter(Boolean).join('\n\n'), promotion: null } : status;
       }
       case 'lock': {
         // The word after the environment names an app only when it is one; otherwise the reason starts there.
@@ -187,6 +199,8 @@ function commandRunner(runtime: Runtime): CommandRunner {
       }
       case 'unlock':
         return withNoPromotion(await runtime.locks.unlock(command.environment, command.app, user));
+      case 'refresh':
+        return withNoPromotion(await runtime.refreshes.request({ dataset: command.dataset, from: command.from, to: command.to, reason: command.reason, requester: user }));
       case 'calendar': {
         const unknown = unknownEnvironment(runtime.policy, command.environment);
         if (unknown) return { ok: false, reason: unknown };
@@ -214,6 +228,7 @@ export async function startServe(options: RuntimeOptions, port: number): Promise
   registerPromoteModal(app, runtime.service);
   registerPromotionButtons(app, runtime.service, runtime.metrics);
   registerDriftButtons(app, runtime.drift, runtime.metrics);
+  registerRefreshButtons(app, runtime.refreshes, runtime.metrics);
   registerAppHome(
     app,
     () => readHome(runtime.policy, runtime.ledgers, runtime.delivery),
@@ -257,9 +272,10 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
     deployed: (app: string, env: string) => runtime.store.current(app, env),
     alertsSince: (app: string, env: string, since: number) => runtime.alertStore.countSince(app, env, since),
   };
-  const sweepNow = () => sweep(runtime.store, runtime.jobs, runtime.service, options.log);
+  const sweepNow = async () => ({ ...(await sweep(runtime.store, runtime.jobs, runtime.service, options.log)), refreshes: await sweepRefreshes(runtime.refreshes, runtime.jobs, options.log) });
   const driftCheck = (app: string, environment: string) => runtime.drift.check(app, environment, (a, env) => executors.for(a, env).current?.(a, env) ?? Promise.resolve(null));
-  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck };
+  const refresh = new RefreshDriver(config, runtime.refreshes, runtime.clock, options.log);
+  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck, refresh };
   const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts), ...(github ? [github.worker] : [])];
   for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));
   await Promise.all(workers.map((w) => w.waitUntilReady()));

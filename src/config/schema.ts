@@ -12,6 +12,7 @@ import { powerPlatformExecutorSchema } from '../executors/power-platform-executo
 import { appSettingsSchema } from './app-settings.js';
 import { protectionRuleExecutorSchema } from '../executors/protection-rule-executor.js';
 import { githubSchema } from '../github/github-config.js';
+import { datasetReferences, datasetSchema } from './dataset-schema.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'expected a lower-case name (letters, digits, - and _)');
 const approver = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'expected a Slack user id (U…, W…) or user group id (S…)');
@@ -76,6 +77,8 @@ const baseSchema = z
     executors: z.record(name, executor).default({}),
     gates: z.record(name, gateSchema).default({}),
     alerts: alertsSchema,
+    /** Datasets that may be refreshed between environments, masked on the way (`/promote refresh`). */
+    datasets: z.record(name, datasetSchema).default({}),
     drift: z.object({ interval: duration.default(5 * 60_000) }).strict().default({ interval: 5 * 60_000 }),
     /** Shipgate as a GitHub App: the custom deployment protection rule (src/github/). */
     github: githubSchema.optional(),
@@ -118,6 +121,7 @@ export const configSchema = baseSchema
       try {
         crossReferences(config, ctx);
         githubReferences(config, ctx);
+        datasetReferences(config, ctx);
       } catch {
         // Only a malformed value (already reported by its own issue) can make the checks throw.
       }

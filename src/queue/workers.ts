@@ -67,6 +67,10 @@ export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers
           return void (await followUps.sweep());
         case 'drift-check':
           return void (await followUps.driftCheck(job.data.app ?? '', job.data.environment ?? ''));
+        case 'refresh-copy':
+          return followUps.refresh?.copy(job, token);
+        case 'refresh-scan':
+          return followUps.refresh?.scan(job.data.refreshId ?? '');
       }
       const call = await service.deployCall(id);
       if (call.call === 'wait' && token) {
@@ -81,6 +85,11 @@ export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers
   );
   worker.on('failed', (job, error) => {
     // finishedOn is set only when BullMQ will not try again.
+    if (job?.finishedOn && job.data.refreshId && followUps.refresh) {
+      const reason = `${error.message} (after ${job.attemptsMade} attempts)`;
+      followUps.refresh.gaveUp(job.name, job.data.refreshId, reason).catch((err: unknown) => log.error({ err, refresh: job.data.refreshId }, 'could not record a failed refresh job'));
+      return;
+    }
     if (!job || job.name !== 'deploy' || !job.finishedOn || !job.data.promotionId) return;
     const reason = `${error.message} (after ${job.attemptsMade} attempts)`;
     service.deploymentFailed(job.data.promotionId, reason).catch((err: unknown) => log.error({ err, promotion: job.data.promotionId }, 'could not record a failed deployment; the sweep will'));
@@ -162,6 +171,12 @@ export interface FollowUpHandlers {
   sweep(): Promise<unknown>;
   /** Compare what runs in an app and environment with the ledger (a `drift-check` scheduler's job). */
   driftCheck(app: string, environment: string): Promise<unknown>;
+  /** A data refresh's copy and masking scan; `gaveUp` when BullMQ will not try one of them again. */
+  refresh?: {
+    copy(job: Job<DeployJob>, token: string | undefined): Promise<void>;
+    scan(refreshId: string): Promise<void>;
+    gaveUp(jobName: string, refreshId: string, reason: string): Promise<void>;
+  };
 }
 
 /**
@@ -184,6 +199,10 @@ export function createSlackWorker(deps: WorkerDeps): Worker<SlackJob> {
         return publisher.alertNote(data.promotionId, data.key, data.text);
       case 'render-drift':
         return publisher.renderDrift(data.app, data.environment);
+      case 'render-refresh':
+        return publisher.renderRefresh(data.refreshId);
+      case 'refresh-note':
+        return publisher.refreshNote(data.refreshId, data.key, data.text);
     }
   };
   return new Worker<SlackJob>(

@@ -52,6 +52,16 @@ export interface Jobs {
   markRolledBack(original: string, rollbackId: string, key: string): Promise<void>;
   /** Roll back the promotion an alert blames, as the environment's auto_on_alert allows. */
   alertRollback(promotionId: string, alertKey: string, key: string): Promise<void>;
+  /** Keep a data refresh's message equal to its record. */
+  renderRefresh(refreshId: string): Promise<void>;
+  /** Run a refresh's copy through its executor (once per refresh), then follow it to its end. */
+  copyData(refreshId: string): Promise<void>;
+  /** Why a refresh's `refresh-copy` or `refresh-scan` job gave up for good, if it did. */
+  refreshJobFailure(job: 'refresh-copy' | 'refresh-scan', refreshId: string): Promise<string | null>;
+  /** Scan the sample of a refresh's copy for personal data. */
+  scanRefresh(refreshId: string): Promise<void>;
+  /** A line in a refresh's thread, posted once per `key`. */
+  refreshNote(refreshId: string, key: string, text: string): Promise<void>;
 }
 
 /** The release calendar of each environment, as currently written. */

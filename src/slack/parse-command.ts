@@ -10,6 +10,7 @@ export type PromoteCommand =
   | { type: 'report'; names: string[]; sinceMs: number }
   | { type: 'lock'; environment: string; app: string | null; reason: string }
   | { type: 'unlock'; environment: string; app: string | null }
+  | { type: 'refresh'; dataset: string; from: string; to: string; reason: string }
   | { type: 'help' }
   | { type: 'modal' };
 
@@ -44,6 +45,8 @@ export function parsePromoteCommand(text: string): Parsed {
       return parseLock(first.toLowerCase() as 'lock' | 'unlock', rest);
     case 'report':
       return parseReport(rest);
+    case 'refresh':
+      return parseRefresh(rest);
     case 'calendar': {
       const environment = rest[0]?.toLowerCase();
       if (rest.length !== 1 || !environment || !NAME.test(environment)) return usage('`calendar` takes one environment.', '/promote calendar production');
@@ -101,6 +104,16 @@ function parseLock(verb: 'lock' | 'unlock', words: string[]): Parsed {
     return { ok: true, value: { type: 'unlock', environment, app } };
   }
   return { ok: true, value: { type: 'lock', environment, app, reason: tail.join(' ') } };
+}
+
+/** `refresh DATASET from ENV to ENV [reason…]`: both words are required, so the two environments cannot be swapped by mistake. */
+function parseRefresh(words: string[]): Parsed {
+  const example = '/promote refresh customers from production to staging reason…';
+  const [dataset, fromWord, from, toWord, to, ...reason] = words;
+  if (!dataset || !NAME.test(dataset.toLowerCase())) return usage('`refresh` takes a dataset, `from` an environment and `to` another.', example);
+  if (fromWord?.toLowerCase() !== 'from' || !from || !NAME.test(from.toLowerCase())) return usage('Say where the data comes from: `from ENV`.', example);
+  if (toWord?.toLowerCase() !== 'to' || !to || !NAME.test(to.toLowerCase())) return usage('Say where the data goes: `to ENV`.', example);
+  return { ok: true, value: { type: 'refresh', dataset: dataset.toLowerCase(), from: from.toLowerCase(), to: to.toLowerCase(), reason: reason.join(' ') } };
 }
 
 const DAY_MS = 86_400_000;

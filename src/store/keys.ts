@@ -49,6 +49,17 @@ export function keysFor(prefix: string) {
     locks: (env: string) => k('locks', env),
     /** The write budget of one Slack channel (see ChannelRate). */
     channelRate: (channel: string) => k('channel-rate', channel),
+    /** Data refreshes: each record (json, rev), the id counter, all of them by time, and one in flight per dataset and target. */
+    refresh: (id: string) => k('refresh', id),
+    refreshCounter: k('seq', 'refresh'),
+    refreshes: k('refreshes'),
+    /** Refreshes not yet final, for the sweep. */
+    refreshesActive: k('refreshes', 'active'),
+    refreshSlot: (dataset: string, env: string) => k('refresh-inflight', dataset, env),
+    /** Targets whose data is not known to be masked (a refresh failed its check): `env/dataset` -> TargetFlag JSON. */
+    refreshFlags: k('refresh-flags'),
+    refreshRenderLock: (id: string) => k('refresh-render-lock', id),
+    refreshRendered: (id: string) => k('refresh-rendered', id),
   };
 }
 

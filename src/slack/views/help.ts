@@ -9,6 +9,7 @@ export const HELP_TEXT = [
   '• `/promote status [APP]`: what runs where, what waits, and the locks',
   '• `/promote calendar ENV`: is ENV open now, why, when that changes, and the coming freezes',
   '• `/promote report [APP] [ENV] [--since 30d]`: deployments, lead time, change failure rate and time to restore per environment',
+  '• `/promote refresh DATASET from ENV to ENV [reason…]`: copy a dataset, masked, into a non-production environment, once its approvers agree',
   '• `/promote cancel ID`: cancel a promotion you asked for',
   '• `/promote help`: this text',
   'Example: `/promote web 1.4.2 to production fixes checkout timeout`',

@@ -42,6 +42,7 @@ import { LockService } from './service/lock-service.js';
 import { calendarText } from './slack/views/calendar-text.js';
 import { calendarReport } from './service/calendar-report.js';
 import { CalendarSource } from './config/load-calendars.js';
+import { FreezeService } from './service/freeze-service.js';
 import { keysFor, type Keys } from './store/keys.js';
 import { createGateWorker } from './queue/gate-worker.js';
 import { PromotionStore } from './store/promotion-store.js';
@@ -94,6 +95,8 @@ class Runtime {
   readonly driftStore: DriftStore;
   /** `/promote lock` and `unlock`: stop-the-line per environment (or app in it). */
   readonly locks: LockService;
+  /** `/promote freeze` and `unfreeze`: ad-hoc freezes of an environment's calendar. */
+  readonly freezes: FreezeService;
   readonly drift: DriftService;
   readonly delivery: DeliverySource;
   /** Ledgers and active promotions of any apps, in one pipelined read: `/promote status` and App Home. */
@@ -122,7 +125,9 @@ class Runtime {
     this.service = new PromotionService(this.policy, this.calendars, this.store, directory, this.clock, options.log);
     this.alertStore = new AlertStore(this.redis, keys, () => this.clock.now(), audit);
     this.driftStore = new DriftStore(this.redis, keys, () => this.clock.now(), audit);
-    this.locks = new LockService(this.policy, new LockStore(this.redis, keys, () => this.clock.now(), audit), directory, this.clock, options.log);
+    const lockStore = new LockStore(this.redis, keys, () => this.clock.now(), audit);
+    this.locks = new LockService(this.policy, lockStore, directory, this.clock, options.log);
+    this.freezes = new FreezeService(this.policy, lockStore, directory, this.clock, options.log);
     this.drift = new DriftService(this.policy, this.driftStore, this.service, directory, this.clock, options.log, (app, environment, ms) => {
       this.metrics.driftDetected.inc({ app, environment });
       this.metrics.driftDetection.observe({ app, environment }, ms / 1000);
@@ -187,10 +192,15 @@ function commandRunner(runtime: Runtime): CommandRunner {
       }
       case 'unlock':
         return withNoPromotion(await runtime.locks.unlock(command.environment, command.app, user));
+      case 'freeze':
+        return withNoPromotion(await runtime.freezes.freeze({ ...command, user }));
+      case 'unfreeze':
+        return withNoPromotion(await runtime.freezes.unfreeze(command.environment, user));
       case 'calendar': {
         const unknown = unknownEnvironment(runtime.policy, command.environment);
         if (unknown) return { ok: false, reason: unknown };
-        return { ok: true, reply: calendarText(calendarReport(runtime.calendars, command.environment, runtime.clock.now())), promotion: null };
+        const adHoc = await runtime.freezes.all();
+        return { ok: true, reply: calendarText(calendarReport(runtime.calendars, command.environment, runtime.clock.now(), 4, adHoc)), promotion: null };
       }
       case 'report': {
         const scope = reportScope(runtime.policy, command.names);

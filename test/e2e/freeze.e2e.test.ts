@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AdHocFreeze } from '../../src/domain/ad-hoc-freeze.js';
+import { textOf } from '../support/fake-slack.js';
+import { eventually } from '../support/eventually.js';
+import { replyTo } from '../support/reply-to.js';
+import { PEOPLE, startShipgate, type Harness } from '../support/start-shipgate.js';
+
+const { alice, rita, raj, omar, olga, mallory } = PEOPLE;
+const HOUR = 3_600_000;
+
+const productionCalls = (h: Harness) => h.deployTarget.calls.filter((c) => c.body.environment === 'production');
+const storedFreezes = async (h: Harness, env: string): Promise<AdHocFreeze[] | null> => {
+  const json = await h.shipgate.redis.hget(h.shipgate.keys.locks(env), 'freezes');
+  return json === null ? null : (JSON.parse(json) as AdHocFreeze[]);
+};
+
+describe('ad-hoc freezes', () => {
+  let h: Harness;
+  afterEach(async () => h.close());
+
+  it('lets approvers freeze and unfreeze, refuses bad input and other people, and shows the freeze in the calendar', async () => {
+    h = await startShipgate();
+
+    expect(await replyTo(h, rita, '/promote freeze production')).toMatch(/Say how long production stays frozen/);
+    expect(await replyTo(h, rita, '/promote freeze production for a while')).toMatch(/`a` is not a duration/);
+    expect(await replyTo(h, rita, '/promote freeze production for 0h nothing')).toMatch(/A freeze needs a length/);
+    expect(await replyTo(h, rita, '/promote freeze production for -2h nothing')).toMatch(/`-2h` is not a duration/);
+    expect(await replyTo(h, rita, '/promote freeze production for 30d quarter end')).toMatch(/at most 14d; put a longer one in the calendar file/);
+    expect(await replyTo(h, rita, '/promote freeze production for 2h --allow nobody oops')).toMatch(/`--allow` takes Slack user ids/);
+    expect(await replyTo(h, rita, '/promote freeze nowhere for 2h incident')).toMatch(/There is no environment called `nowhere`/);
+    expect(await replyTo(h, rita, '/promote freeze production for 2h')).toMatch(/Say why production is frozen/);
+    expect(await replyTo(h, mallory, '/promote freeze production for 2h because I can')).toMatch(/Only an approver of production can freeze it/);
+    expect(await storedFreezes(h, 'production')).toBeNull();
+
+    const froze = await replyTo(h, rita, '/promote freeze production for 2h payment provider migration');
+    expect(froze).toMatch(/Froze production for 2h: approved promotions wait .*rollbacks still run/);
+    const [freeze] = (await storedFreezes(h, 'production'))!;
+    expect(freeze).toMatchObject({ environment: 'production', owner: rita, reason: 'payment provider migration', allow: [] });
+    expect(freeze!.until - freeze!.from).toBe(2 * HOUR);
+
+    const calendar = await replyTo(h, alice, '/promote calendar production');
+    expect(calendar).toMatch(/:red_circle: \*production\* is closed: freeze: ad-hoc freeze by URITA: payment provider migration\./);
+    expect(calendar).toContain(`:ice_cube: frozen by <@URITA> until <!date^${Math.floor(freeze!.until / 1000)}^`);
+    expect(calendar).toMatch(/: payment provider migration\. Lift it with `\/promote unfreeze production`/);
+    expect(await replyTo(h, raj, '/promote freeze production for 1h again')).toMatch(/production is already frozen by <@URITA>/);
+
+    expect(await replyTo(h, mallory, '/promote unfreeze production')).toMatch(/Only an approver of production can unfreeze it/);
+    expect(await replyTo(h, raj, '/promote unfreeze production')).toMatch(/Unfroze production/);
+    expect(await storedFreezes(h, 'production')).toEqual([]);
+    expect(await replyTo(h, raj, '/promote unfreeze production')).toMatch(/production has no ad-hoc freeze to lift/);
+    expect(await replyTo(h, alice, '/promote calendar production')).toBe('*production* has no release calendar: it is always open.');
+
+    const facts = (await h.shipgate.auditEntriesOf(null, null)).map((e) => [e.type, e.actor, e.detail.reason ?? null]);
+    expect(facts).toEqual([
+      ['freeze_refused', mallory, expect.stringMatching(/Only an approver/)],
+      ['frozen', rita, 'payment provider migration'],
+      ['unfreeze_refused', mallory, expect.stringMatching(/Only an approver/)],
+      ['unfrozen', raj, 'payment provider migration'],
+    ]);
+    expect(await h.shipgate.audit.verify()).toMatchObject({ ok: true });
+  });
+
+  it('schedules a promotion approved during the freeze, and deploys it as soon as the freeze is lifted early', async () => {
+    h = await startShipgate();
+    await h.bring('1.0.0', 'production');
+    await h.bring('1.1.0', 'staging');
+    await replyTo(h, rita, '/promote freeze production for 2h checkout incident');
+
+    const { message } = await h.ask(alice, '/promote web 1.1.0 to production', 'C0PROD');
+    expect(textOf(message)).toMatch(/\*Calendar\*\n:red_circle: closed \(freeze: ad-hoc freeze by URITA: checkout incident\)/);
+    await h.slack.click(rita, message, 'Approve');
+    await h.slack.click(raj, message, 'Approve');
+    await eventually(async () => expect((await h.shipgate.promotion(message)).state).toBe('scheduled'));
+    const [freeze] = (await storedFreezes(h, 'production'))!;
+    expect((await h.shipgate.promotion(message)).scheduledFor).toBe(freeze!.until);
+    await eventually(() => expect(h.fake.thread(message).map(textOf).join('\n')).toMatch(/Approved, but production is closed \(freeze: ad-hoc freeze by URITA: checkout incident\)/));
+    expect(productionCalls(h).map((c) => c.body.version)).toEqual(['1.0.0']);
+
+    expect(await replyTo(h, raj, '/promote unfreeze production')).toMatch(/Unfroze production/);
+    await eventually(async () => expect(await h.shipgate.live('web', 'production')).toBe('1.1.0'));
+    expect(productionCalls(h).map((c) => c.body.version)).toEqual(['1.0.0', '1.1.0']);
+    const facts = (await h.shipgate.auditEntriesOf('web', 'production')).map((e) => e.type);
+    expect(facts.slice(facts.lastIndexOf('requested'))).toEqual(['requested', 'approved', 'approved', 'scheduled', 'deploy_started', 'deploy_called', 'deployed']);
+  });
+
+  it('lets the promotion go when the freeze runs out on its own', async () => {
+    h = await startShipgate();
+    await h.bring('1.0.0', 'production');
+    await h.bring('1.1.0', 'staging');
+    const frozenAt = Date.parse('2026-12-01T09:00:00Z');
+    h.shipgate.clock.set(frozenAt);
+    await replyTo(h, rita, '/promote freeze production for 1m cache warm-up');
+    // The freeze has a few seconds left when the promotion is approved.
+    h.shipgate.clock.set(frozenAt + 45_000);
+    const { message } = await h.ask(alice, '/promote web 1.1.0 to production', 'C0PROD');
+    await h.slack.click(rita, message, 'Approve');
+    await h.slack.click(raj, message, 'Approve');
+    await eventually(async () => expect(await h.shipgate.live('web', 'production')).toBe('1.1.0'), { timeoutMs: 25_000 });
+    const held = (await h.shipgate.auditEntriesOf('web', 'production')).filter((e) => e.type === 'scheduled').at(-1);
+    const [freeze] = (await storedFreezes(h, 'production'))!;
+    expect(held?.detail).toMatchObject({ rule: `ad-hoc:${rita}:${freeze!.from}`, next_open: new Date(freeze!.until).toISOString() });
+    expect((await h.shipgate.promotion(message)).deployment!.startedAt).toBeGreaterThanOrEqual(freeze!.until);
+  });
+
+  it('never holds a rollback', async () => {
+    h = await startShipgate();
+    await h.bring('1.0.0', 'production');
+    await h.bring('1.1.0', 'production');
+    await replyTo(h, rita, '/promote freeze production for 2h checkout incident');
+
+    const { message } = await h.ask(omar, '/promote rollback web production', 'C0PROD');
+    await h.slack.click(olga, message, 'Approve');
+    await eventually(async () => expect(await h.shipgate.live('web', 'production')).toBe('1.0.0'));
+    expect(productionCalls(h).at(-1)?.body).toMatchObject({ kind: 'rollback', version: '1.0.0' });
+  });
+});

@@ -114,3 +114,59 @@ describe('ad-hoc freezes', () => {
     expect(productionCalls(h).at(-1)?.body).toMatchObject({ kind: 'rollback', version: '1.0.0' });
   });
 });
+
+/** Production frozen all December by its calendar file; on-call may still deploy through it. */
+const DECEMBER_FREEZE = 'timezone: UTC\nfreezes:\n  - name: December freeze\n    start: 2026-12-01T00:00\n    end: 2027-01-01T00:00\n    allow: [S0ONCALL]\n';
+
+describe('break-glass', () => {
+  let h: Harness;
+  afterEach(async () => h.close());
+
+  it('lets a member of an ad-hoc freeze\'s allow list deploy through it, under the normal approvals, and says so', async () => {
+    h = await startShipgate();
+    await h.bring('1.0.0', 'production');
+    await h.bring('1.1.0', 'staging');
+    expect(await replyTo(h, rita, '/promote freeze production for 2h --allow S0ONCALL launch day')).toMatch(/Froze production for 2h.*<!subteam\^S0ONCALL> may still deploy \(break-glass\)/);
+    expect((await storedFreezes(h, 'production'))![0]!.allow).toEqual(['S0ONCALL']);
+    expect(await replyTo(h, alice, '/promote calendar production')).toMatch(/launch day \(break-glass: <!subteam\^S0ONCALL>\)/);
+
+    const { message } = await h.ask(omar, '/promote web 1.1.0 to production hotfix for launch', 'C0PROD');
+    await h.slack.click(rita, message, 'Approve');
+    expect((await h.shipgate.promotion(message)).state).toBe('awaiting_approval');
+    await h.slack.click(raj, message, 'Approve');
+    await eventually(async () => expect(await h.shipgate.live('web', 'production')).toBe('1.1.0'));
+
+    const p = await h.shipgate.promotion(message);
+    expect(p).toMatchObject({ emergency: false, breakGlass: 'ad-hoc freeze by URITA: launch day' });
+    await eventually(() => expect(textOf(h.fake.refreshed(message))).toMatch(/Break-glass\*: deployed during the freeze "ad-hoc freeze by URITA: launch day", whose allow list names <@UOMAR>/));
+    await eventually(() => expect(h.fake.thread(message).map(textOf).join('\n')).toMatch(/Deploying web 1\.1\.0 to production during the freeze "ad-hoc freeze by URITA: launch day" \(break-glass: <@UOMAR> is on its allow list\)/));
+    const started = (await h.shipgate.auditEntriesOf('web', 'production')).filter((e) => e.type === 'deploy_started').at(-1);
+    expect(started?.detail).toMatchObject({ break_glass: 'ad-hoc freeze by URITA: launch day', emergency: false });
+  });
+
+  it('holds everyone else during a calendar freeze with an allow list, and lets its members through', async () => {
+    h = await startShipgate({ calendars: { 'production.yml': DECEMBER_FREEZE } });
+    await h.bring('1.0.0', 'production');
+    await h.bring('1.1.0', 'staging');
+    h.shipgate.clock.set(Date.parse('2026-12-10T12:00:00Z'));
+
+    const held = await h.ask(alice, '/promote web 1.1.0 to production', 'C0PROD');
+    await h.slack.click(rita, held.message, 'Approve');
+    await h.slack.click(raj, held.message, 'Approve');
+    await eventually(async () => expect((await h.shipgate.promotion(held.message)).state).toBe('scheduled'));
+    expect(productionCalls(h).map((c) => c.body.version)).toEqual(['1.0.0']);
+    const id = (await h.shipgate.promotion(held.message)).id;
+    expect(await replyTo(h, alice, `/promote cancel ${id}`)).toMatch(/ancel/);
+
+    const { message } = await h.ask(olga, '/promote web 1.1.0 to production payments fix', 'C0PROD');
+    await h.slack.click(rita, message, 'Approve');
+    await h.slack.click(raj, message, 'Approve');
+    await eventually(async () => expect(await h.shipgate.live('web', 'production')).toBe('1.1.0'));
+    expect(await h.shipgate.promotion(message)).toMatchObject({ breakGlass: 'December freeze', emergency: false });
+    const audit = (await h.shipgate.auditEntriesOf('web', 'production')).filter((e) => e.type === 'scheduled' || e.type === 'deploy_started').map((e) => [e.type, e.detail.rule ?? e.detail.break_glass]);
+    expect(audit.slice(-2)).toEqual([
+      ['scheduled', 'freeze:December freeze'],
+      ['deploy_started', 'December freeze'],
+    ]);
+  });
+});

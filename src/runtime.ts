@@ -226,8 +226,11 @@ export async function startServe(options: RuntimeOptions, port: number): Promise
   registerDriftButtons(app, runtime.drift, runtime.metrics);
   registerAppHome(
     app,
-    () => readHome(runtime.policy, runtime.ledgers, runtime.delivery),
-    () => [...runtime.policy.environments.keys()].map((env) => calendarReport(runtime.calendars, env, runtime.clock.now(), 1)),
+    () => readHome(runtime.policy, runtime.ledgers, runtime.delivery, async () => ({ locks: await runtime.locks.all(), freezes: await runtime.freezes.all() })),
+    async () => {
+      const adHoc = await runtime.freezes.all();
+      return [...runtime.policy.environments.keys()].map((env) => calendarReport(runtime.calendars, env, runtime.clock.now(), 1, adHoc));
+    },
   );
   app.error(async (error) => {
     options.log.error({ err: error }, 'Slack listener failed');

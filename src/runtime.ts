@@ -43,6 +43,8 @@ import { calendarText } from './slack/views/calendar-text.js';
 import { calendarReport } from './service/calendar-report.js';
 import { CalendarSource } from './config/load-calendars.js';
 import { FreezeService } from './service/freeze-service.js';
+import { sendFreezeNotices } from './service/freeze-notices.js';
+import { NoticeStore } from './store/notice-store.js';
 import { keysFor, type Keys } from './store/keys.js';
 import { createGateWorker } from './queue/gate-worker.js';
 import { PromotionStore } from './store/promotion-store.js';
@@ -92,6 +94,8 @@ class Runtime {
   readonly metrics: Metrics;
   readonly jobs: BullJobs;
   readonly keys: Keys;
+  /** Writes audit entries into the commits of every store. */
+  readonly audit: AuditWriter;
   readonly driftStore: DriftStore;
   /** `/promote lock` and `unlock`: stop-the-line per environment (or app in it). */
   readonly locks: LockService;
@@ -114,6 +118,7 @@ class Runtime {
     this.queues = createQueues(this.redis, config.queue.prefix);
     // Facts about a known app and environment get that pair's own chain; anything else goes to the unscoped one.
     const audit = new AuditWriter(keys, options.auditKey, { scoped: (app, env) => this.policy.apps.has(app) && this.policy.environments.has(env) });
+    this.audit = audit;
     this.store = new PromotionStore(this.redis, keys, () => this.clock.now(), audit);
     const slackOptions = { apiUrl: options.slack.apiUrl, ...(options.slack.timeoutMs ? { timeoutMs: options.slack.timeoutMs } : {}) };
     this.client = createSlackWriter(options.slack.botToken, slackOptions);
@@ -272,7 +277,10 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   const sweepNow = () => sweep(runtime.store, runtime.jobs, runtime.service, options.log);
   const executors = new ExecutorPool(config, { log: options.log, now: () => runtime.clock.now() });
   const driftCheck = (app: string, environment: string) => runtime.drift.check(app, environment, (a, env) => executors.for(a, env).current?.(a, env) ?? Promise.resolve(null));
-  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck };
+  const notices = new NoticeStore(runtime.redis, runtime.keys, () => runtime.clock.now(), runtime.audit);
+  const postNotice = async (channel: string, text: string) => (await runtime.client.chat.postMessage({ channel, text, unfurl_links: false })).ts ?? '';
+  const freezeNotices = () => sendFreezeNotices(runtime.policy, runtime.calendars, runtime.store, notices, postNotice, runtime.clock, options.log);
+  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck, freezeNotices };
   const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts), ...(github ? [github.worker] : [])];
   for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
@@ -283,7 +291,10 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   await relay.start();
   await runtime.queues.deploy.upsertJobScheduler('sweep', { every: config.queue.sweep_every }, { name: 'sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await scheduleDriftChecks(runtime.queues.deploy, driftTargets(config, executors));
+  // Every worker upserts the same scheduler; notices are claimed once in Redis, so ticks on several workers send one.
+  await runtime.queues.deploy.upsertJobScheduler('freeze-notices', { every: config.queue.sweep_every }, { name: 'freeze-notices', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
   const resumed = await sweepNow();
+  await freezeNotices();
   options.log.info({ resumed, ...(http ? { port: http.port } : {}) }, 'shipgate worker is running');
   return {
     port: http?.port ?? null,

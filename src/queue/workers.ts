@@ -67,6 +67,8 @@ export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers
           return void (await followUps.sweep());
         case 'drift-check':
           return void (await followUps.driftCheck(job.data.app ?? '', job.data.environment ?? ''));
+        case 'freeze-notices':
+          return void (await followUps.freezeNotices?.());
       }
       const call = await service.deployCall(id);
       if (call.call === 'wait' && token) {
@@ -173,6 +175,8 @@ export interface FollowUpHandlers {
   sweep(): Promise<unknown>;
   /** Compare what runs in an app and environment with the ledger (a `drift-check` scheduler's job). */
   driftCheck(app: string, environment: string): Promise<unknown>;
+  /** Tell each environment's channel of a calendar freeze about to start (the `freeze-notices` scheduler's job). */
+  freezeNotices?(): Promise<unknown>;
 }
 
 /**

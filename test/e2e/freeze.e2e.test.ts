@@ -170,3 +170,47 @@ describe('break-glass', () => {
     ]);
   });
 });
+
+/** Production's year-end freeze, announced a day ahead. */
+const YEAR_END = 'timezone: UTC\nfreeze_notice: 24h\nfreezes:\n  - name: Year-end freeze\n    start: 2026-12-18T00:00\n    end: 2027-01-04T00:00\n    allow: [S0ONCALL]\n';
+
+describe('freeze notices', () => {
+  let h: Harness;
+  afterEach(async () => h.close());
+
+  it('tells the environment\'s channel once, a day ahead, which promotions the freeze will hold, however many workers tick', async () => {
+    h = await startShipgate({ calendars: { 'production.yml': YEAR_END } });
+    h.shipgate.clock.set(Date.parse('2026-12-10T09:00:00Z'));
+    await h.bring('1.0.0', 'production');
+    await h.bring('1.1.0', 'staging');
+    const { message } = await h.ask(alice, '/promote web 1.1.0 to production', 'C0PROD');
+    const waitingId = (await h.shipgate.promotion(message)).id;
+    const notices = () => h.fake.topLevelIn('C0PROD').map(textOf).filter((t) => /freezes/.test(t));
+    expect(notices()).toEqual([]);
+
+    h.shipgate.clock.set(Date.parse('2026-12-17T06:00:00Z'));
+    await Promise.all([h.shipgate.startWorker(), h.shipgate.startWorker()]);
+    await eventually(() => expect(notices()).toHaveLength(1));
+    const [notice] = notices();
+    expect(notice).toMatch(/^:ice_cube: \*production\* freezes <!date\^1797552000\^.*until <!date\^1799020800\^.*: Year-end freeze\./);
+    expect(notice).toMatch(/Break-glass: <!subteam\^S0ONCALL> may still deploy during it\./);
+    expect(notice).toContain(`• ${waitingId}: web 1.1.0 (awaiting approval, asked by <@UALICE>)`);
+
+    // A third worker, later, still sends nothing more.
+    await h.shipgate.startWorker();
+    expect(notices()).toHaveLength(1);
+    const key = h.shipgate.keys.freezeNotice('production', Date.parse('2026-12-18T00:00:00Z'), 'freeze:Year-end freeze');
+    expect(await h.shipgate.redis.hget(key, 'posted')).toBeTruthy();
+    const facts = (await h.shipgate.auditEntriesOf(null, null)).filter((e) => e.type === 'freeze_notice');
+    expect(facts.map((e) => [e.actor, e.environment, e.detail.freeze, e.detail.held])).toEqual([['shipgate', 'production', 'Year-end freeze', waitingId]]);
+    expect(await h.shipgate.audit.verify()).toMatchObject({ ok: true });
+  });
+
+  it('sends nothing where the calendar asks for no notices', async () => {
+    h = await startShipgate({ calendars: { 'production.yml': YEAR_END.replace('freeze_notice: 24h\n', '') } });
+    h.shipgate.clock.set(Date.parse('2026-12-17T06:00:00Z'));
+    await h.shipgate.startWorker();
+    expect(h.fake.topLevelIn('C0PROD').map(textOf).filter((t) => /freezes/.test(t))).toEqual([]);
+    expect((await h.shipgate.auditEntriesOf(null, null)).filter((e) => e.type === 'freeze_notice')).toEqual([]);
+  });
+});

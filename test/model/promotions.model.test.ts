@@ -478,7 +478,7 @@ async function settle(w: World): Promise<void> {
       w.gatesQueue.getJobCounts('waiting', 'active', 'delayed', 'waiting-children', 'prioritized'),
       w.deployQueue.getDelayed(),
     ]);
-    const busy = outbox + Object.values(deploy).reduce((a, b) => a + b, 0) + Object.values(gates).reduce((a, b) => a + b, 0) + delayed.filter((j) => j.name !== 'check-window' && j.name !== 'sweep').length;
+    const busy = outbox + Object.values(deploy).reduce((a, b) => a + b, 0) + Object.values(gates).reduce((a, b) => a + b, 0) + delayed.filter((j) => j.name !== 'check-window' && j.name !== 'sweep' && j.name !== 'freeze-notices').length;
     quietFor = busy === 0 ? quietFor + 1 : 0;
     await new Promise((resolve) => setTimeout(resolve, 60));
   }

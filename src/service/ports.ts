@@ -13,7 +13,7 @@ export interface PromotionRepository {
   current(app: string, environment: string): Promise<DeployedVersion | null>;
   /** Promotions not in a final state. */
   active(): Promise<Promotion[]>;
-  /** The environment's ad-hoc freezes as stored (expired ones included until the next change drops them). */
+  /** The environment's ad-hoc freezes in force now. */
   freezesOf(environment: string): Promise<AdHocFreeze[]>;
   /** Decides a new promotion against a snapshot of its app; `id` is provisional until the decision accepts. */
   create(app: string, environment: string, environments: readonly string[], decide: (snapshot: AppSnapshot, id: string) => Decision): Promise<Outcome>;

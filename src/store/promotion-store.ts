@@ -3,7 +3,7 @@ import type { AuditFact, Decision, Effect } from '../domain/decision.js';
 import type { OpenDrift } from '../domain/drift.js';
 import { isActive, isPending, type Instant, type Promotion } from '../domain/promotion.js';
 import type { AppSnapshot, DeployedVersion } from '../domain/request.js';
-import type { AdHocFreeze } from '../domain/ad-hoc-freeze.js';
+import { inForce, type AdHocFreeze } from '../domain/ad-hoc-freeze.js';
 import type { Lock } from '../domain/lock.js';
 import type { AuditWriter } from './audit-writer.js';
 import { CommitPlan } from './commit-script.js';
@@ -193,13 +193,14 @@ export class PromotionStore {
       queued: queued?.promotion ?? null,
       drifts,
       locks: locks.locks.filter((l) => l.app === null || l.app === app),
-      freezes: locks.freezes,
+      freezes: inForce(locks.freezes, this.now()),
     };
     return { head: (head as string | null) ?? '', snapshot, revs, expect };
   }
 
+  /** The environment's ad-hoc freezes not yet over; one that ran out stays stored until the next freeze or unfreeze replaces the list. */
   async freezesOf(environment: string): Promise<AdHocFreeze[]> {
-    return locksOf(await this.redis.hmget(this.keys.locks(environment), ...LOCK_FIELDS)).freezes;
+    return inForce(locksOf(await this.redis.hmget(this.keys.locks(environment), ...LOCK_FIELDS)).freezes, this.now());
   }
 
   /**
@@ -218,7 +219,7 @@ export class PromotionStore {
       // Whether a promotion may start depends on its environment's locks and ad-hoc freezes: they must not change before the commit.
       plan.expectField(this.keys.locks(stored.promotion.environment), 'rev', locks.rev);
       const mine = locks.locks.filter((l) => l.app === null || l.app === stored.promotion.app);
-      const outcome = await this.commit(plan, decide(stored.promotion, mine, locks.freezes), stored, scope, new Map());
+      const outcome = await this.commit(plan, decide(stored.promotion, mine, inForce(locks.freezes, this.now())), stored, scope, new Map());
       if (outcome) return outcome;
       await pauseAfterConflict(attempt);
     }

@@ -43,6 +43,9 @@ import { LockService } from './service/lock-service.js';
 import { calendarText } from './slack/views/calendar-text.js';
 import { calendarReport } from './service/calendar-report.js';
 import { CalendarSource } from './config/load-calendars.js';
+import { FreezeService } from './service/freeze-service.js';
+import { sendFreezeNotices } from './service/freeze-notices.js';
+import { NoticeStore } from './store/notice-store.js';
 import { keysFor, type Keys } from './store/keys.js';
 import { createGateWorker } from './queue/gate-worker.js';
 import { PromotionStore } from './store/promotion-store.js';
@@ -98,9 +101,13 @@ class Runtime {
   readonly metrics: Metrics;
   readonly jobs: BullJobs;
   readonly keys: Keys;
+  /** Writes audit entries into the commits of every store. */
+  readonly audit: AuditWriter;
   readonly driftStore: DriftStore;
   /** `/promote lock` and `unlock`: stop-the-line per environment (or app in it). */
   readonly locks: LockService;
+  /** `/promote freeze` and `unfreeze`: ad-hoc freezes of an environment's calendar. */
+  readonly freezes: FreezeService;
   readonly drift: DriftService;
   readonly delivery: DeliverySource;
   /** Ledgers and active promotions of any apps, in one pipelined read: `/promote status` and App Home. */
@@ -121,6 +128,7 @@ class Runtime {
     this.queues = createQueues(this.redis, config.queue.prefix);
     // Facts about a known app and environment get that pair's own chain; anything else goes to the unscoped one.
     const audit = new AuditWriter(keys, options.auditKey, { scoped: (app, env) => this.policy.apps.has(app) && this.policy.environments.has(env) });
+    this.audit = audit;
     this.store = new PromotionStore(this.redis, keys, () => this.clock.now(), audit);
     const slackOptions = { apiUrl: options.slack.apiUrl, ...(options.slack.timeoutMs ? { timeoutMs: options.slack.timeoutMs } : {}) };
     this.client = createSlackWriter(options.slack.botToken, slackOptions);
@@ -134,7 +142,9 @@ class Runtime {
     this.refreshes = new RefreshService(toRefreshPolicy(config, options.config.hash), this.refreshStore, directory, this.clock, options.log);
     this.alertStore = new AlertStore(this.redis, keys, () => this.clock.now(), audit);
     this.driftStore = new DriftStore(this.redis, keys, () => this.clock.now(), audit);
-    this.locks = new LockService(this.policy, new LockStore(this.redis, keys, () => this.clock.now(), audit), directory, this.clock, options.log);
+    const lockStore = new LockStore(this.redis, keys, () => this.clock.now(), audit);
+    this.locks = new LockService(this.policy, lockStore, directory, this.clock, options.log);
+    this.freezes = new FreezeService(this.policy, lockStore, directory, this.clock, options.log);
     this.drift = new DriftService(this.policy, this.driftStore, this.service, directory, this.clock, options.log, (app, environment, ms) => {
       this.metrics.driftDetected.inc({ app, environment });
       this.metrics.driftDetection.observe({ app, environment }, ms / 1000);
@@ -201,10 +211,15 @@ function commandRunner(runtime: Runtime): CommandRunner {
         return withNoPromotion(await runtime.locks.unlock(command.environment, command.app, user));
       case 'refresh':
         return withNoPromotion(await runtime.refreshes.request({ dataset: command.dataset, from: command.from, to: command.to, reason: command.reason, requester: user }));
+      case 'freeze':
+        return withNoPromotion(await runtime.freezes.freeze({ ...command, user }));
+      case 'unfreeze':
+        return withNoPromotion(await runtime.freezes.unfreeze(command.environment, user));
       case 'calendar': {
         const unknown = unknownEnvironment(runtime.policy, command.environment);
         if (unknown) return { ok: false, reason: unknown };
-        return { ok: true, reply: calendarText(calendarReport(runtime.calendars, command.environment, runtime.clock.now())), promotion: null };
+        const adHoc = await runtime.freezes.all();
+        return { ok: true, reply: calendarText(calendarReport(runtime.calendars, command.environment, runtime.clock.now(), 4, adHoc)), promotion: null };
       }
       case 'report': {
         const scope = reportScope(runtime.policy, command.names);
@@ -231,8 +246,11 @@ export async function startServe(options: RuntimeOptions, port: number): Promise
   registerRefreshButtons(app, runtime.refreshes, runtime.metrics);
   registerAppHome(
     app,
-    () => readHome(runtime.policy, runtime.ledgers, runtime.delivery),
-    () => [...runtime.policy.environments.keys()].map((env) => calendarReport(runtime.calendars, env, runtime.clock.now(), 1)),
+    () => readHome(runtime.policy, runtime.ledgers, runtime.delivery, async () => ({ locks: await runtime.locks.all(), freezes: await runtime.freezes.all() })),
+    async () => {
+      const adHoc = await runtime.freezes.all();
+      return [...runtime.policy.environments.keys()].map((env) => calendarReport(runtime.calendars, env, runtime.clock.now(), 1, adHoc));
+    },
   );
   app.error(async (error) => {
     options.log.error({ err: error }, 'Slack listener failed');
@@ -275,7 +293,10 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   const sweepNow = async () => ({ ...(await sweep(runtime.store, runtime.jobs, runtime.service, options.log)), refreshes: await sweepRefreshes(runtime.refreshes, runtime.jobs, options.log) });
   const driftCheck = (app: string, environment: string) => runtime.drift.check(app, environment, (a, env) => executors.for(a, env).current?.(a, env) ?? Promise.resolve(null));
   const refresh = new RefreshDriver(config, runtime.refreshes, runtime.clock, options.log);
-  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck, refresh };
+  const notices = new NoticeStore(runtime.redis, runtime.keys, () => runtime.clock.now(), runtime.audit);
+  const postNotice = async (channel: string, text: string) => (await runtime.client.chat.postMessage({ channel, text, unfurl_links: false })).ts ?? '';
+  const freezeNotices = () => sendFreezeNotices(runtime.policy, runtime.calendars, runtime.store, notices, postNotice, runtime.clock, options.log);
+  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck, refresh, freezeNotices };
   const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts), ...(github ? [github.worker] : [])];
   for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
@@ -286,7 +307,10 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   await relay.start();
   await runtime.queues.deploy.upsertJobScheduler('sweep', { every: config.queue.sweep_every }, { name: 'sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await scheduleDriftChecks(runtime.queues.deploy, driftTargets(config, executors));
+  // Every worker upserts the same scheduler; notices are claimed once in Redis, so ticks on several workers send one.
+  await runtime.queues.deploy.upsertJobScheduler('freeze-notices', { every: config.queue.sweep_every }, { name: 'freeze-notices', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
   const resumed = await sweepNow();
+  await freezeNotices();
   options.log.info({ resumed, ...(http ? { port: http.port } : {}) }, 'shipgate worker is running');
   return {
     port: http?.port ?? null,

@@ -1,4 +1,6 @@
+import { inForce, type AdHocFreeze } from './ad-hoc-freeze.js';
 import type { DeliveryFigures } from './delivery-figures.js';
+import type { Lock } from './lock.js';
 import { reportRows, type ReportRow } from './delivery-report.js';
 import type { EnvironmentPolicy, Policy } from './policy.js';
 import type { Instant, Promotion } from './promotion.js';
@@ -44,6 +46,16 @@ export interface EnvironmentDashboard {
   numbers: ReportRow;
   /** The last rollback deployed here within the window, or null. */
   lastRollback: Promotion | null;
+  /** Locks on the environment (or an app in it) in force now. */
+  locks: Lock[];
+  /** Ad-hoc freezes of the environment in force now. */
+  freezes: AdHocFreeze[];
+}
+
+/** What stops the line now, as stored: every lock, every ad-hoc freeze. */
+export interface StoppedLine {
+  locks: readonly Lock[];
+  freezes: readonly AdHocFreeze[];
 }
 
 function waitingOn(p: Promotion): WaitingOn['type'] {
@@ -92,6 +104,7 @@ export function homeDashboard(
   ledger: { live: ReadonlyMap<string, DeployedVersion>; active: readonly Promotion[] },
   delivery: { figures: DeliveryFigures; promotions: readonly Promotion[] },
   now: Instant,
+  stopped: StoppedLine = { locks: [], freezes: [] },
 ): EnvironmentDashboard[] {
   const apps = [...policy.apps.keys()];
   return [...policy.environments.values()].map((env) => {
@@ -113,6 +126,8 @@ export function homeDashboard(
       more: lines.length - shown.length,
       numbers: reportRows(delivery.figures, [env.name], { app: null, environment: env.name })[0]!,
       lastRollback: lastRollback(delivery.promotions, env.name, now - HOME_WINDOW_MS),
+      locks: stopped.locks.filter((l) => l.environment === env.name),
+      freezes: inForce(stopped.freezes, now).filter((f) => f.environment === env.name),
     };
   });
 }

@@ -2,6 +2,7 @@ import type { Calendar } from './calendar/calendar.js';
 import type { AutoRollbackPolicy } from './alerts.js';
 import type { EnvironmentSettings } from './settings.js';
 import type { Lock } from './lock.js';
+import type { AdHocFreeze } from './ad-hoc-freeze.js';
 
 /** Who may approve, and how many of them must. Approvers are Slack user ids (U…/W…) or user group ids (S…). */
 export interface ApprovalPolicy {
@@ -31,6 +32,10 @@ export interface EnvironmentPolicy {
   gates: readonly { name: string; configHash: string }[];
   /** The environment's locks as stored now (live state, like the calendar's files); absent: none. */
   locks?: readonly Lock[];
+  /** The environment's ad-hoc freezes as stored now (`/promote freeze`); absent: none. */
+  freezes?: readonly AdHocFreeze[];
+  /** Members of each group named by a freeze's `allow` list, looked up before the decision; absent: none known. */
+  breakGlass?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export interface AppPolicy {

@@ -119,6 +119,8 @@ export interface Promotion {
   settings?: PromotionSettings | null;
   /** Approved, but a lock on its environment holds it back until lifted. */
   heldBy?: Lock | null;
+  /** Deployed during a freeze whose break-glass list names the requester: that freeze's name. */
+  breakGlass?: string | null;
 }
 
 export function isOpen(state: PromotionState): state is OpenState {

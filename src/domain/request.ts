@@ -8,6 +8,7 @@ import { isValidVersion, VERSION_HINT } from './version.js';
 import type { OpenDrift } from './drift.js';
 import { promotionSettings } from './settings.js';
 import { lockedRefusal, lockFor, type Lock } from './lock.js';
+import type { AdHocFreeze } from './ad-hoc-freeze.js';
 
 export interface DeployedVersion {
   version: string;
@@ -31,6 +32,8 @@ export interface AppSnapshot {
   drifts?: ReadonlyMap<string, OpenDrift>;
   /** Locks on the target environment (whole, or this app in it); absent: none. */
   locks?: readonly Lock[];
+  /** The environment's ad-hoc freezes as stored. */
+  freezes?: readonly AdHocFreeze[];
 }
 
 /** The refusal for a promotion out of an environment whose running version is not the one Shipgate recorded. */
@@ -152,7 +155,7 @@ export function decidePromotionRequest(ask: PromotionAsk, policy: Policy, snapsh
   const unknown = knownTarget(ask, policy);
   if (unknown) return refuse(unknown);
   if (!isValidVersion(ask.version)) return refuse(`\`${ask.version}\` is not a version: ${VERSION_HINT}.`);
-  const env = { ...policy.environments.get(ask.environment)!, locks: snapshot.locks ?? [] };
+  const env = { ...policy.environments.get(ask.environment)!, locks: snapshot.locks ?? [], freezes: snapshot.freezes ?? [] };
   // Stop-the-line: nothing new starts while a lock holds, except what its owner asks for.
   const lock = lockFor({ kind: 'promote', app: ask.app, requester: ask.requester }, env.locks);
   if (lock) return refuse(lockedRefusal(lock));
@@ -265,7 +268,7 @@ function rollbackFields(version: string, live: DeployedVersion, snapshot: AppSna
 export function decideRollbackRequest(ask: RollbackAsk, policy: Policy, snapshot: AppSnapshot): Decision {
   const unknown = knownTarget(ask, policy);
   if (unknown) return refuse(unknown);
-  const env = policy.environments.get(ask.environment)!;
+  const env = { ...policy.environments.get(ask.environment)!, freezes: snapshot.freezes ?? [] };
   if (!ask.automatic && !isAuthorized(env.rollback, ask.requester, ask.requesterMemberOf)) {
     const reason = ask.membershipUnknown ?? `Only ${describeApprovers(env.rollback)} can roll back ${ask.environment}.`;
     return refuse(reason, { type: 'rollback_refused', actor: ask.requester, detail: { reason } });
@@ -313,8 +316,9 @@ function waitingRollback(snapshot: AppSnapshot): Promotion | null {
  */
 export function decideQueuedRollbackStart(rollback: Promotion, policy: Policy, snapshot: AppSnapshot, now: Instant): Decision {
   if (rollback.state !== 'queued') return unchanged(`Promotion ${rollback.id} is ${rollback.state}, not queued.`);
-  const env = policy.environments.get(rollback.environment);
-  if (!env) return unchanged(`Environment ${rollback.environment} is no longer configured.`);
+  const configured = policy.environments.get(rollback.environment);
+  if (!configured) return unchanged(`Environment ${rollback.environment} is no longer configured.`);
+  const env = { ...configured, freezes: snapshot.freezes ?? [] };
   const holder = snapshot.inFlight;
   if (holder?.state === 'deploying') return unchanged(`Still waiting for ${holder.id} to finish deploying.`);
   const live = snapshot.current.get(rollback.environment);

@@ -71,6 +71,8 @@ export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers
           return followUps.refresh?.copy(job, token);
         case 'refresh-scan':
           return followUps.refresh?.scan(job.data.refreshId ?? '');
+        case 'freeze-notices':
+          return void (await followUps.freezeNotices?.());
       }
       const call = await service.deployCall(id);
       if (call.call === 'wait' && token) {
@@ -177,6 +179,8 @@ export interface FollowUpHandlers {
     scan(refreshId: string): Promise<void>;
     gaveUp(jobName: string, refreshId: string, reason: string): Promise<void>;
   };
+  /** Tell each environment's channel of a calendar freeze about to start (the `freeze-notices` scheduler's job). */
+  freezeNotices?(): Promise<unknown>;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Calendar } from '../domain/calendar/calendar.js';
 import type { Decision } from '../domain/decision.js';
 import type { Lock } from '../domain/lock.js';
+import type { AdHocFreeze } from '../domain/ad-hoc-freeze.js';
 import type { OpenDrift } from '../domain/drift.js';
 import type { Instant, Promotion } from '../domain/promotion.js';
 import type { AppSnapshot, DeployedVersion } from '../domain/request.js';
@@ -12,13 +13,15 @@ export interface PromotionRepository {
   current(app: string, environment: string): Promise<DeployedVersion | null>;
   /** Promotions not in a final state. */
   active(): Promise<Promotion[]>;
+  /** The environment's ad-hoc freezes in force now. */
+  freezesOf(environment: string): Promise<AdHocFreeze[]>;
   /** Decides a new promotion against a snapshot of its app; `id` is provisional until the decision accepts. */
   create(app: string, environment: string, environments: readonly string[], decide: (snapshot: AppSnapshot, id: string) => Decision): Promise<Outcome>;
   /**
    * `locks`: the locks on the promotion's environment that concern its app, read with it and expected unchanged at the commit.
    * `expectations` may be read again on each attempt (a function), when the decision relies on them.
    */
-  transition(id: string, decide: (current: Promotion, locks: readonly Lock[]) => Decision, expectations?: Expectation[] | (() => Promise<Expectation[]>)): Promise<Outcome>;
+  transition(id: string, decide: (current: Promotion, locks: readonly Lock[], freezes: readonly AdHocFreeze[]) => Decision, expectations?: Expectation[] | (() => Promise<Expectation[]>)): Promise<Outcome>;
   transitionWithSnapshot(id: string, environments: readonly string[], decide: (current: Promotion, snapshot: AppSnapshot) => Decision): Promise<Outcome>;
   /** What runs in the environment a promotion comes from, whether a deployment there is in flight, and what a commit relying on that must still find. */
   fromState(app: string, environment: string): Promise<{ live: DeployedVersion | null; deploying: string | null; drift?: OpenDrift | null; expectations: Expectation[] }>;

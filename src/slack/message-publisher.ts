@@ -83,7 +83,7 @@ export class MessagePublisher {
       const p = stored.promotion;
       const configured = policy.environments.get(p.environment);
       if (!configured) return false;
-      const message = promotionMessage(p, { ...configured, calendar: calendars.calendarFor(p.environment) }, clock.now());
+      const message = promotionMessage(p, { ...configured, calendar: calendars.calendarFor(p.environment), freezes: await store.freezesOf(p.environment) }, clock.now());
       await this.show({
         channel: p.message.channel,
         ts: p.message.ts,

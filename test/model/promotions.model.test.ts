@@ -13,6 +13,9 @@
  * - at most one promotion holds an environment, and the ledger agrees with the target;
  * - no deployment starts in a locked environment except a rollback or one the lock's
  *   owner asked for, and nothing stays held back by a lock that was lifted;
+ * - no promotion starts deploying during an ad-hoc freeze unless it is a rollback, an
+ *   emergency, or asked for by someone on the freeze's break-glass list; a rollback by an
+ *   authorized person is never refused during one;
  * - the audit chains verify.
  *
  * Steps can also run at once (a rollback while a slow deployment runs), so queued
@@ -39,6 +42,9 @@ import { AuditWriter } from '../../src/store/audit-writer.js';
 import { LockStore } from '../../src/store/lock-store.js';
 import { LockService } from '../../src/service/lock-service.js';
 import { lockFor, type Lock } from '../../src/domain/lock.js';
+import { FreezeService } from '../../src/service/freeze-service.js';
+import { inForce, type AdHocFreeze } from '../../src/domain/ad-hoc-freeze.js';
+import { mayDeployThrough } from '../../src/domain/promotion-calendar.js';
 import type { Running } from '../../src/runtime.js';
 import { listen } from '../support/http-server.js';
 import { PEOPLE, standardConfig, startShipgate, testAuditKey, USERGROUPS, type Harness } from '../support/start-shipgate.js';
@@ -80,8 +86,9 @@ interface World {
   violations: string[];
   alertCount: number;
   locks: LockService;
-  /** At the start of the current step: the locks in force, and the promotions whose deployment had started. */
-  before: { locks: Lock[]; started: Set<string> };
+  freezes: FreezeService;
+  /** At the start of the current step: the locks and ad-hoc freezes in force, and the promotions whose deployment had started. */
+  before: { locks: Lock[]; freezes: AdHocFreeze[]; started: Set<string> };
 }
 
 type Model = Record<string, never>;
@@ -94,7 +101,7 @@ abstract class Step implements fc.AsyncCommand<Model, World> {
     return true;
   }
   async run(_model: Model, w: World): Promise<void> {
-    w.before = { locks: await w.locks.all(), started: new Set((await w.h.shipgate.store.recent(200)).filter((p) => p.deployment !== null).map((p) => p.id)) };
+    w.before = { locks: await w.locks.all(), freezes: await w.freezes.all(), started: new Set((await w.h.shipgate.store.recent(200)).filter((p) => p.deployment !== null).map((p) => p.id)) };
     await this.act(w);
     await settle(w);
     await checkInvariants(w);
@@ -236,6 +243,32 @@ class LockStep extends Step {
   }
 }
 
+/** An ad-hoc freeze: anyone may try; only the environment's approvers succeed; some name on-call as break-glass. */
+class FreezeStep extends Step {
+  constructor(
+    readonly verb: 'freeze' | 'unfreeze',
+    readonly env: Env | 'of-waiting',
+    readonly minutes: number,
+    readonly breakGlass: boolean,
+    /** A person, or the index of one of the environment's approvers. */
+    readonly who: string | number,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const env = this.env === 'of-waiting' ? pick((await pending(w)).filter((p) => p.state !== 'deploying' && p.state !== 'queued'), 0)?.environment : this.env;
+    if (!env) return;
+    const user = typeof this.who === 'string' ? this.who : pick(approversOf(w.policy.environments.get(env)!.approvals.approvers), this.who);
+    if (!user) return;
+    if (this.verb === 'unfreeze') return void (await w.freezes.unfreeze(env, user));
+    await w.freezes.freeze({ environment: env, user, durationMs: this.minutes * 60_000, allow: this.breakGlass ? ['S0ONCALL'] : [], reason: 'model' });
+  }
+  toString() {
+    const what = this.verb === 'freeze' ? ` for ${this.minutes}m${this.breakGlass ? ' --allow S0ONCALL' : ''}` : '';
+    return `${this.verb}(${this.env}${what}, ${typeof this.who === 'string' ? this.who : `approver #${this.who}`})`;
+  }
+}
+
 /**
  * An approver locks the environment of a promotion that waits, then approvers click:
  * the lock meets it in flight. A lock has no follow-up work, so what holds after it is
@@ -255,6 +288,24 @@ class LockThenApprove extends Step {
   }
   toString() {
     return `${this.lock.toString()} then ${this.approvals.map((a) => a.toString()).join(', ')}`;
+  }
+}
+
+/** An approver freezes the environment of a promotion that waits, then approvers click: the freeze meets it in flight. */
+class FreezeThenApprove extends Step {
+  constructor(
+    readonly freeze: FreezeStep,
+    readonly approvals: ApproveAsApprover[],
+  ) {
+    super();
+  }
+  async act(w: World) {
+    await this.freeze.act(w);
+    w.before = { ...w.before, freezes: await w.freezes.all() };
+    for (const approval of this.approvals) await approval.act(w);
+  }
+  toString() {
+    return `${this.freeze.toString()} then ${this.approvals.map((a) => a.toString()).join(', ')}`;
   }
 }
 
@@ -361,8 +412,17 @@ const requestFromPath = fc.tuple(fc.constantFrom(...ENVIRONMENTS), fc.nat(7), us
 const lockByApprover = fc
   .tuple(fc.constantFrom('lock', 'lock', 'unlock') as fc.Arbitrary<'lock' | 'unlock'>, fc.constantFrom('staging', 'production', 'of-waiting', 'of-waiting') as fc.Arbitrary<Env | 'of-waiting'>, fc.boolean(), fc.nat(3))
   .map(([v, e, all, i]) => new LockStep(v, e, all, i));
+const freezeByApprover = fc
+  .tuple(fc.constantFrom('freeze', 'freeze', 'unfreeze') as fc.Arbitrary<'freeze' | 'unfreeze'>, fc.constantFrom('staging', 'production', 'of-waiting') as fc.Arbitrary<Env | 'of-waiting'>, fc.constantFrom(30, 240), fc.boolean(), fc.nat(3))
+  .map(([v, e, m, b, i]) => new FreezeStep(v, e, m, b, i));
 const commands = fc.commands(
   [
+    freezeByApprover,
+    freezeByApprover,
+    fc.tuple(fc.constantFrom('freeze', 'unfreeze') as fc.Arbitrary<'freeze' | 'unfreeze'>, fc.constantFrom('staging', 'production') as fc.Arbitrary<Env>, user).map(([v, e, u]) => new FreezeStep(v, e, 60, false, u)),
+    fc
+      .tuple(fc.boolean(), fc.nat(3), fc.array(fc.tuple(fc.nat(3), fc.nat(3)), { minLength: 1, maxLength: 2 }))
+      .map(([b, i, clicks]) => new FreezeThenApprove(new FreezeStep('freeze', 'of-waiting', 240, b, i), clicks.map(([t, a]) => new ApproveAsApprover(t, a, false)))),
     approveAsApprover,
     approveAsApprover,
     approveAsApprover,
@@ -418,7 +478,7 @@ async function settle(w: World): Promise<void> {
       w.gatesQueue.getJobCounts('waiting', 'active', 'delayed', 'waiting-children', 'prioritized'),
       w.deployQueue.getDelayed(),
     ]);
-    const busy = outbox + Object.values(deploy).reduce((a, b) => a + b, 0) + Object.values(gates).reduce((a, b) => a + b, 0) + delayed.filter((j) => j.name !== 'check-window' && j.name !== 'sweep').length;
+    const busy = outbox + Object.values(deploy).reduce((a, b) => a + b, 0) + Object.values(gates).reduce((a, b) => a + b, 0) + delayed.filter((j) => j.name !== 'check-window' && j.name !== 'sweep' && j.name !== 'freeze-notices').length;
     quietFor = busy === 0 ? quietFor + 1 : 0;
     await new Promise((resolve) => setTimeout(resolve, 60));
   }
@@ -516,6 +576,14 @@ describe('promotions under random incident sequences (model-based, real service 
             const held = lockFor(p, world.before.locks.filter((l) => l.environment === env && now.some((n) => n.at === l.at && n.owner === l.owner && n.app === l.app)));
             if (held) violations.push(`${p.id} (${p.kind} by ${p.requester}) started deploying ${call.version} to ${env} while <@${held.owner}> held it locked`);
           }
+          // A promotion that started during this step while an ad-hoc freeze held the environment since before it (and still does).
+          if (p && !world.before.started.has(p.id) && p.kind === 'promote' && !p.emergency) {
+            const stored = await store.freezesOf(env);
+            const frozen = inForce(world.before.freezes, h.shipgate.clock.now()).find(
+              (f) => f.environment === env && stored.some((s) => s.from === f.from && s.owner === f.owner) && !mayDeployThrough(f, p.requester, new Map(Object.entries(USERGROUPS).map(([g, m]) => [g, new Set(m)]))),
+            );
+            if (frozen) violations.push(`${p.id} (by ${p.requester}) started deploying ${call.version} to ${env} while <@${frozen.owner}> held it frozen`);
+          }
           const from = FROM[env];
           if (call.kind === 'promote' && from) {
             const live = await store.current(APP, from);
@@ -534,7 +602,8 @@ describe('promotions under random incident sequences (model-based, real service 
         const deployQueue = new Queue(QUEUE.deploy, { connection: redis, prefix: h.shipgate.prefix });
         const gatesQueue = new Queue(QUEUE.gates, { connection: redis, prefix: h.shipgate.prefix });
         const locks = new LockService(policy, lockStore, directory, h.shipgate.clock, log);
-        const world: World = { h, policy, service, alerts, deployQueue, gatesQueue, worker: await h.shipgate.startWorker(), gate, violations, alertCount: 0, locks, before: { locks: [], started: new Set() } };
+        const freezes = new FreezeService(policy, lockStore, directory, h.shipgate.clock, log);
+        const world: World = { h, policy, service, alerts, deployQueue, gatesQueue, worker: await h.shipgate.startWorker(), gate, violations, alertCount: 0, locks, freezes, before: { locks: [], freezes: [], started: new Set() } };
         await history(world);
         try {
           await fc.asyncModelRun(() => ({ model: {} as Model, real: world }), cmds);

@@ -20,6 +20,23 @@ export interface CalendarDecision {
   rule: string | null;
 }
 
+/** What a calendar file says besides windows and freezes. */
+export interface CalendarOptions {
+  /** Every user and group id named by a freeze's `allow` list, so their members can be looked up before a decision. */
+  allowed?: readonly string[];
+  /** How long before a freeze starts its notice goes to the environment's channel; null: no notices. */
+  noticeMs?: number | null;
+}
+
+/** A freeze as an instant range, with who may still deploy during it. */
+export interface FreezeSpan {
+  name: string;
+  rule: string;
+  start: Instant;
+  end: Instant;
+  allow: readonly string[];
+}
+
 /** How far ahead `next_open` and `next_close` are looked for. */
 export const LOOK_AHEAD_MS = 400 * DAY;
 const CHUNK_MS = 7 * DAY;
@@ -47,7 +64,19 @@ export class Calendar {
     readonly zone: Zone,
     readonly windows: readonly CalendarWindow[],
     private readonly sources: readonly FreezeSource[],
+    readonly options: CalendarOptions = {},
   ) {}
+
+  /**
+   * This calendar as it applies to one promotion: with `extra` freezes added (ad-hoc
+   * ones, stored at runtime) and without the freezes `exempt` lets it through (break-glass).
+   * The file's freezes stay cached here; the result is meant for one decision.
+   */
+  adjusted(extra: readonly Freeze[], exempt: (freeze: Freeze) => boolean): Calendar {
+    const base = this;
+    const source: FreezeSource = { freezesOverlapping: (year) => [...base.freezesOverlapping(year), ...extra].filter((f) => !exempt(f)) };
+    return new Calendar(this.name, this.zone, this.windows, [source], this.options);
+  }
 
   freezesOverlapping(year: number): readonly Freeze[] {
     let cached = this.byYear.get(year);
@@ -114,10 +143,10 @@ export class Calendar {
   }
 
   /** Freezes and holidays overlapping [from, to), as instant ranges, in order. */
-  freezesBetween(from: Instant, to: Instant): { name: string; rule: string; start: Instant; end: Instant }[] {
+  freezesBetween(from: Instant, to: Instant): FreezeSpan[] {
     const years = new Set([wallDate(this.zone.wallOf(from)).year, wallDate(this.zone.wallOf(to)).year]);
     const seen = new Set<string>();
-    const out: { name: string; rule: string; start: Instant; end: Instant }[] = [];
+    const out: FreezeSpan[] = [];
     for (const year of years) {
       for (const f of this.freezesOverlapping(year)) {
         const start = f.basis === 'wall' ? this.zone.instantOf(f.start) : f.start;
@@ -125,7 +154,7 @@ export class Calendar {
         const key = `${f.rule}@${start}`;
         if (start < to && end > from && !seen.has(key)) {
           seen.add(key);
-          out.push({ name: f.name, rule: f.rule, start, end });
+          out.push({ name: f.name, rule: f.rule, start, end, allow: f.allow ?? [] });
         }
       }
     }

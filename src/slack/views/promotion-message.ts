@@ -2,7 +2,8 @@ import { describeLock } from '../../domain/lock.js';
 import type { KnownBlock } from '@slack/types';
 import type { EnvironmentPolicy } from '../../domain/policy.js';
 import type { Instant, Promotion, PromotionState } from '../../domain/promotion.js';
-import { calendarApplies, isApprovalCurrent, policyFor } from '../../domain/readiness.js';
+import { calendarApplies, calendarFor, isApprovalCurrent, policyFor } from '../../domain/readiness.js';
+import { hasCalendar } from '../../domain/promotion-calendar.js';
 import { isOpen, type GateStatus } from '../../domain/promotion.js';
 import { slackLink } from '../../domain/deployment.js';
 import { ACTIONS } from '../actions.js';
@@ -51,14 +52,14 @@ function approvalsLine(p: Promotion, env: EnvironmentPolicy, now: Instant): stri
 }
 
 function calendarLine(p: Promotion, env: EnvironmentPolicy, now: Instant): string | null {
-  if (env.calendar === null) return null;
+  if (!hasCalendar(env)) return null;
   if (p.emergency) return ':rotating_light: bypassed (emergency)';
   if (!calendarApplies(p, env)) return 'ignored for rollbacks';
   if (p.state === 'scheduled') {
     return p.scheduledFor === null ? ':red_circle: closed; no window opens within a year' : `:calendar: closed; deploys when the window opens ${slackDate(p.scheduledFor)}`;
   }
   if (!isOpen(p.state)) return null;
-  const decision = env.calendar.decide(now);
+  const decision = calendarFor(p, env, now)!;
   return decision.open ? `:large_green_circle: open (${escapeMrkdwn(decision.reason)})` : `:red_circle: closed (${escapeMrkdwn(decision.reason)})`;
 }
 
@@ -117,6 +118,9 @@ export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Inst
   }
   if (p.state === 'blocked' && p.blockedReason) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Blocked:* ${escapeMrkdwn(p.blockedReason)}`) } });
+  }
+  if (p.breakGlass) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`:unlock: *Break-glass*: deployed during the freeze "${escapeMrkdwn(p.breakGlass)}", whose allow list names ${user(p.requester)}; approvals and release windows still applied.`) } });
   }
   if (p.emergency) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: ':rotating_light: *Emergency*: this promotion bypasses the release calendar, under the emergency approval policy.' } });

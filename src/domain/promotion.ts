@@ -27,6 +27,15 @@ export type PromotionKind = 'promote' | 'rollback';
 export interface Approval {
   user: string;
   at: Instant;
+  /**
+   * The policy's approver entries (groups, or the person's own id) the approval counts
+   * under, as known when it was given: all_of places each person in one of them.
+   */
+  as?: string[];
+  /** Given through a delegation: the delegator it counts for (one person counts once). */
+  onBehalfOf?: string;
+  /** Given through a delegation: it stops counting when the delegation ends. */
+  delegatedUntil?: Instant;
 }
 
 export interface Ending {

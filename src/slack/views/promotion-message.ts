@@ -1,7 +1,8 @@
 import { describeLock } from '../../domain/lock.js';
 import type { KnownBlock } from '@slack/types';
 import type { EnvironmentPolicy } from '../../domain/policy.js';
-import type { Instant, Promotion, PromotionState } from '../../domain/promotion.js';
+import type { Approval, Instant, Promotion, PromotionState } from '../../domain/promotion.js';
+import { describeTally, tally } from '../../domain/approval-tally.js';
 import { calendarApplies, isApprovalCurrent, policyFor } from '../../domain/readiness.js';
 import { isOpen, type GateStatus } from '../../domain/promotion.js';
 import { slackLink } from '../../domain/deployment.js';
@@ -44,10 +45,11 @@ function path(p: Promotion): string {
 function approvalsLine(p: Promotion, env: EnvironmentPolicy, now: Instant): string {
   const policy = policyFor(p, env);
   if (policy.required === 0) return 'none required';
-  const counted = p.approvals.filter((a) => isApprovalCurrent(a, policy, now));
+  const counted = tally(p, policy, now);
   const lapsed = p.approvals.filter((a) => !isApprovalCurrent(a, policy, now));
-  const who = [...counted.map((a) => user(a.user)), ...lapsed.map((a) => `~${user(a.user)}~ (expired)`)];
-  return `${Math.min(counted.length, policy.required)}/${policy.required}${who.length ? `: ${who.join(', ')}` : ''}`;
+  const signed = (a: Approval) => `${user(a.user)}${a.onBehalfOf ? ` (on behalf of ${user(a.onBehalfOf)})` : ''}`;
+  const who = [...counted.counted.map(signed), ...lapsed.map((a) => `~${signed(a)}~ (expired)`)];
+  return `${describeTally(counted)}${who.length ? `: ${who.join(', ')}` : ''}`;
 }
 
 function calendarLine(p: Promotion, env: EnvironmentPolicy, now: Instant): string | null {

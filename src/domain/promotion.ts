@@ -126,6 +126,10 @@ export interface Promotion {
   queuedRollback?: string | null;
   /** The target's settings when asked for: their hash and the names that differ from `from` (never values). */
   settings?: PromotionSettings | null;
+  /** When it last began to wait for approval again (a queued rollback started, approvals lapsed); absent: since the request. */
+  approvalWaitSince?: Instant;
+  /** Reminders and escalations sent in the thread, by stage and due time, so each goes out once. */
+  reminded?: { stage: 'remind' | 'escalate'; at: Instant }[];
   /** Approved, but a lock on its environment holds it back until lifted. */
   heldBy?: Lock | null;
 }

@@ -2,11 +2,12 @@ import type { Logger } from 'pino';
 import { decideApproval, decideCancel, decideRejection, type Click } from '../domain/approvals.js';
 import { unchanged, type Decision } from '../domain/decision.js';
 import { decideWindowCheck } from '../domain/schedule.js';
+import { decideReminder, pendingReminders, type ReminderStage } from '../domain/reminders.js';
 import type { Lock } from '../domain/lock.js';
 import { decideGateResult, decideGateRunning, decideGatesSettled, decideRerunGates } from '../domain/gates.js';
 import { decideDeployCall, decideDeploymentFailed, decideDeploymentRunning, decideDeploymentSucceeded, decideRolledBack } from '../domain/deployment.js';
 import type { EnvironmentPolicy, Policy } from '../domain/policy.js';
-import type { GateResult, Promotion } from '../domain/promotion.js';
+import type { GateResult, Instant, Promotion } from '../domain/promotion.js';
 import { policyFor } from '../domain/readiness.js';
 import { decidePromotionRequest, decideQueuedRollbackStart, decideRollbackRequest, rollbackTargetOf } from '../domain/request.js';
 import type { Outcome } from '../store/promotion-store.js';
@@ -212,6 +213,16 @@ export class PromotionService {
   /** A scheduled promotion's window should be open now, or its approvals lapse: ask the calendar and the approvals again. */
   async checkWindow(id: string): Promise<void> {
     await this.finish(await this.repository.transition(id, (p, locks) => decideWindowCheck(p, { ...this.environment(p.environment), locks }, this.clock.now())));
+  }
+
+  /** A reminder or escalation is due: pinged once, if the promotion still waits for approval. */
+  async remind(id: string, stage: ReminderStage, at: Instant): Promise<void> {
+    await this.finish(await this.repository.transition(id, (p) => decideReminder(p, { stage, at }, this.environment(p.environment), this.clock.now())));
+  }
+
+  /** The reminders a promotion waiting for approval should have queued (the sweep queues them again if missing). */
+  pendingReminders(p: Promotion) {
+    return this.policy.environments.has(p.environment) ? pendingReminders(p, this.environment(p.environment)) : [];
   }
 
   private async clicked(id: string, user: string, decide: (p: Promotion, click: Click, env: EnvironmentPolicy) => Decision): Promise<ServiceResult> {

@@ -39,6 +39,9 @@ import { statusText } from './slack/views/status.js';
 import { locksText } from './slack/views/locks-text.js';
 import { LockStore } from './store/lock-store.js';
 import { LockService } from './service/lock-service.js';
+import { DelegationService } from './service/delegation-service.js';
+import { DelegationStore } from './store/delegation-store.js';
+import { delegationsText } from './slack/views/delegations-text.js';
 import { calendarText } from './slack/views/calendar-text.js';
 import { calendarReport } from './service/calendar-report.js';
 import { CalendarSource } from './config/load-calendars.js';
@@ -94,6 +97,8 @@ class Runtime {
   readonly driftStore: DriftStore;
   /** `/promote lock` and `unlock`: stop-the-line per environment (or app in it). */
   readonly locks: LockService;
+  /** `/promote delegate`, `undelegate` and `delegations`: approval rights handed on for a time. */
+  readonly delegations: DelegationService;
   readonly drift: DriftService;
   readonly delivery: DeliverySource;
   /** Ledgers and active promotions of any apps, in one pipelined read: `/promote status` and App Home. */
@@ -119,7 +124,8 @@ class Runtime {
       options.log.error({ environment, err: error.message }, 'calendar file is invalid; the last valid calendar stays in force'),
     );
     this.jobs = new BullJobs(this.queues, config, this.clock);
-    this.service = new PromotionService(this.policy, this.calendars, this.store, directory, this.clock, options.log);
+    this.delegations = new DelegationService(this.policy, new DelegationStore(this.redis, keys, () => this.clock.now(), audit), directory, this.clock, options.log);
+    this.service = new PromotionService(this.policy, this.calendars, this.store, directory, this.clock, options.log, this.delegations);
     this.alertStore = new AlertStore(this.redis, keys, () => this.clock.now(), audit);
     this.driftStore = new DriftStore(this.redis, keys, () => this.clock.now(), audit);
     this.locks = new LockService(this.policy, new LockStore(this.redis, keys, () => this.clock.now(), audit), directory, this.clock, options.log);
@@ -187,6 +193,12 @@ function commandRunner(runtime: Runtime): CommandRunner {
       }
       case 'unlock':
         return withNoPromotion(await runtime.locks.unlock(command.environment, command.app, user));
+      case 'delegate':
+        return withNoPromotion(await runtime.delegations.delegate(user, command.delegate, command.until, command.environments));
+      case 'undelegate':
+        return withNoPromotion(await runtime.delegations.undelegate(user, command.delegate));
+      case 'delegations':
+        return { ok: true, reply: delegationsText(await runtime.delegations.inForce()), promotion: null };
       case 'calendar': {
         const unknown = unknownEnvironment(runtime.policy, command.environment);
         if (unknown) return { ok: false, reason: unknown };

@@ -12,6 +12,7 @@ import { policyFor } from '../domain/readiness.js';
 import { decidePromotionRequest, decideQueuedRollbackStart, decideRollbackRequest, rollbackTargetOf } from '../domain/request.js';
 import type { Outcome } from '../store/promotion-store.js';
 import { approverGroupsOf } from './membership.js';
+import type { DelegationSource } from './delegation-service.js';
 import type { Calendars, Clock, Directory, PromotionRepository } from './ports.js';
 
 export type ServiceResult =
@@ -57,6 +58,8 @@ export class PromotionService {
     private readonly directory: Directory,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** Approval rights handed on; absent: approvals count only in the approver's own right. */
+    private readonly delegations?: DelegationSource,
   ) {}
 
   private get environments(): string[] {
@@ -128,7 +131,7 @@ export class PromotionService {
   }
 
   approve(id: string, user: string): Promise<ServiceResult> {
-    return this.clicked(id, user, (p, click, env) => decideApproval(p, click, env, this.clock.now()));
+    return this.clicked(id, user, (p, click, env) => decideApproval(p, click, env, this.clock.now()), true);
   }
 
   reject(id: string, user: string, reason: string | null = null): Promise<ServiceResult> {
@@ -225,15 +228,17 @@ export class PromotionService {
     return this.policy.environments.has(p.environment) ? pendingReminders(p, this.environment(p.environment)) : [];
   }
 
-  private async clicked(id: string, user: string, decide: (p: Promotion, click: Click, env: EnvironmentPolicy) => Decision): Promise<ServiceResult> {
+  private async clicked(id: string, user: string, decide: (p: Promotion, click: Click, env: EnvironmentPolicy) => Decision, delegated = false): Promise<ServiceResult> {
     const stored = await this.repository.get(id);
     if (!stored) return { ok: false, reason: `There is no promotion ${id}.`, kind: 'missing' };
     if (!this.policy.environments.has(stored.promotion.environment)) {
       return { ok: false, reason: `Environment ${stored.promotion.environment} is no longer configured; this promotion cannot change.`, kind: 'refuse' };
     }
     const env = this.environment(stored.promotion.environment);
-    const membership = await approverGroupsOf(this.directory, policyFor(stored.promotion, env), user);
-    const click: Click = { user, memberOf: membership.memberOf, membershipUnknown: membership.unknown };
+    const policy = policyFor(stored.promotion, env);
+    const membership = await approverGroupsOf(this.directory, policy, user);
+    const delegations = delegated && this.delegations ? await this.delegations.heldBy(user, env.name, policy) : [];
+    const click: Click = { user, memberOf: membership.memberOf, membershipUnknown: membership.unknown, delegations };
     return this.finish(await this.repository.transition(id, (p, locks) => decide(p, click, { ...env, locks })));
   }
 

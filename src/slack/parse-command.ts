@@ -1,5 +1,6 @@
 import { isValidVersion, VERSION_HINT } from '../domain/version.js';
 import { HELP_TEXT } from './views/help.js';
+import { parseDelegation, type DelegationCommand } from './parse-delegation.js';
 
 export type PromoteCommand =
   | { type: 'promote'; app: string; version: string; environment: string; reason: string; emergency: boolean; forceBad: boolean }
@@ -10,6 +11,7 @@ export type PromoteCommand =
   | { type: 'report'; names: string[]; sinceMs: number }
   | { type: 'lock'; environment: string; app: string | null; reason: string }
   | { type: 'unlock'; environment: string; app: string | null }
+  | DelegationCommand
   | { type: 'help' }
   | { type: 'modal' };
 
@@ -44,6 +46,12 @@ export function parsePromoteCommand(text: string): Parsed {
       return parseLock(first.toLowerCase() as 'lock' | 'unlock', rest);
     case 'report':
       return parseReport(rest);
+    case 'delegate':
+    case 'undelegate':
+    case 'delegations': {
+      const parsed = parseDelegation(first.toLowerCase() as 'delegate' | 'undelegate' | 'delegations', rest);
+      return parsed.ok ? parsed : usage(parsed.problem, parsed.example);
+    }
     case 'calendar': {
       const environment = rest[0]?.toLowerCase();
       if (rest.length !== 1 || !environment || !NAME.test(environment)) return usage('`calendar` takes one environment.', '/promote calendar production');

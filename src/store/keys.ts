@@ -47,6 +47,8 @@ export function keysFor(prefix: string) {
     driftRendered: (app: string, env: string) => k('drift-rendered', app, env),
     /** The locks of an environment (JSON list) and a revision every lock and unlock bumps, which commits expect. */
     locks: (env: string) => k('locks', env),
+    /** Approval rights handed on (JSON list) and a revision every change bumps. */
+    delegations: k('delegations'),
     /** The write budget of one Slack channel (see ChannelRate). */
     channelRate: (channel: string) => k('channel-rate', channel),
   };

@@ -6,6 +6,7 @@ export const HELP_TEXT = [
   '• `/promote rollback APP ENV [to VERSION]`: roll ENV back (to the last version known good by default); it takes priority over promotions that wait',
   '• `/promote lock ENV [APP] reason…`: stop the line (approvers of ENV): new promotions are refused, approved ones wait; rollbacks still run',
   '• `/promote unlock ENV [APP]`: lift the lock; what waited for it starts',
+  '• `/promote delegate @person until DATE [ENV…]`: let someone approve on your behalf until DATE (never their own promotions); `/promote delegations` lists them, `/promote undelegate @person` revokes',
   '• `/promote status [APP]`: what runs where, what waits, and the locks',
   '• `/promote calendar ENV`: is ENV open now, why, when that changes, and the coming freezes',
   '• `/promote report [APP] [ENV] [--since 30d]`: deployments, lead time, change failure rate and time to restore per environment',

@@ -11,6 +11,7 @@ export function countsFor(a: Approval): string {
 /** An approval counts until it expires (expire_after) and, when given through a delegation, while that delegation lasts. */
 export function isApprovalCurrent(approval: Approval, policy: ApprovalPolicy, now: Instant): boolean {
   if (approval.delegatedUntil !== undefined && now >= approval.delegatedUntil) return false;
+  if (approval.window) return approval.window.closes === null || now < approval.window.closes;
   return policy.expireAfterMs === null || now - approval.at < policy.expireAfterMs;
 }
 
@@ -21,7 +22,7 @@ export function currentApprovals(p: Pick<Promotion, 'approvals'>, policy: Approv
 /** The earliest instant at which a counted approval stops counting, if any does. */
 export function nextApprovalExpiry(p: Pick<Promotion, 'approvals'>, policy: ApprovalPolicy, now: Instant): Instant | null {
   const expiries = currentApprovals(p, policy, now).flatMap((a) => [
-    ...(policy.expireAfterMs === null ? [] : [a.at + policy.expireAfterMs]),
+    ...(a.window ? (a.window.closes === null ? [] : [a.window.closes]) : policy.expireAfterMs === null ? [] : [a.at + policy.expireAfterMs]),
     ...(a.delegatedUntil === undefined ? [] : [a.delegatedUntil]),
   ]);
   return expiries.length ? Math.min(...expiries) : null;

@@ -1,7 +1,8 @@
 import { accept, refuse, unchanged, type Decision } from './decision.js';
 import { describeApprovers, isAuthorized, type ApprovalPolicy, type EnvironmentPolicy } from './policy.js';
 import { isOpen, type Approval, type Instant, type Promotion } from './promotion.js';
-import { policyFor } from './readiness.js';
+import { calendarFor, policyFor } from './readiness.js';
+import { windowName } from './window-name.js';
 import { countsFor, currentApprovals, describeTally, nextApprovalExpiry, tally } from './approval-tally.js';
 import { startIfReady } from './deploy-start.js';
 
@@ -58,21 +59,38 @@ function signer(p: Promotion, click: Click, policy: ApprovalPolicy, now: Instant
   return refused(click.membershipUnknown ?? `You are not an approver for ${p.environment}. Approvers: ${describeApprovers(policy)}.`);
 }
 
+/**
+ * The window an approval given now is for, when the calendar holds this promotion back:
+ * the one it is scheduled for, or the next opening. Null when nothing holds it.
+ */
+function windowAhead(p: Promotion, env: EnvironmentPolicy, now: Instant): Approval['window'] | null {
+  const calendar = calendarFor(p, env, now);
+  if (!calendar || calendar.open) return null;
+  const opens = p.state === 'scheduled' && p.scheduledFor !== null ? p.scheduledFor : env.calendar!.nextChange(now, true);
+  if (opens === null) return null;
+  return { opens, closes: env.calendar!.nextChange(opens, false) };
+}
+
 export function decideApproval(p: Promotion, click: Click, env: EnvironmentPolicy, now: Instant): Decision {
   const policy = policyFor(p, env);
   // Approvals may be given while gates still run, or while a rollback is queued behind a
   // deployment in progress; they count once that is over.
-  if (p.state !== 'awaiting_approval' && p.state !== 'checking' && p.state !== 'queued') return refuse(`This promotion is already ${p.state.replace('_', ' ')}; there is nothing to approve.`);
-  const who = signer(p, click, policy, now);
+  // A scheduled promotion takes approvals too: pre-approvals for its window.
+  if (!['awaiting_approval', 'checking', 'queued', 'scheduled'].includes(p.state)) return refuse(`This promotion is already ${p.state.replace('_', ' ')}; there is nothing to approve.`);
+  const ahead = windowAhead(p, env, now);
+  // An approval not bound to the coming window (it may lapse before it opens) can be renewed as a pre-approval for it.
+  const binding = ahead ? { ...p, approvals: p.approvals.filter((a) => a.window?.opens === ahead.opens) } : p;
+  const who = signer(binding, click, policy, now);
   if (!who.ok) return who.decision;
-  const { approval } = who;
+  const approval: Approval = ahead ? { ...who.approval, window: ahead } : who.approval;
 
   // A lapsed approval for the same person is replaced by the fresh one: one person counts once.
   const approved: Promotion = { ...p, approvals: [...p.approvals.filter((a) => countsFor(a) !== countsFor(approval)), approval] };
   const progress = describeTally(tally(approved, policy, now));
-  const started = approved.state === 'queued' ? { next: approved, audit: [], effects: [] } : startIfReady(approved, env, now);
-  const expiry = ['awaiting_approval', 'checking', 'queued'].includes(started.next.state) ? nextApprovalExpiry(approved, policy, now) : null;
-  const behalf = approval.onBehalfOf ? ` on behalf of <@${approval.onBehalfOf}>` : '';
+  // Queued: it starts when the deployment ahead ends. Scheduled: the window check decides, with this approval.
+  const started = approved.state === 'queued' || approved.state === 'scheduled' ? { next: approved, audit: [], effects: [] } : startIfReady(approved, env, now);
+  const expiry = ['awaiting_approval', 'checking', 'queued', 'scheduled'].includes(started.next.state) ? nextApprovalExpiry(approved, policy, now) : null;
+  const behalf = `${approval.onBehalfOf ? ` on behalf of <@${approval.onBehalfOf}>` : ''}${approval.window ? ` for the window opening ${windowName(approval.window.opens)}` : ''}`;
   return accept(
     started.next,
     [{ type: 'approved', actor: click.user, detail: { count: tally(approved, policy, now).have, required: policy.required, progress, on_behalf_of: approval.onBehalfOf ?? null } }, ...started.audit],

@@ -36,6 +36,12 @@ export interface Approval {
   onBehalfOf?: string;
   /** Given through a delegation: it stops counting when the delegation ends. */
   delegatedUntil?: Instant;
+  /**
+   * Given while the calendar was closed: a pre-approval for the window opening at
+   * `opens`. It counts until that window closes (expire_after aside), and lapses if
+   * the window passes without a deployment.
+   */
+  window?: { opens: Instant; closes: Instant | null };
 }
 
 export interface Ending {

@@ -40,6 +40,9 @@ import { statusText } from './slack/views/status.js';
 import { locksText } from './slack/views/locks-text.js';
 import { LockStore } from './store/lock-store.js';
 import { LockService } from './service/lock-service.js';
+import { DelegationService } from './service/delegation-service.js';
+import { DelegationStore } from './store/delegation-store.js';
+import { delegationsText } from './slack/views/delegations-text.js';
 import { calendarText } from './slack/views/calendar-text.js';
 import { calendarReport } from './service/calendar-report.js';
 import { CalendarSource } from './config/load-calendars.js';
@@ -108,6 +111,8 @@ class Runtime {
   readonly locks: LockService;
   /** `/promote freeze` and `unfreeze`: ad-hoc freezes of an environment's calendar. */
   readonly freezes: FreezeService;
+  /** `/promote delegate`, `undelegate` and `delegations`: approval rights handed on for a time. */
+  readonly delegations: DelegationService;
   readonly drift: DriftService;
   readonly delivery: DeliverySource;
   /** Ledgers and active promotions of any apps, in one pipelined read: `/promote status` and App Home. */
@@ -138,7 +143,8 @@ class Runtime {
     );
     this.refreshStore = new RefreshStore(this.redis, keys, () => this.clock.now(), audit);
     this.jobs = new BullJobs(this.queues, config, this.clock, (id) => this.refreshStore.get(id));
-    this.service = new PromotionService(this.policy, this.calendars, this.store, directory, this.clock, options.log);
+    this.delegations = new DelegationService(this.policy, new DelegationStore(this.redis, keys, () => this.clock.now(), audit), directory, this.clock, options.log);
+    this.service = new PromotionService(this.policy, this.calendars, this.store, directory, this.clock, options.log, this.delegations);
     this.refreshes = new RefreshService(toRefreshPolicy(config, options.config.hash), this.refreshStore, directory, this.clock, options.log);
     this.alertStore = new AlertStore(this.redis, keys, () => this.clock.now(), audit);
     this.driftStore = new DriftStore(this.redis, keys, () => this.clock.now(), audit);
@@ -215,6 +221,12 @@ function commandRunner(runtime: Runtime): CommandRunner {
         return withNoPromotion(await runtime.freezes.freeze({ ...command, user }));
       case 'unfreeze':
         return withNoPromotion(await runtime.freezes.unfreeze(command.environment, user));
+      case 'delegate':
+        return withNoPromotion(await runtime.delegations.delegate(user, command.delegate, command.until, command.environments));
+      case 'undelegate':
+        return withNoPromotion(await runtime.delegations.undelegate(user, command.delegate));
+      case 'delegations':
+        return { ok: true, reply: delegationsText(await runtime.delegations.inForce()), promotion: null };
       case 'calendar': {
         const unknown = unknownEnvironment(runtime.policy, command.environment);
         if (unknown) return { ok: false, reason: unknown };

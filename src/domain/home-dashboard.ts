@@ -4,7 +4,8 @@ import type { Lock } from './lock.js';
 import { reportRows, type ReportRow } from './delivery-report.js';
 import type { EnvironmentPolicy, Policy } from './policy.js';
 import type { Instant, Promotion } from './promotion.js';
-import { currentApprovals, policyFor } from './readiness.js';
+import { policyFor } from './readiness.js';
+import { tally } from './approval-tally.js';
 import type { DeployedVersion } from './request.js';
 
 /** App Home lists this many apps per environment; beyond, it counts them. */
@@ -80,7 +81,7 @@ export function waiting(p: Promotion, env: EnvironmentPolicy, now: Instant): Wai
   const policy = policyFor(p, env);
   const type = waitingOn(p);
   const on: WaitingOn = type === 'approvers' ? { type, policy } : type === 'window' ? { type, at: p.scheduledFor } : { type };
-  return { promotion: p, approvals: Math.min(currentApprovals(p, policy, now).length, policy.required), required: policy.required, on };
+  return { promotion: p, approvals: tally(p, policy, now).have, required: policy.required, on };
 }
 
 /** The rollback of the environment whose deployment ended last at or after `since`. */

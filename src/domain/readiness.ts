@@ -1,6 +1,9 @@
 import type { ApprovalPolicy, EnvironmentPolicy } from './policy.js';
 import type { CalendarDecision } from './calendar/calendar.js';
-import type { Approval, Instant, Promotion } from './promotion.js';
+import type { Instant, Promotion } from './promotion.js';
+import { describeTally, tally } from './approval-tally.js';
+
+export { currentApprovals, isApprovalCurrent, nextApprovalExpiry } from './approval-tally.js';
 import { describeLock, lockFor, type Lock } from './lock.js';
 import { breakGlassAt, hasCalendar, promotionCalendar } from './promotion-calendar.js';
 
@@ -20,21 +23,6 @@ export function calendarApplies(p: Pick<Promotion, 'kind' | 'emergency'>, env: E
 /** The calendar's answer for this promotion now, or null when no calendar applies to it. */
 export function calendarFor(p: Pick<Promotion, 'kind' | 'emergency' | 'requester'>, env: EnvironmentPolicy, now: Instant): CalendarDecision | null {
   return calendarApplies(p, env) ? promotionCalendar(p, env)!.decide(now) : null;
-}
-
-export function isApprovalCurrent(approval: Approval, policy: ApprovalPolicy, now: Instant): boolean {
-  return policy.expireAfterMs === null || now - approval.at < policy.expireAfterMs;
-}
-
-export function currentApprovals(p: Pick<Promotion, 'approvals'>, policy: ApprovalPolicy, now: Instant): Approval[] {
-  return p.approvals.filter((a) => isApprovalCurrent(a, policy, now));
-}
-
-/** The earliest instant at which a counted approval stops counting, if any does. */
-export function nextApprovalExpiry(p: Pick<Promotion, 'approvals'>, policy: ApprovalPolicy, now: Instant): Instant | null {
-  if (policy.expireAfterMs === null) return null;
-  const expiries = currentApprovals(p, policy, now).map((a) => a.at + (policy.expireAfterMs as number));
-  return expiries.length ? Math.min(...expiries) : null;
 }
 
 export function gatesPassed(p: Pick<Promotion, 'gates'>): boolean {
@@ -62,9 +50,9 @@ export interface Readiness {
 export function readiness(p: Promotion, env: EnvironmentPolicy, now: Instant): Readiness {
   const policy = policyFor(p, env);
   const waitingFor: string[] = [];
-  const have = currentApprovals(p, policy, now).length;
-  const approved = have >= policy.required;
-  if (!approved) waitingFor.push(`approvals ${have}/${policy.required}`);
+  const approvals = tally(p, policy, now);
+  const approved = approvals.satisfied;
+  if (!approved) waitingFor.push(`approvals ${describeTally(approvals)}`);
   const passed = gatesPassed(p);
   if (!passed) waitingFor.push('gates');
   const calendar = calendarFor(p, env, now);

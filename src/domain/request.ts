@@ -9,6 +9,7 @@ import type { OpenDrift } from './drift.js';
 import { promotionSettings } from './settings.js';
 import { lockedRefusal, lockFor, type Lock } from './lock.js';
 import type { AdHocFreeze } from './ad-hoc-freeze.js';
+import { reminderEffects } from './reminders.js';
 
 export interface DeployedVersion {
   version: string;
@@ -118,13 +119,13 @@ function requested(p: Promotion, env: EnvironmentPolicy, now: Instant, type: str
   if (p.kind === 'promote' && env.gates.length > 0) {
     const results = Object.fromEntries(env.gates.map((g) => [g.name, { status: 'pending' as const, summary: 'waiting to run', evidenceUrl: null, durationMs: null, configHash: g.configHash }]));
     const checking: Promotion = { ...p, state: 'checking', gates: { run: 1, results } };
-    return accept(checking, [asked], [{ type: 'render' }, { type: 'run-gates', run: 1 }], {
+    return accept(checking, [asked], [{ type: 'render' }, { type: 'run-gates', run: 1 }, ...reminderEffects(checking, env)], {
       reply: `Asked for ${p.app} ${p.version} to ${p.environment} (${p.id}); running ${env.gates.length} gates.`,
       others,
     });
   }
   const started = startIfReady(p, env, now);
-  return accept(started.next, [asked, ...started.audit], [{ type: 'render' }, ...started.effects], { reply: replyFor(started.next), others });
+  return accept(started.next, [asked, ...started.audit], [{ type: 'render' }, ...started.effects, ...reminderEffects(started.next, env)], { reply: replyFor(started.next), others });
 }
 
 /** The requester of rollbacks Shipgate starts by itself. */
@@ -334,7 +335,8 @@ export function decideQueuedRollbackStart(rollback: Promotion, policy: Policy, s
   }
   // Approvals were given for the version asked for; a new target needs them again.
   const approvals = target.version === rollback.version ? rollback.approvals : [];
-  const p: Promotion = { ...rollback, version: target.version, approvals, ...rollbackFields(target.version, live, snapshot, rollback.environment), state: 'awaiting_approval' };
+  // Its wait for approval (and its reminders) starts now, not when it was queued.
+  const p: Promotion = { ...rollback, version: target.version, approvals, ...rollbackFields(target.version, live, snapshot, rollback.environment), state: 'awaiting_approval', approvalWaitSince: now };
   return requested(p, env, now, 'rollback_started', holder ? [supersede(holder, p, now)] : []);
 }
 

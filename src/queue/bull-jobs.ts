@@ -136,6 +136,19 @@ export class BullJobs implements Jobs {
     );
   }
 
+  /**
+   * A delayed job per reminder, its id from the promotion, stage and due time: queued
+   * again (the outbox delivering twice, the sweep) it is the same job, and the decision
+   * it runs sends the ping once even when two workers run it.
+   */
+  async remind(promotionId: string, stage: 'remind' | 'escalate', at: Instant): Promise<void> {
+    await this.queues.deploy.add(
+      'remind',
+      { promotionId, at, stage },
+      { jobId: `remind-${promotionId}-${stage}-${at}`, delay: Math.max(0, at - this.clock.now()), attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: DAY / 1000 }, removeOnFail: { age: 30 * DAY / 1000 } },
+    );
+  }
+
   /** The same check as a window's, due now; its id is the unlock's, so two unlocks in one millisecond each get theirs. */
   async lockLifted(promotionId: string, key: string): Promise<void> {
     await this.queues.deploy.add(

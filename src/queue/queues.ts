@@ -16,6 +16,8 @@ export interface DeployJob {
   at?: number;
   rollbackId?: string;
   alertKey?: string;
+  /** `remind`: a reminder or an escalation, due at `at`. */
+  stage?: 'remind' | 'escalate';
   /** `drift-check` (a job scheduler per app and environment): what to compare with the ledger. */
   app?: string;
   environment?: string;

@@ -57,6 +57,14 @@ export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers
           }
           return service.checkWindow(id);
         }
+        case 'remind': {
+          const early = (job.data.at ?? 0) - clock.now();
+          if (early > 0 && token) {
+            await job.moveToDelayed(Date.now() + early, token);
+            throw new DelayedError();
+          }
+          return service.remind(id, job.data.stage ?? 'remind', job.data.at ?? 0);
+        }
         case 'start-queued':
           return void (await service.startQueued(id));
         case 'mark-rolled-back':

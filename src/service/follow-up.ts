@@ -31,6 +31,8 @@ export async function dispatchFollowUp(entry: OutboxEntry, jobs: Jobs, repositor
       return jobs.notes(id, key);
     case 'check-window':
       return jobs.checkWindow(id, effect.at);
+    case 'remind':
+      return jobs.remind(id, effect.stage, effect.at);
     case 'start-queued':
       return jobs.startQueued(effect.promotionId, key);
     case 'mark-rolled-back':

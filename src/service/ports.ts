@@ -44,6 +44,8 @@ export interface Jobs {
   runGates(promotion: Promotion, run: number): Promise<void>;
   /** Look at the calendar (and lapsing approvals) again at `at`. */
   checkWindow(promotionId: string, at: Instant): Promise<void>;
+  /** Ping the thread at `at` (a reminder, or an escalation) if the promotion still waits for approval then. */
+  remind(promotionId: string, stage: 'remind' | 'escalate', at: Instant): Promise<void>;
   /** Check again, now, a promotion a lifted lock held back (once per `key`: each unlock has its own). */
   lockLifted(promotionId: string, key: string): Promise<void>;
   renderAlert(alertKey: string): Promise<void>;

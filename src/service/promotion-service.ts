@@ -2,18 +2,20 @@ import type { Logger } from 'pino';
 import { decideApproval, decideCancel, decideRejection, type Click } from '../domain/approvals.js';
 import { unchanged, type Decision } from '../domain/decision.js';
 import { decideWindowCheck } from '../domain/schedule.js';
+import { decideReminder, pendingReminders, type ReminderStage } from '../domain/reminders.js';
 import type { Lock } from '../domain/lock.js';
 import { decideGateResult, decideGateRunning, decideGatesSettled, decideRerunGates } from '../domain/gates.js';
 import { decideDeployCall, decideDeploymentFailed, decideDeploymentRunning, decideDeploymentSucceeded, decideRolledBack } from '../domain/deployment.js';
 import { isGroupId, type EnvironmentPolicy, type Policy } from '../domain/policy.js';
 import type { AdHocFreeze } from '../domain/ad-hoc-freeze.js';
 import type { Calendar } from '../domain/calendar/calendar.js';
-import type { GateResult, Promotion } from '../domain/promotion.js';
+import type { GateResult, Instant, Promotion } from '../domain/promotion.js';
 import { policyFor } from '../domain/readiness.js';
 import { decidePromotionRequest, decideQueuedRollbackStart, decideRollbackRequest, rollbackTargetOf } from '../domain/request.js';
 import type { Outcome } from '../store/promotion-store.js';
 import { approverGroupsOf } from './membership.js';
 import { DirectoryError, type Calendars, type Clock, type Directory, type PromotionRepository } from './ports.js';
+import type { DelegationSource } from './delegation-service.js';
 
 export type ServiceResult =
   | { ok: true; reply: string; promotion: Promotion | null }
@@ -58,6 +60,8 @@ export class PromotionService {
     private readonly directory: Directory,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** Approval rights handed on; absent: approvals count only in the approver's own right. */
+    private readonly delegations?: DelegationSource,
   ) {}
 
   private get environments(): string[] {
@@ -148,7 +152,7 @@ export class PromotionService {
   }
 
   approve(id: string, user: string): Promise<ServiceResult> {
-    return this.clicked(id, user, (p, click, env) => decideApproval(p, click, env, this.clock.now()));
+    return this.clicked(id, user, (p, click, env) => decideApproval(p, click, env, this.clock.now()), true);
   }
 
   reject(id: string, user: string, reason: string | null = null): Promise<ServiceResult> {
@@ -245,15 +249,31 @@ export class PromotionService {
     await this.finish(await this.repository.transition(id, (p, locks, freezes) => decideWindowCheck(p, { ...env, locks, freezes }, this.clock.now())));
   }
 
-  private async clicked(id: string, user: string, decide: (p: Promotion, click: Click, env: EnvironmentPolicy) => Decision): Promise<ServiceResult> {
+  /** A reminder or escalation is due: pinged once, if the promotion still waits for approval. */
+  async remind(id: string, stage: ReminderStage, at: Instant): Promise<void> {
+    const env = await this.environmentOf(id);
+    if (!env) return;
+    await this.finish(await this.repository.transition(id, (p) => decideReminder(p, { stage, at }, env, this.clock.now())));
+  }
+
+  /** The reminders a promotion waiting for approval should have queued (the sweep queues them again if missing). */
+  pendingReminders(p: Promotion) {
+    // Reminders depend on the approval policy only, not on the calendar or a freeze.
+    const env = this.policy.environments.get(p.environment);
+    return env ? pendingReminders(p, env) : [];
+  }
+
+  private async clicked(id: string, user: string, decide: (p: Promotion, click: Click, env: EnvironmentPolicy) => Decision, delegated = false): Promise<ServiceResult> {
     const stored = await this.repository.get(id);
     if (!stored) return { ok: false, reason: `There is no promotion ${id}.`, kind: 'missing' };
     if (!this.policy.environments.has(stored.promotion.environment)) {
       return { ok: false, reason: `Environment ${stored.promotion.environment} is no longer configured; this promotion cannot change.`, kind: 'refuse' };
     }
     const env = await this.environment(stored.promotion.environment);
-    const membership = await approverGroupsOf(this.directory, policyFor(stored.promotion, env), user);
-    const click: Click = { user, memberOf: membership.memberOf, membershipUnknown: membership.unknown };
+    const policy = policyFor(stored.promotion, env);
+    const membership = await approverGroupsOf(this.directory, policy, user);
+    const delegations = delegated && this.delegations ? await this.delegations.heldBy(user, env.name, policy) : [];
+    const click: Click = { user, memberOf: membership.memberOf, membershipUnknown: membership.unknown, delegations };
     return this.finish(await this.repository.transition(id, (p, locks, freezes) => decide(p, click, { ...env, locks, freezes })));
   }
 

@@ -1,6 +1,7 @@
 import { isValidVersion, VERSION_HINT } from '../domain/version.js';
 import { HELP_TEXT } from './views/help.js';
 import { MAX_AD_HOC_FREEZE_MS } from '../domain/ad-hoc-freeze.js';
+import { parseDelegation, type DelegationCommand } from './parse-delegation.js';
 
 export type PromoteCommand =
   | { type: 'promote'; app: string; version: string; environment: string; reason: string; emergency: boolean; forceBad: boolean }
@@ -14,6 +15,7 @@ export type PromoteCommand =
   | { type: 'refresh'; dataset: string; from: string; to: string; reason: string }
   | { type: 'freeze'; environment: string; durationMs: number; allow: string[]; reason: string }
   | { type: 'unfreeze'; environment: string }
+  | DelegationCommand
   | { type: 'help' }
   | { type: 'modal' };
 
@@ -57,6 +59,12 @@ export function parsePromoteCommand(text: string): Parsed {
       return parseReport(rest);
     case 'refresh':
       return parseRefresh(rest);
+    case 'delegate':
+    case 'undelegate':
+    case 'delegations': {
+      const parsed = parseDelegation(first.toLowerCase() as 'delegate' | 'undelegate' | 'delegations', rest);
+      return parsed.ok ? parsed : usage(parsed.problem, parsed.example);
+    }
     case 'calendar': {
       const environment = rest[0]?.toLowerCase();
       if (rest.length !== 1 || !environment || !NAME.test(environment)) return usage('`calendar` takes one environment.', '/promote calendar production');

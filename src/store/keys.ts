@@ -49,6 +49,8 @@ export function keysFor(prefix: string) {
     locks: (env: string) => k('locks', env),
     /** One notice of a coming freeze: claimed (with its audit entry) once, then posted once, per environment, start and rule. */
     freezeNotice: (env: string, start: number, rule: string) => k('freeze-notice', env, String(start), rule),
+    /** Approval rights handed on (JSON list) and a revision every change bumps. */
+    delegations: k('delegations'),
     /** The write budget of one Slack channel (see ChannelRate). */
     channelRate: (channel: string) => k('channel-rate', channel),
     /** Data refreshes: each record (json, rev), the id counter, all of them by time, and one in flight per dataset and target. */

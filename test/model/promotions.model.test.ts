@@ -16,6 +16,10 @@
  * - no promotion starts deploying during an ad-hoc freeze unless it is a rollback, an
  *   emergency, or asked for by someone on the freeze's break-glass list; a rollback by an
  *   authorized person is never refused during one;
+ * - nobody approves their own promotion through a delegation, and one person counts
+ *   once (approving in person or through a delegate); staging needs a quorum from QA
+ *   and from the lead (all_of), where the lead is in both groups;
+ * - a reminder is sent at most once per wait;
  * - the audit chains verify.
  *
  * Steps can also run at once (a rollback while a slow deployment runs), so queued
@@ -46,6 +50,9 @@ import { FreezeService } from '../../src/service/freeze-service.js';
 import { inForce, type AdHocFreeze } from '../../src/domain/ad-hoc-freeze.js';
 import { mayDeployThrough } from '../../src/domain/promotion-calendar.js';
 import type { Running } from '../../src/runtime.js';
+import { countsFor } from '../../src/domain/approval-tally.js';
+import { DelegationService } from '../../src/service/delegation-service.js';
+import { DelegationStore } from '../../src/store/delegation-store.js';
 import { listen } from '../support/http-server.js';
 import { PEOPLE, standardConfig, startShipgate, testAuditKey, USERGROUPS, type Harness } from '../support/start-shipgate.js';
 
@@ -60,19 +67,27 @@ const EVERYONE = Object.values(PEOPLE);
 const PRODUCTION_CALENDAR = 'timezone: UTC\nwindows:\n  - days: [mon, tue, wed, thu, fri]\n    start: "09:00"\n    end: "17:00"\n';
 const START = Date.parse('2026-12-01T09:30:00Z');
 
-/** Staging runs a smoke gate the test can turn red; production rolls back on a critical alert soon after a deployment. */
+/**
+ * Staging runs a smoke gate the test can turn red and needs one approval from QA and one
+ * from the lead (all_of); production rolls back on a critical alert soon after a
+ * deployment, and reminds its approvers, then escalates, while a promotion waits.
+ */
 const modelConfig = (gateUrl: string) => (deployUrl: string, prefix: string) =>
   standardConfig(deployUrl, prefix, `gates:\n  smoke: { type: http-json, url: "${gateUrl}/smoke", expect: { path: ok, equals: true }, timeout: 2s }\n`)
     .replace('    from: development\n', '    from: development\n    gates: [smoke]\n')
+    .replace('approvals: { required: 1, approvers: [S0QA, U0LEAD] }', 'approvals: { all_of: [{ group: S0QA, required: 1, name: QA }, { group: U0LEAD, required: 1, name: Lead }] }')
+    .replace('self_approval: false, expire_after: 4h }', 'self_approval: false, expire_after: 4h, remind_after: 2h, escalate_after: 6h, escalate_to: S0ONCALL }')
     .replace('    rollback: { approvals: { required: 1, approvers: [S0ONCALL] } }', '    rollback: { approvals: { required: 1, approvers: [S0ONCALL] }, auto_on_alert: { severity: critical, within: 1h } }\n    calendar: production')
     .replace('queue: {', 'queue: { shutdown_grace: 300ms, sweep_every: 2s,');
 
-/** Group membership as the fake Slack answers it. */
+/** Group membership as the fake Slack answers it, with the lead also in QA (so all_of must place him). */
+const GROUPS: Record<string, string[]> = { ...USERGROUPS, S0QA: [...USERGROUPS.S0QA, PEOPLE.lead] };
 const directory: Directory = {
   async membersOf(group) {
-    return new Set((USERGROUPS as Record<string, string[]>)[group] ?? []);
+    return new Set(GROUPS[group] ?? []);
   },
 };
+const DAY = 24 * 3600_000;
 
 interface World {
   h: Harness;
@@ -87,6 +102,7 @@ interface World {
   alertCount: number;
   locks: LockService;
   freezes: FreezeService;
+  delegations: DelegationService;
   /** At the start of the current step: the locks and ad-hoc freezes in force, and the promotions whose deployment had started. */
   before: { locks: Lock[]; freezes: AdHocFreeze[]; started: Set<string> };
 }
@@ -179,7 +195,7 @@ class ApproveAsApprover extends Step {
     if (!target) return;
     const env = w.policy.environments.get(target.environment)!;
     const policy = target.kind === 'rollback' ? env.rollback : env.approvals;
-    const people = policy.approvers.flatMap((a) => (a.startsWith('S') ? ((USERGROUPS as Record<string, string[]>)[a] ?? []) : [a])).filter((u) => u !== target.requester);
+    const people = policy.approvers.flatMap((a) => (a.startsWith('S') ? (GROUPS[a] ?? []) : [a])).filter((u) => u !== target.requester);
     const approver = pick(people, this.which);
     if (approver) await twice(this.duplicate, () => w.service.approve(target.id, approver));
   }
@@ -215,7 +231,63 @@ class Rollback extends Step {
 /** The people a list of approvers names, groups expanded; everyone when it names nobody. */
 function approversOf(approvers: readonly string[]): string[] {
   if (approvers.length === 0) return EVERYONE;
-  return approvers.flatMap((a) => (a.startsWith('S') ? ((USERGROUPS as Record<string, string[]>)[a] ?? []) : [a]));
+  return approvers.flatMap((a) => (a.startsWith('S') ? (GROUPS[a] ?? []) : [a]));
+}
+
+/** Anyone may try to delegate; only approvers succeed, for the environments they approve. */
+class Delegate extends Step {
+  constructor(
+    readonly from: string,
+    readonly to: string,
+    readonly days: number,
+    readonly env: Env | null,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    await w.delegations.delegate(this.from, this.to, w.h.shipgate.clock.now() + this.days * DAY, this.env ? [this.env] : []);
+  }
+  toString() {
+    return `delegate(${this.from} → ${this.to}, ${this.days}d${this.env ? `, ${this.env}` : ''})`;
+  }
+}
+
+class Undelegate extends Step {
+  constructor(readonly index: number) {
+    super();
+  }
+  async act(w: World) {
+    const d = pick(await w.delegations.inForce(), this.index);
+    if (d) await w.delegations.undelegate(d.delegator, d.delegate);
+  }
+  toString() {
+    return `undelegate(#${this.index})`;
+  }
+}
+
+/** Someone holding a delegation for a waiting promotion's environment approves it; their own promotions among them. */
+class ApproveAsDelegate extends Step {
+  constructor(
+    readonly index: number,
+    readonly which: number,
+    readonly duplicate: boolean,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const target = pick((await pending(w)).filter((p) => ['awaiting_approval', 'checking', 'queued'].includes(p.state)), this.index);
+    if (!target) return;
+    const held = (await w.delegations.inForce()).filter((d) => d.environments.includes(target.environment));
+    const delegate = pick(held, this.which)?.delegate;
+    if (!delegate) return;
+    const results = await twice(this.duplicate, () => w.service.approve(target.id, delegate));
+    const env = w.policy.environments.get(target.environment)!;
+    const ownRight = isAuthorized(target.kind === 'rollback' ? env.rollback : env.approvals, delegate, Object.keys(GROUPS).filter((g) => GROUPS[g]!.includes(delegate)));
+    if (delegate === target.requester && !ownRight && results.some((r) => r.ok)) w.violations.push(`${delegate} approved their own promotion ${target.id} through a delegation`);
+  }
+  toString() {
+    return `approve-as-delegate(#${this.index}, ${this.which}${this.duplicate ? ', twice' : ''})`;
+  }
 }
 
 /** Stop-the-line: anyone may try; only the environment's approvers succeed. */
@@ -331,7 +403,7 @@ class ClockJump extends Step {
     // Time passes: window checks that are now due run now, as they would have in real time.
     const now = w.h.shipgate.clock.now();
     for (const job of await w.deployQueue.getDelayed()) {
-      if (job.name === 'check-window' && (job.data as { at: number }).at <= now) await job.promote();
+      if ((job.name === 'check-window' || job.name === 'remind') && (job.data as { at: number }).at <= now) await job.promote();
     }
   }
   toString() {
@@ -415,6 +487,10 @@ const lockByApprover = fc
 const freezeByApprover = fc
   .tuple(fc.constantFrom('freeze', 'freeze', 'unfreeze') as fc.Arbitrary<'freeze' | 'unfreeze'>, fc.constantFrom('staging', 'production', 'of-waiting') as fc.Arbitrary<Env | 'of-waiting'>, fc.constantFrom(30, 240), fc.boolean(), fc.nat(3))
   .map(([v, e, m, b, i]) => new FreezeStep(v, e, m, b, i));
+const delegate = fc
+  .tuple(fc.constantFrom(PEOPLE.rita, PEOPLE.raj, PEOPLE.lead, PEOPLE.quinn, PEOPLE.omar, PEOPLE.mallory), fc.constantFrom(PEOPLE.alice, PEOPLE.alice, PEOPLE.mallory, PEOPLE.quinn), fc.constantFrom(1, 2, 7), fc.constantFrom(null, 'staging', 'production') as fc.Arbitrary<Env | null>)
+  .map(([from, to, days, env]) => new Delegate(from, to, days, env));
+const approveAsDelegate = fc.tuple(fc.nat(3), fc.nat(3), fc.boolean()).map(([i, w, d]) => new ApproveAsDelegate(i, w, d));
 const commands = fc.commands(
   [
     freezeByApprover,
@@ -423,6 +499,10 @@ const commands = fc.commands(
     fc
       .tuple(fc.boolean(), fc.nat(3), fc.array(fc.tuple(fc.nat(3), fc.nat(3)), { minLength: 1, maxLength: 2 }))
       .map(([b, i, clicks]) => new FreezeThenApprove(new FreezeStep('freeze', 'of-waiting', 240, b, i), clicks.map(([t, a]) => new ApproveAsApprover(t, a, false)))),
+    delegate,
+    approveAsDelegate,
+    approveAsDelegate,
+    fc.nat(3).map((i) => new Undelegate(i)),
     approveAsApprover,
     approveAsApprover,
     approveAsApprover,
@@ -478,7 +558,7 @@ async function settle(w: World): Promise<void> {
       w.gatesQueue.getJobCounts('waiting', 'active', 'delayed', 'waiting-children', 'prioritized'),
       w.deployQueue.getDelayed(),
     ]);
-    const busy = outbox + Object.values(deploy).reduce((a, b) => a + b, 0) + Object.values(gates).reduce((a, b) => a + b, 0) + delayed.filter((j) => j.name !== 'check-window' && j.name !== 'sweep' && j.name !== 'freeze-notices').length;
+    const busy = outbox + Object.values(deploy).reduce((a, b) => a + b, 0) + Object.values(gates).reduce((a, b) => a + b, 0) + delayed.filter((j) => j.name !== 'check-window' && j.name !== 'remind' && j.name !== 'sweep' && j.name !== 'freeze-notices').length;
     quietFor = busy === 0 ? quietFor + 1 : 0;
     await new Promise((resolve) => setTimeout(resolve, 60));
   }
@@ -517,6 +597,19 @@ async function checkInvariants(w: World): Promise<void> {
   for (const p of open) {
     if (p.heldBy) expect(lockFor(p, locks.filter((l) => l.environment === p.environment)), `${p.id} is still held back by a lock that was lifted`).not.toBeNull();
   }
+  // Nobody approves their own promotion through a delegation; one person counts once; a reminder goes out once per wait.
+  for (const p of await store.recent(200)) {
+    const env = w.policy.environments.get(p.environment)!;
+    const selfApproval = (p.kind === 'rollback' ? env.rollback : env.approvals).selfApproval;
+    for (const a of p.approvals) {
+      expect(a.onBehalfOf !== undefined && a.user === p.requester, `${p.id}: ${a.user} approved their own promotion on behalf of ${a.onBehalfOf}`).toBe(false);
+      if (!selfApproval) expect(countsFor(a), `${p.id}: its requester counts among its approvals`).not.toBe(p.requester);
+    }
+    const counted = p.approvals.map(countsFor);
+    expect(new Set(counted).size, `${p.id}: someone counts twice in ${counted.join(', ')}`).toBe(counted.length);
+    const reminded = (p.reminded ?? []).map((r) => `${r.stage}@${r.at}`);
+    expect(new Set(reminded).size, `${p.id}: a reminder went out twice`).toBe(reminded.length);
+  }
   for (const p of await store.recent(200)) expect(isFinal(p.state) || open.some((o) => o.id === p.id), `${p.id} (${p.state}) is neither final nor indexed as pending`).toBe(true);
 
   // The ledger agrees with what the target last deployed in each environment.
@@ -539,10 +632,10 @@ async function history(w: World): Promise<void> {
     expect(await w.h.shipgate.live(APP, env)).toBe(version);
   };
   await walk('1.0.0', 'development', []);
-  await walk('1.0.0', 'staging', [PEOPLE.lead]);
+  await walk('1.0.0', 'staging', [PEOPLE.quinn, PEOPLE.lead]);
   await walk('1.0.0', 'production', [PEOPLE.rita, PEOPLE.raj]);
   await walk('1.1.0', 'development', []);
-  await walk('1.1.0', 'staging', [PEOPLE.lead]);
+  await walk('1.1.0', 'staging', [PEOPLE.lead, PEOPLE.quinn]);
   await walk('1.2.0', 'development', []);
 }
 
@@ -594,8 +687,9 @@ describe('promotions under random incident sequences (model-based, real service 
         const policy = toPolicy(loaded.config, loaded.hash);
         const calendars = new CalendarSource(loaded.config, h.shipgate.calendarsDir);
         const log = pino({ level: 'silent' });
-        const service = new PromotionService(policy, calendars, store, directory, h.shipgate.clock, log);
         const auditWriter = new AuditWriter(keys, testAuditKey(), { scoped: (app, env) => policy.apps.has(app) && policy.environments.has(env) });
+        const delegations = new DelegationService(policy, new DelegationStore(redis, keys, () => h.shipgate.clock.now(), auditWriter), directory, h.shipgate.clock, log);
+        const service = new PromotionService(policy, calendars, store, directory, h.shipgate.clock, log, delegations);
         const alertStore = new AlertStore(redis, keys, () => h.shipgate.clock.now(), auditWriter);
         const lockStore = new LockStore(redis, keys, () => h.shipgate.clock.now(), auditWriter);
         const alerts = new AlertService(policy, 'C0DEPLOYS', alertStore, store, service, h.shipgate.clock, log);
@@ -603,7 +697,7 @@ describe('promotions under random incident sequences (model-based, real service 
         const gatesQueue = new Queue(QUEUE.gates, { connection: redis, prefix: h.shipgate.prefix });
         const locks = new LockService(policy, lockStore, directory, h.shipgate.clock, log);
         const freezes = new FreezeService(policy, lockStore, directory, h.shipgate.clock, log);
-        const world: World = { h, policy, service, alerts, deployQueue, gatesQueue, worker: await h.shipgate.startWorker(), gate, violations, alertCount: 0, locks, freezes, before: { locks: [], freezes: [], started: new Set() } };
+        const world: World = { h, policy, service, alerts, deployQueue, gatesQueue, worker: await h.shipgate.startWorker(), gate, violations, alertCount: 0, locks, freezes, delegations, before: { locks: [], freezes: [], started: new Set() } };
         await history(world);
         try {
           await fc.asyncModelRun(() => ({ model: {} as Model, real: world }), cmds);

@@ -8,6 +8,7 @@ export const HELP_TEXT = [
   '• `/promote unlock ENV [APP]`: lift the lock; what waited for it starts',
   '• `/promote freeze ENV for 2h [--allow S0ONCALL,U0RAJ] reason…`: close ENV\'s calendar now for a while (approvers of ENV, at most 14d); `--allow` lists who may still deploy (break-glass); rollbacks still run',
   '• `/promote unfreeze ENV`: lift the ad-hoc freeze early; what it held is checked again',
+  '• `/promote delegate @person until DATE [ENV…]`: let someone approve on your behalf until DATE (never their own promotions); `/promote delegations` lists them, `/promote undelegate @person` revokes',
   '• `/promote status [APP]`: what runs where, what waits, and the locks',
   '• `/promote calendar ENV`: is ENV open now, why, when that changes, and the coming freezes',
   '• `/promote report [APP] [ENV] [--since 30d]`: deployments, lead time, change failure rate and time to restore per environment',

@@ -1,7 +1,9 @@
 import { describeLock } from '../../domain/lock.js';
 import type { KnownBlock } from '@slack/types';
 import type { EnvironmentPolicy } from '../../domain/policy.js';
-import type { Instant, Promotion, PromotionState } from '../../domain/promotion.js';
+import type { Approval, Instant, Promotion, PromotionState } from '../../domain/promotion.js';
+import { describeTally, tally } from '../../domain/approval-tally.js';
+import { windowName } from '../../domain/window-name.js';
 import { calendarApplies, calendarFor, isApprovalCurrent, policyFor } from '../../domain/readiness.js';
 import { hasCalendar } from '../../domain/promotion-calendar.js';
 import { isOpen, type GateStatus } from '../../domain/promotion.js';
@@ -45,10 +47,11 @@ function path(p: Promotion): string {
 function approvalsLine(p: Promotion, env: EnvironmentPolicy, now: Instant): string {
   const policy = policyFor(p, env);
   if (policy.required === 0) return 'none required';
-  const counted = p.approvals.filter((a) => isApprovalCurrent(a, policy, now));
+  const counted = tally(p, policy, now);
   const lapsed = p.approvals.filter((a) => !isApprovalCurrent(a, policy, now));
-  const who = [...counted.map((a) => user(a.user)), ...lapsed.map((a) => `~${user(a.user)}~ (expired)`)];
-  return `${Math.min(counted.length, policy.required)}/${policy.required}${who.length ? `: ${who.join(', ')}` : ''}`;
+  const signed = (a: Approval) => `${user(a.user)}${a.onBehalfOf ? ` (on behalf of ${user(a.onBehalfOf)})` : ''}${a.window ? ` (pre-approved for the window opening ${windowName(a.window.opens)})` : ''}`;
+  const who = [...counted.counted.map(signed), ...lapsed.map((a) => `~${signed(a)}~ (expired)`)];
+  return `${describeTally(counted)}${who.length ? `: ${who.join(', ')}` : ''}`;
 }
 
 function calendarLine(p: Promotion, env: EnvironmentPolicy, now: Instant): string | null {
@@ -142,7 +145,9 @@ export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Inst
     const rerun = { type: 'button' as const, action_id: ACTIONS.rerunGates, text: { type: 'plain_text' as const, text: 'Re-run gates' }, style: 'primary' as const, value: p.id };
     blocks.push({ type: 'actions', block_id: 'blocked_actions', elements: p.gates ? [rerun, cancel] : [cancel] });
   }
-  if (p.state === 'scheduled') blocks.push({ type: 'actions', block_id: 'scheduled_actions', elements: [cancel] });
+  // Approvers may pre-approve for the window (an approval that would lapse before it opens is renewed so).
+  const approve = { type: 'button' as const, action_id: ACTIONS.approve, text: { type: 'plain_text' as const, text: 'Approve' }, style: 'primary' as const, value: p.id };
+  if (p.state === 'scheduled') blocks.push({ type: 'actions', block_id: 'scheduled_actions', elements: [approve, cancel] });
   if (p.state === 'awaiting_approval' || p.state === 'checking' || p.state === 'queued') {
     blocks.push({
       type: 'actions',

@@ -49,7 +49,8 @@ export async function readLedgers(redis: Redis, keys: Keys, pairs: readonly (rea
   if (fields.length > 0) first.hmget(keys.live, ...fields);
   const [ids, mirrored = []] = results(await first.exec()) as [string[], (string | null)[]?];
   const values: (string | null)[] = [...mirrored];
-  const unmirrored = fields.flatMap((_, i) => (values[i] == null ? [i] : []));
+  const unmirrored: number[] = [];
+  for (let i = 0; i < fields.length; i++) if (values[i] == null) unmirrored.push(i);
   const second = redis.pipeline();
   if (unmirrored.length > 0) second.eval(MIRROR_LEDGERS_LUA, unmirrored.length + 1, keys.live, ...unmirrored.map((i) => keys.ledger(...pairs[i]!)), ...unmirrored.map((i) => fields[i]!));
   for (const id of ids) second.hget(keys.promotion(id), 'json');

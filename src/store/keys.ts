@@ -10,6 +10,8 @@ export function keysFor(prefix: string) {
     /** One promotion in flight per app and environment. */
     inFlight: (app: string, env: string) => k('inflight', app, env),
     ledger: (app: string, env: string) => k('ledger', app, env),
+    /** What runs in every app and environment (`app environment` -> the ledger's entry as JSON, `null`: nothing), one hash a status reads whole. */
+    live: k('ledgers', 'live'),
     history: (app: string, env: string) => k('history', app, env),
     /** Versions undone by a rollback in an environment: version -> the rollback's id. */
     bad: (app: string, env: string) => k('bad', app, env),

@@ -63,7 +63,7 @@ export class Calendar {
     readonly name: string,
     readonly zone: Zone,
     readonly windows: readonly CalendarWindow[],
-    private readonly sources: readonly FreezeSource[],
+    readonly sources: readonly FreezeSource[],
     readonly options: CalendarOptions = {},
   ) {}
 
@@ -130,13 +130,19 @@ export class Calendar {
     return { open: true, reason: `inside window ${window} (${describeWindow(this.windows[window]!)}, ${this.zone.name})`, rule: `window:${window}` };
   }
 
+  /** Whether an instant is open: what `decide` answers, without the sentence, for searches that try many instants. */
+  isOpen(instant: Instant): boolean {
+    const wall = this.zone.wallOf(instant);
+    return this.freezeAt(instant, wall) === null && this.windowAt(wall) !== null;
+  }
+
   /** The first instant after `from` that is open (or closed, with `open: false`); null if none within the look-ahead. */
   nextChange(from: Instant, open: boolean, lookAhead = LOOK_AHEAD_MS): Instant | null {
     // Most answers lie within a day: look one day ahead first, then widen to a week at a time.
     for (let start = from + 1, size = DAY; start < from + lookAhead; start += size, size = Math.min(size * 2, CHUNK_MS)) {
       const end = Math.min(start + size, from + lookAhead);
       for (const candidate of this.candidatesIn(start, end)) {
-        if (this.decide(candidate).open === open) return candidate;
+        if (this.isOpen(candidate) === open) return candidate;
       }
     }
     return null;

@@ -2,6 +2,7 @@ import { accept, refuse, unchanged, type Decision } from './decision.js';
 import { describeApprovers, isAuthorized, type ApprovalPolicy, type EnvironmentPolicy } from './policy.js';
 import { isOpen, type Approval, type Instant, type Promotion } from './promotion.js';
 import { calendarFor, policyFor } from './readiness.js';
+import { promotionCalendar } from './promotion-calendar.js';
 import { windowName } from './window-name.js';
 import { countsFor, currentApprovals, describeTally, nextApprovalExpiry, tally } from './approval-tally.js';
 import { startIfReady } from './deploy-start.js';
@@ -64,11 +65,13 @@ function signer(p: Promotion, click: Click, policy: ApprovalPolicy, now: Instant
  * the one it is scheduled for, or the next opening. Null when nothing holds it.
  */
 function windowAhead(p: Promotion, env: EnvironmentPolicy, now: Instant): Approval['window'] | null {
-  const calendar = calendarFor(p, env, now);
-  if (!calendar || calendar.open) return null;
-  const opens = p.state === 'scheduled' && p.scheduledFor !== null ? p.scheduledFor : env.calendar!.nextChange(now, true);
+  const decision = calendarFor(p, env, now);
+  if (!decision || decision.open) return null;
+  // The calendar this promotion answers to: the file's freezes, the ad-hoc ones, less its break-glass exemptions.
+  const calendar = promotionCalendar(p, env)!;
+  const opens = p.state === 'scheduled' && p.scheduledFor !== null ? p.scheduledFor : calendar.nextChange(now, true);
   if (opens === null) return null;
-  return { opens, closes: env.calendar!.nextChange(opens, false) };
+  return { opens, closes: calendar.nextChange(opens, false) };
 }
 
 export function decideApproval(p: Promotion, click: Click, env: EnvironmentPolicy, now: Instant): Decision {

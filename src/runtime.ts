@@ -111,7 +111,7 @@ class Runtime {
     this.queues = createQueues(this.redis, config.queue.prefix);
     // Facts about a known app and environment get that pair's own chain; anything else goes to the unscoped one.
     const audit = new AuditWriter(keys, options.auditKey, { scoped: (app, env) => this.policy.apps.has(app) && this.policy.environments.has(env) });
-    this.store = new PromotionStore(this.redis, keys, () => this.clock.now(), audit);
+    this.store = new PromotionStore(this.redis, keys, () => this.clock.now(), audit, { onConflict: (kind) => this.metrics.commitConflicts.inc({ kind }) });
     const slackOptions = { apiUrl: options.slack.apiUrl, ...(options.slack.timeoutMs ? { timeoutMs: options.slack.timeoutMs } : {}) };
     this.client = createSlackWriter(options.slack.botToken, slackOptions);
     const directory = new SlackDirectory(createSlackReader(options.slack.botToken, slackOptions), this.redis, keys, config.slack.usergroup_cache);

@@ -20,6 +20,9 @@ import { closeWithin, createDeployWorker, createSlackWorker } from './queue/work
 import { OutboxRelay } from './queue/outbox-relay.js';
 import { dispatchFollowUp } from './service/follow-up.js';
 import { sweep } from './service/reconciler.js';
+import { Retention } from './store/retention.js';
+import { AuditArchive } from './store/audit-archive.js';
+import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from './service/ports.js';
 import { PromotionService } from './service/promotion-service.js';
@@ -259,7 +262,8 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   const sweepNow = () => sweep(runtime.store, runtime.jobs, runtime.service, options.log);
   const executors = new ExecutorPool(config, { log: options.log, now: () => runtime.clock.now() });
   const driftCheck = (app: string, environment: string) => runtime.drift.check(app, environment, (a, env) => executors.for(a, env).current?.(a, env) ?? Promise.resolve(null));
-  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck };
+  const retention = new Retention(runtime.redis, runtime.keys, new AuditArchive(resolve(config.retention.archive)), config.retention.after, () => runtime.clock.now());
+  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck, archive: () => retention.run() };
   const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts), ...(github ? [github.worker] : [])];
   for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
@@ -269,6 +273,8 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   }, options.log);
   await relay.start();
   await runtime.queues.deploy.upsertJobScheduler('sweep', { every: config.queue.sweep_every }, { name: 'sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
+  // Archival runs on one worker at a time (one job per tick, and a lock), and is safe to repeat.
+  await runtime.queues.deploy.upsertJobScheduler('archive', { every: config.retention.every }, { name: 'archive', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await scheduleDriftChecks(runtime.queues.deploy, driftTargets(config, executors));
   const resumed = await sweepNow();
   options.log.info({ resumed, ...(http ? { port: http.port } : {}) }, 'shipgate worker is running');

@@ -43,7 +43,7 @@ async function ready(url: string): Promise<void> {
   await eventually(async () => {
     const response = await fetch(url);
     if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-  }, { timeoutMs: 60_000, intervalMs: 200 });
+  }, { timeoutMs: 180_000, intervalMs: 200 });
 }
 
 function commandBody(responseUrl: string, text: string): string {
@@ -89,7 +89,9 @@ const bare = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'bench/bare-
 const shipgateUrl = `http://127.0.0.1:${shipgatePort}`;
 const bareUrl = `http://127.0.0.1:${barePort}`;
 try {
-  await Promise.all([ready(`${shipgateUrl}/healthz`), ready(`http://127.0.0.1:${workerPort}/healthz`), ready(`${bareUrl}/slack/events`).catch(() => undefined)]);
+  await Promise.all([ready(`${shipgateUrl}/healthz`), ready(`http://127.0.0.1:${workerPort}/healthz`), ready(`${bareUrl}/slack/events`).catch(() => undefined)]).catch((error: unknown) => {
+    throw new Error(`a receiver did not start: ${String(error)}\nserve: ${serve.output()}\nworker: ${worker.output()}`);
+  });
   const respond = h.fake.responseUrl(PEOPLE.alice);
   // Warm both up (JIT, connections, Redis scripts) on requests that change nothing.
   for (const url of [bareUrl, shipgateUrl]) await signedLoad(url, SIGNING_SECRET, 200, CONNECTIONS, () => commandBody(respond, 'help'));

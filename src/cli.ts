@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { checkConfiguration } from './config/check-configuration.js';
 import { formatProblem } from './config/config-error.js';
@@ -28,6 +28,7 @@ import { formatCheckpoints, parseCheckpoints, signCheckpoint, type Checkpoint } 
 import { AuditKey, AUDIT_KEY_VARIABLE } from './store/audit-key.js';
 import { keysFor } from './store/keys.js';
 import { recordVerification } from './store/audit-verification.js';
+import { isDataMovementChain } from './store/data-movement-chain.js';
 import { formatReport, type ReportFormat } from './cli/report.js';
 import { reportRows } from './domain/delivery-report.js';
 import { toPolicy } from './config/to-policy.js';
@@ -111,8 +112,14 @@ async function playground(why: 'asked' | 'no-slack'): Promise<void> {
   out(started.line);
 }
 
-async function audit(action: string | undefined, checkpointFile: string | undefined): Promise<number> {
-  if (action !== 'verify' && action !== 'export') throw new StartupError('Usage: shipgate audit verify [--checkpoint FILE] | shipgate audit export [--checkpoint FILE]');
+/** `--type`: which chains an audit command reads; all of them without it. */
+const AUDIT_TYPES: Record<string, (chain: string) => boolean> = { 'data-movement': isDataMovementChain };
+
+async function audit(action: string | undefined, checkpointFile: string | undefined, type: string | undefined, output: string | undefined): Promise<number> {
+  if (action !== 'verify' && action !== 'export') throw new StartupError('Usage: shipgate audit verify [--checkpoint FILE] [--type data-movement] | shipgate audit export [--checkpoint FILE] [--type data-movement] [--output FILE]');
+  if (type !== undefined && !(type in AUDIT_TYPES)) throw new StartupError(`--type takes one of ${Object.keys(AUDIT_TYPES).join(', ')} (got "${type}").`);
+  if (output !== undefined && action !== 'export') throw new StartupError('--output belongs to "shipgate audit export".');
+  const only = type === undefined ? undefined : AUDIT_TYPES[type];
   const settings = settingsOrExit();
   const key = auditKeyOrExit();
   const config = configOrExit(settings);
@@ -122,8 +129,8 @@ async function audit(action: string | undefined, checkpointFile: string | undefi
     const keys = keysFor(config.config.queue.prefix);
     // Entries past the retention live on in the archive folder; the chains verify across both.
     const log = new AuditLog(redis, keys, key, { archive: new AuditArchive(resolve(config.config.retention.archive)) });
-    if (action === 'export') return await exportAudit(log, key, checkpointFile);
-    const code = await verifyAudit(log, key, checkpointFile);
+    if (action === 'export') return await exportAudit(log, key, checkpointFile, only, output);
+    const code = await verifyAudit(log, key, checkpointFile, only);
     await recordVerification(redis, keys, { at: Date.now(), ok: code === 0 });
     return code;
   } finally {
@@ -136,7 +143,7 @@ function brokenLine(report: ChainReport): string | null {
 }
 
 /** Every chain, streamed; with a checkpoint file, each chain must still hold the entry it recorded. */
-async function verifyAudit(log: AuditLog, key: AuditKey, checkpointFile: string | undefined): Promise<number> {
+async function verifyAudit(log: AuditLog, key: AuditKey, checkpointFile: string | undefined, only?: (chain: string) => boolean): Promise<number> {
   let checkpoints: Checkpoint[] = [];
   if (checkpointFile !== undefined) {
     const parsed = parseCheckpoints(key, readCheckpointFile(checkpointFile));
@@ -150,7 +157,7 @@ async function verifyAudit(log: AuditLog, key: AuditKey, checkpointFile: string 
   let chains = 0;
   let entries = 0;
   const broken: ChainReport[] = [];
-  for await (const report of log.checkAll({ checkpoints })) {
+  for await (const report of log.checkAll({ checkpoints, ...(only ? { only } : {}) })) {
     chains++;
     const line = brokenLine(report);
     if (line) {
@@ -175,10 +182,18 @@ async function verifyAudit(log: AuditLog, key: AuditKey, checkpointFile: string 
 }
 
 /** Every chain as JSON Lines, in chain-name order; checkpoints only for a log that verifies. */
-async function exportAudit(log: AuditLog, key: AuditKey, checkpointFile: string | undefined): Promise<number> {
+async function exportAudit(log: AuditLog, key: AuditKey, checkpointFile: string | undefined, only?: (chain: string) => boolean, output?: string): Promise<number> {
+  let fd = 1;
+  if (output !== undefined) {
+    try {
+      fd = openSync(output, 'w');
+    } catch (error) {
+      throw new StartupError(`Cannot write the export to ${output} (${(error as Error).message}).`);
+    }
+  }
   let buffer = '';
   const flush = () => {
-    if (buffer) writeSync(1, buffer);
+    if (buffer) writeSync(fd, buffer);
     buffer = '';
   };
   const checkpoints: Checkpoint[] = [];
@@ -188,12 +203,13 @@ async function exportAudit(log: AuditLog, key: AuditKey, checkpointFile: string 
     buffer += `${raw}\n`;
     if (buffer.length > 65_536) flush();
   };
-  for await (const report of log.checkAll({ onEntry: write })) {
+  for await (const report of log.checkAll({ onEntry: write, ...(only ? { only } : {}) })) {
     const line = brokenLine(report);
     if (line) problems.push(line);
     else if (report.tip) checkpoints.push(signCheckpoint(key, { chain: report.chain, seq: report.tip.seq, mac: report.tip.mac, at: takenAt }));
   }
   flush();
+  if (fd !== 1) closeSync(fd);
   for (const problem of problems) writeSync(2, `shipgate: ${problem}\n`);
   if (problems.length > 0) {
     if (checkpointFile !== undefined) writeSync(2, `shipgate: no checkpoint written: a checkpoint must only vouch for chains that verify.\n`);
@@ -329,7 +345,7 @@ export async function main(argv: string[]): Promise<number | 'running'> {
       return result.code;
     }
     case 'audit':
-      return audit(sub, typeof values.checkpoint === 'string' ? values.checkpoint : undefined);
+      return audit(sub, typeof values.checkpoint === 'string' ? values.checkpoint : undefined, typeof values.type === 'string' ? values.type : undefined, typeof values.output === 'string' ? values.output : undefined);
     case 'calendar':
       return calendar(sub, typeof values.at === 'string' ? values.at : undefined, values.json === true);
     case 'report': {

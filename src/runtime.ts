@@ -23,6 +23,7 @@ import { sweep } from './service/reconciler.js';
 import { Retention } from './store/retention.js';
 import { AuditArchive } from './store/audit-archive.js';
 import { resolve } from 'node:path';
+import { sweepRefreshes } from './service/refresh-sweep.js';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from './service/ports.js';
 import { PromotionService } from './service/promotion-service.js';
@@ -42,9 +43,15 @@ import { statusText } from './slack/views/status.js';
 import { locksText } from './slack/views/locks-text.js';
 import { LockStore } from './store/lock-store.js';
 import { LockService } from './service/lock-service.js';
+import { DelegationService } from './service/delegation-service.js';
+import { DelegationStore } from './store/delegation-store.js';
+import { delegationsText } from './slack/views/delegations-text.js';
 import { calendarText } from './slack/views/calendar-text.js';
 import { calendarReport } from './service/calendar-report.js';
 import { CalendarSource } from './config/load-calendars.js';
+import { FreezeService } from './service/freeze-service.js';
+import { sendFreezeNotices } from './service/freeze-notices.js';
+import { NoticeStore } from './store/notice-store.js';
 import { keysFor, type Keys } from './store/keys.js';
 import { createGateWorker } from './queue/gate-worker.js';
 import { PromotionStore } from './store/promotion-store.js';
@@ -61,6 +68,12 @@ import { lastVerification } from './store/audit-verification.js';
 import { readFigures, reportScope, type DeliverySource } from './service/delivery-report.js';
 import { reportRows } from './domain/delivery-report.js';
 import { deliveryReportMessage } from './slack/views/delivery-report.js';
+import { toRefreshPolicy } from './config/to-refresh-policy.js';
+import { RefreshStore } from './store/refresh-store.js';
+import { RefreshService } from './service/refresh-service.js';
+import { RefreshDriver } from './queue/refresh-driver.js';
+import { registerRefreshButtons } from './slack/listeners/refresh-buttons.js';
+import { refreshFlagsText } from './slack/views/refresh-flags-text.js';
 
 export interface RuntimeOptions {
   config: LoadedConfig;
@@ -94,13 +107,22 @@ class Runtime {
   readonly metrics: Metrics;
   readonly jobs: BullJobs;
   readonly keys: Keys;
+  /** Writes audit entries into the commits of every store. */
+  readonly audit: AuditWriter;
   readonly driftStore: DriftStore;
   /** `/promote lock` and `unlock`: stop-the-line per environment (or app in it). */
   readonly locks: LockService;
+  /** `/promote freeze` and `unfreeze`: ad-hoc freezes of an environment's calendar. */
+  readonly freezes: FreezeService;
+  /** `/promote delegate`, `undelegate` and `delegations`: approval rights handed on for a time. */
+  readonly delegations: DelegationService;
   readonly drift: DriftService;
   readonly delivery: DeliverySource;
   /** Ledgers and active promotions of any apps, in one pipelined read: `/promote status` and App Home. */
   readonly ledgers: LedgerReader;
+  readonly refreshStore: RefreshStore;
+  /** `/promote refresh`: data copies between environments, masked, approved and on record. */
+  readonly refreshes: RefreshService;
 
   constructor(readonly options: RuntimeOptions, role: 'http' | 'worker') {
     const { config } = options.config;
@@ -114,6 +136,7 @@ class Runtime {
     this.queues = createQueues(this.redis, config.queue.prefix);
     // Facts about a known app and environment get that pair's own chain; anything else goes to the unscoped one.
     const audit = new AuditWriter(keys, options.auditKey, { scoped: (app, env) => this.policy.apps.has(app) && this.policy.environments.has(env) });
+    this.audit = audit;
     this.store = new PromotionStore(this.redis, keys, () => this.clock.now(), audit, { onConflict: (kind) => this.metrics.commitConflicts.inc({ kind }) });
     const slackOptions = { apiUrl: options.slack.apiUrl, ...(options.slack.timeoutMs ? { timeoutMs: options.slack.timeoutMs } : {}) };
     this.client = createSlackWriter(options.slack.botToken, slackOptions);
@@ -121,11 +144,16 @@ class Runtime {
     this.calendars = new CalendarSource(config, options.calendarsDir, (environment, error) =>
       options.log.error({ environment, err: error.message }, 'calendar file is invalid; the last valid calendar stays in force'),
     );
-    this.jobs = new BullJobs(this.queues, config, this.clock);
-    this.service = new PromotionService(this.policy, this.calendars, this.store, directory, this.clock, options.log);
+    this.refreshStore = new RefreshStore(this.redis, keys, () => this.clock.now(), audit);
+    this.jobs = new BullJobs(this.queues, config, this.clock, (id) => this.refreshStore.get(id));
+    this.delegations = new DelegationService(this.policy, new DelegationStore(this.redis, keys, () => this.clock.now(), audit), directory, this.clock, options.log);
+    this.service = new PromotionService(this.policy, this.calendars, this.store, directory, this.clock, options.log, this.delegations);
+    this.refreshes = new RefreshService(toRefreshPolicy(config, options.config.hash), this.refreshStore, directory, this.clock, options.log);
     this.alertStore = new AlertStore(this.redis, keys, () => this.clock.now(), audit);
     this.driftStore = new DriftStore(this.redis, keys, () => this.clock.now(), audit);
-    this.locks = new LockService(this.policy, new LockStore(this.redis, keys, () => this.clock.now(), audit), directory, this.clock, options.log);
+    const lockStore = new LockStore(this.redis, keys, () => this.clock.now(), audit);
+    this.locks = new LockService(this.policy, lockStore, directory, this.clock, options.log);
+    this.freezes = new FreezeService(this.policy, lockStore, directory, this.clock, options.log);
     this.drift = new DriftService(this.policy, this.driftStore, this.service, directory, this.clock, options.log, (app, environment, ms) => {
       this.metrics.driftDetected.inc({ app, environment });
       this.metrics.driftDetection.observe({ app, environment }, ms / 1000);
@@ -149,7 +177,7 @@ class Runtime {
   publisher(): MessagePublisher {
     const { client, store, redis, keys, policy, calendars, clock, alertStore: alerts } = this;
     const rate = new ChannelRate(redis, keys, this.options.slackRate ?? CHANNEL_RATE);
-    return new MessagePublisher({ client, store, alerts, redis, keys, policy, calendars, clock, log: this.options.log, rate, drifts: this.driftStore });
+    return new MessagePublisher({ client, store, alerts, redis, keys, policy, calendars, clock, log: this.options.log, rate, drifts: this.driftStore, refreshes: this.refreshStore });
   }
 
   async close(): Promise<void> {
@@ -178,9 +206,9 @@ function commandRunner(runtime: Runtime): CommandRunner {
       case 'cancel':
         return runtime.service.cancel(command.id, user);
       case 'status': {
-        const [status, locks] = await Promise.all([readStatus(runtime.policy, runtime.ledgers, command.app), runtime.locks.all()]);
+        const [status, locks, flags] = await Promise.all([readStatus(runtime.policy, runtime.ledgers, command.app), runtime.locks.all(), runtime.refreshes.flags()]);
         const shown = locks.filter((l) => command.app === null || l.app === null || l.app === command.app);
-        return status.ok ? { ok: true, reply: [statusText(status.apps), locksText(shown)].filter(Boolean).join('\n\n'), promotion: null } : status;
+        return status.ok ? { ok: true, reply: [statusText(status.apps), locksText(shown), refreshFlagsText(flags)].filter(Boolean).join('\n\n'), promotion: null } : status;
       }
       case 'lock': {
         // The word after the environment names an app only when it is one; otherwise the reason starts there.
@@ -190,10 +218,23 @@ function commandRunner(runtime: Runtime): CommandRunner {
       }
       case 'unlock':
         return withNoPromotion(await runtime.locks.unlock(command.environment, command.app, user));
+      case 'refresh':
+        return withNoPromotion(await runtime.refreshes.request({ dataset: command.dataset, from: command.from, to: command.to, reason: command.reason, requester: user }));
+      case 'freeze':
+        return withNoPromotion(await runtime.freezes.freeze({ ...command, user }));
+      case 'unfreeze':
+        return withNoPromotion(await runtime.freezes.unfreeze(command.environment, user));
+      case 'delegate':
+        return withNoPromotion(await runtime.delegations.delegate(user, command.delegate, command.until, command.environments));
+      case 'undelegate':
+        return withNoPromotion(await runtime.delegations.undelegate(user, command.delegate));
+      case 'delegations':
+        return { ok: true, reply: delegationsText(await runtime.delegations.inForce()), promotion: null };
       case 'calendar': {
         const unknown = unknownEnvironment(runtime.policy, command.environment);
         if (unknown) return { ok: false, reason: unknown };
-        return { ok: true, reply: calendarText(calendarReport(runtime.calendars, command.environment, runtime.clock.now())), promotion: null };
+        const adHoc = await runtime.freezes.all();
+        return { ok: true, reply: calendarText(calendarReport(runtime.calendars, command.environment, runtime.clock.now(), 4, adHoc)), promotion: null };
       }
       case 'report': {
         const scope = reportScope(runtime.policy, command.names);
@@ -217,10 +258,14 @@ export async function startServe(options: RuntimeOptions, port: number): Promise
   registerPromoteModal(app, runtime.service);
   registerPromotionButtons(app, runtime.service, runtime.metrics);
   registerDriftButtons(app, runtime.drift, runtime.metrics);
+  registerRefreshButtons(app, runtime.refreshes, runtime.metrics);
   registerAppHome(
     app,
-    () => readHome(runtime.policy, runtime.ledgers, runtime.delivery),
-    () => [...runtime.policy.environments.keys()].map((env) => calendarReport(runtime.calendars, env, runtime.clock.now(), 1)),
+    () => readHome(runtime.policy, runtime.ledgers, runtime.delivery, async () => ({ locks: await runtime.locks.all(), freezes: await runtime.freezes.all() })),
+    async () => {
+      const adHoc = await runtime.freezes.all();
+      return [...runtime.policy.environments.keys()].map((env) => calendarReport(runtime.calendars, env, runtime.clock.now(), 1, adHoc));
+    },
   );
   app.error(async (error) => {
     options.log.error({ err: error }, 'Slack listener failed');
@@ -254,16 +299,20 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   const { config } = options.config;
   // GitHub's clock checks the app's JWT, so it is signed with the wall clock, not a moved one.
   const github = githubWorker(config, runtime.redis, async (id) => (await runtime.store.get(id))?.promotion ?? null, () => Date.now(), options.log);
-  const deps = { clock: runtime.clock, connection: runtime.redis, config, store: runtime.store, service: runtime.service, publisher: runtime.publisher(), log: options.log, ...(github ? { protectionRule: github.reviews } : {}) };
+  const executors = new ExecutorPool(config, { log: options.log, now: () => runtime.clock.now(), ...(github ? { protectionRule: github.reviews } : {}) });
+  const deps = { clock: runtime.clock, connection: runtime.redis, config, store: runtime.store, service: runtime.service, publisher: runtime.publisher(), log: options.log, executors };
   const facts = {
     deployed: (app: string, env: string) => runtime.store.current(app, env),
     alertsSince: (app: string, env: string, since: number) => runtime.alertStore.countSince(app, env, since),
   };
-  const sweepNow = () => sweep(runtime.store, runtime.jobs, runtime.service, options.log);
-  const executors = new ExecutorPool(config, { log: options.log, now: () => runtime.clock.now() });
+  const sweepNow = async () => ({ ...(await sweep(runtime.store, runtime.jobs, runtime.service, options.log)), refreshes: await sweepRefreshes(runtime.refreshes, runtime.jobs, options.log) });
   const driftCheck = (app: string, environment: string) => runtime.drift.check(app, environment, (a, env) => executors.for(a, env).current?.(a, env) ?? Promise.resolve(null));
   const retention = new Retention(runtime.redis, runtime.keys, new AuditArchive(resolve(config.retention.archive)), config.retention.after, () => runtime.clock.now());
-  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck, archive: () => retention.run() };
+  const refresh = new RefreshDriver(config, runtime.refreshes, runtime.clock, options.log);
+  const notices = new NoticeStore(runtime.redis, runtime.keys, () => runtime.clock.now(), runtime.audit);
+  const postNotice = async (channel: string, text: string) => (await runtime.client.chat.postMessage({ channel, text, unfurl_links: false })).ts ?? '';
+  const freezeNotices = () => sendFreezeNotices(runtime.policy, runtime.calendars, runtime.store, notices, postNotice, runtime.clock, options.log);
+  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck, refresh, freezeNotices, archive: () => retention.run() };
   const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts), ...(github ? [github.worker] : [])];
   for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
@@ -276,7 +325,10 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   // Archival runs on one worker at a time (one job per tick, and a lock), and is safe to repeat.
   await runtime.queues.deploy.upsertJobScheduler('archive', { every: config.retention.every }, { name: 'archive', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await scheduleDriftChecks(runtime.queues.deploy, driftTargets(config, executors));
+  // Every worker upserts the same scheduler; notices are claimed once in Redis, so ticks on several workers send one.
+  await runtime.queues.deploy.upsertJobScheduler('freeze-notices', { every: config.queue.sweep_every }, { name: 'freeze-notices', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
   const resumed = await sweepNow();
+  await freezeNotices();
   options.log.info({ resumed, ...(http ? { port: http.port } : {}) }, 'shipgate worker is running');
   return {
     port: http?.port ?? null,

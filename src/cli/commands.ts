@@ -135,17 +135,24 @@ ${CONFIG_ENV}`,
   },
   {
     name: 'audit',
-    synopsis: 'verify|export [--checkpoint FILE]',
+    synopsis: 'verify|export [--checkpoint FILE] [--type data-movement] [--output FILE]',
     summary: 'verify the audit chains, or export them as JSON Lines',
-    details: `audit verify [--checkpoint FILE]
+    details: `audit verify [--checkpoint FILE] [--type data-movement]
   recomputes every audit chain's MACs; exits 1 on any break, or when a chain no longer holds
   the entry a checkpoint recorded.
-audit export [--checkpoint FILE]
-  writes every chain as JSON Lines to standard output; with --checkpoint, also writes each
-  chain's last entry, signed, to FILE for safekeeping outside Redis.
+audit export [--checkpoint FILE] [--type data-movement] [--output FILE]
+  writes every chain as JSON Lines to standard output (or to the --output FILE); with
+  --checkpoint, also writes each chain's last entry, signed, to FILE for safekeeping
+  outside Redis.
+
+Options:
+  --type data-movement   only the log of data movements (data refreshes): one chain per
+                         dataset, with who asked, who approved, source, target, masking
+                         profile and the masking scan's counts
+  --output FILE          export: write the JSON Lines to FILE instead of standard output
 
 Needs SHIPGATE_AUDIT_KEY and a Redis at REDIS_URL. ${CONFIG_ENV}`,
-    options: { checkpoint: { type: 'string' } },
+    options: { checkpoint: { type: 'string' }, type: { type: 'string' }, output: { type: 'string' } },
     positionals: 1,
   },
   {

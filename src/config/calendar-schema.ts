@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { duration } from './duration.js';
 import { CronFreeze } from '../domain/calendar/cron-freeze.js';
 import { HolidayFreeze } from '../domain/calendar/holiday-freeze.js';
 import { isValidZone } from '../domain/calendar/zone.js';
@@ -42,12 +43,15 @@ const window = z
   .strict()
   .refine((w) => w.start !== w.end, { message: 'start and end are the same time; a window needs a length', path: ['end'] });
 
+/** Break-glass: who may still deploy during the freeze, by Slack user id (U…/W…) or user group id (S…). */
+const allow = z.array(z.string().regex(/^[UWS][A-Z0-9]+$/, 'expected a Slack user id (U…) or user group id (S…)')).default([]);
+
 const datedFreeze = z
-  .object({ name: z.string().min(1), start: localDateTime, end: localDateTime })
+  .object({ name: z.string().min(1), start: localDateTime, end: localDateTime, allow })
   .strict()
   .refine((f) => f.end > f.start, { message: 'the freeze ends before it starts', path: ['end'] });
 
-const cronFreeze = z.object({ name: z.string().min(1), cron_start: cron, cron_end: cron }).strict();
+const cronFreeze = z.object({ name: z.string().min(1), cron_start: cron, cron_end: cron, allow }).strict();
 
 export const calendarSchema = z
   .object({
@@ -62,6 +66,8 @@ export const calendarSchema = z
       .refine((h) => HolidayFreeze.isSupported(h.country, h.region), { message: 'date-holidays knows no such country or region' })
       .optional(),
     ics: z.array(z.string().min(1)).default([]),
+    /** How long before each freeze starts a notice goes to the environment's channel; absent: no notices. */
+    freeze_notice: duration.optional(),
   })
   .strict();
 

@@ -68,9 +68,10 @@ export function compileCalendar(text: string, file: string, dir: string, name: s
   const zone = new Zone(parsed.timezone);
   const sources: FreezeSource[] = [];
   for (const f of parsed.freezes) {
-    if ('cron_start' in f) sources.push(new CronFreeze(f.name, f.cron_start, f.cron_end));
-    else sources.push(new DatedFreeze({ basis: 'wall', start: f.start, end: f.end, rule: `freeze:${f.name}`, name: f.name }));
+    if ('cron_start' in f) sources.push(new CronFreeze(f.name, f.cron_start, f.cron_end, f.allow));
+    else sources.push(new DatedFreeze({ basis: 'wall', start: f.start, end: f.end, rule: `freeze:${f.name}`, name: f.name, ...(f.allow.length > 0 ? { allow: f.allow } : {}) }));
   }
+  const allowed = [...new Set(parsed.freezes.flatMap((f) => f.allow))];
   if (parsed.holidays) sources.push(new HolidayFreeze(parsed.holidays.country, parsed.holidays.region));
   const files = [file];
   const problems: ConfigProblem[] = [];
@@ -86,7 +87,7 @@ export function compileCalendar(text: string, file: string, dir: string, name: s
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { calendar: new Calendar(name, zone, parsed.windows, sources), files };
+  return { calendar: new Calendar(name, zone, parsed.windows, sources, { allowed, noticeMs: parsed.freeze_notice ?? null }), files };
 }
 
 function lineOfPath(text: string, path: (string | number)[]): number | null {

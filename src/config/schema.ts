@@ -12,19 +12,53 @@ import { powerPlatformExecutorSchema } from '../executors/power-platform-executo
 import { appSettingsSchema } from './app-settings.js';
 import { protectionRuleExecutorSchema } from '../executors/protection-rule-executor.js';
 import { githubSchema } from '../github/github-config.js';
+import { datasetReferences, datasetSchema } from './dataset-schema.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'expected a lower-case name (letters, digits, - and _)');
 const approver = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'expected a Slack user id (U…, W…) or user group id (S…)');
 const channel = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'expected a Slack channel id (C…)');
 
+/** One group's share of an `all_of` policy; `name` is what the promotion message calls it. */
+const quorum = z.object({ group: approver, required: z.number().int().min(1), name: z.string().min(1).max(40).optional() }).strict();
+
+/**
+ * Either form, never both: `required` of `approvers` (N of M), or `all_of`, a quorum per
+ * group met by distinct people. Both come out with `required` and `approvers` filled in
+ * (for all_of: the sum, and the groups), so every reader sees the same shape.
+ */
 const approvals = z
   .object({
-    required: z.number().int().min(0),
-    approvers: z.array(approver).default([]),
+    required: z.number().int().min(0).optional(),
+    approvers: z.array(approver).optional(),
+    all_of: z.array(quorum).min(1).optional(),
     self_approval: z.boolean().default(false),
     expire_after: duration.optional(),
+    remind_after: duration.optional(),
+    escalate_after: duration.optional(),
+    escalate_to: approver.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((a, ctx) => {
+    if (a.all_of && (a.required !== undefined || a.approvers !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['all_of'], message: 'use either required with approvers (any N of these people) or all_of (a quorum per group), not both' });
+    }
+    if (!a.all_of && a.required === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['required'], message: 'say how many approvals are needed: required (with approvers), or all_of with a quorum per group' });
+    }
+    const groups = (a.all_of ?? []).map((q) => q.group);
+    for (const [index, group] of groups.entries()) {
+      if (groups.indexOf(group) !== index) ctx.addIssue({ code: 'custom', path: ['all_of', index, 'group'], message: `${group} is listed twice; give it one quorum` });
+    }
+    if ((a.escalate_after === undefined) !== (a.escalate_to === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [a.escalate_to === undefined ? 'escalate_to' : 'escalate_after'], message: 'escalation needs both escalate_after (how long to wait) and escalate_to (a user group S… or a person U…)' });
+    }
+  })
+  .transform(({ all_of, required, approvers, ...rest }) => ({
+    ...rest,
+    all_of: all_of ?? null,
+    required: all_of ? all_of.reduce((sum, q) => sum + q.required, 0) : (required ?? 0),
+    approvers: all_of ? all_of.map((q) => q.group) : (approvers ?? []),
+  }));
 
 /** How often what runs is compared with what Shipgate recorded (for executors that can tell). */
 const drift = z.object({ interval: duration }).strict();
@@ -76,6 +110,8 @@ const baseSchema = z
     executors: z.record(name, executor).default({}),
     gates: z.record(name, gateSchema).default({}),
     alerts: alertsSchema,
+    /** Datasets that may be refreshed between environments, masked on the way (`/promote refresh`). */
+    datasets: z.record(name, datasetSchema).default({}),
     drift: z.object({ interval: duration.default(5 * 60_000) }).strict().default({ interval: 5 * 60_000 }),
     /** Shipgate as a GitHub App: the custom deployment protection rule (src/github/). */
     github: githubSchema.optional(),
@@ -130,6 +166,7 @@ export const configSchema = baseSchema
       try {
         crossReferences(config, ctx);
         githubReferences(config, ctx);
+        datasetReferences(config, ctx);
       } catch {
         // Only a malformed value (already reported by its own issue) can make the checks throw.
       }

@@ -21,6 +21,10 @@ function approvalPolicy(a: ApprovalsConfig | undefined): ApprovalPolicy {
     approvers: a?.approvers ?? [],
     selfApproval: a?.self_approval ?? false,
     expireAfterMs: a?.expire_after ?? null,
+    // Set only when written, so a policy without them reads as before.
+    ...(a?.all_of ? { quorums: a.all_of.map((q) => ({ group: q.group, required: q.required, name: q.name ?? null })) } : {}),
+    ...(a?.remind_after ? { remindAfterMs: a.remind_after } : {}),
+    ...(a?.escalate_after && a.escalate_to ? { escalateAfterMs: a.escalate_after, escalateTo: a.escalate_to } : {}),
   };
 }
 

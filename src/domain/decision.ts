@@ -13,6 +13,8 @@ export type Effect =
   | { type: 'render'; at?: Instant }
   | { type: 'note'; text: string; rollbackTo?: string }
   | { type: 'check-window'; at: Instant }
+  /** Ping the thread at `at` if the promotion still waits for approval then. */
+  | { type: 'remind'; stage: 'remind' | 'escalate'; at: Instant }
   | { type: 'run-gates'; run: number }
   /** A rollback queued behind this deployment may start now that it ended. */
   | { type: 'start-queued'; promotionId: string }

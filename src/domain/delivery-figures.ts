@@ -82,9 +82,18 @@ export function deliveryFigures(pairs: readonly (readonly [string, string])[], f
   const alertsOf = new Map<string, AlertRecord[]>();
   for (const a of facts.alerts) if (a.match.promotionId) alertsOf.set(a.match.promotionId, [...(alertsOf.get(a.match.promotionId) ?? []), a]);
   const alertStart = (a: AlertRecord) => a.startsAt || a.receivedAt;
+  // Grouped and indexed once: hundreds of apps times thousands of promotions is too many to filter per pair.
+  const byId = new Map(facts.promotions.map((p) => [p.id, p]));
+  const byPair = new Map<string, Promotion[]>();
+  for (const p of facts.promotions) {
+    const key = `${p.app} ${p.environment}`;
+    const list = byPair.get(key);
+    if (list) list.push(p);
+    else byPair.set(key, [p]);
+  }
 
   const figures = pairs.map(([app, environment]): PairFigures => {
-    const mine = facts.promotions.filter((p) => p.app === app && p.environment === environment).sort((a, b) => a.requestedAt - b.requestedAt);
+    const mine = [...(byPair.get(`${app} ${environment}`) ?? [])].sort((a, b) => a.requestedAt - b.requestedAt);
     const counts = new Map<string, number>();
     const leadTimes: number[] = [];
     const restoreTimes: number[] = [];
@@ -104,7 +113,7 @@ export function deliveryFigures(pairs: readonly (readonly [string, string])[], f
         const blamed = (alertsOf.get(p.id) ?? []).some((a) => within(alertStart(a)));
         if (outcome === 'failed' || undone || blamed) failedChanges++;
       } else if (outcome === 'succeeded') {
-        restoreTimes.push((end - restoreStart(p, facts.promotions, alertsOf, alertStart)) / SECOND);
+        restoreTimes.push((end - restoreStart(p, byId, alertsOf, alertStart)) / SECOND);
       }
     }
     const failedPromotions: Record<Resolution, number> = { within_slo: 0, late: 0, open: 0 };
@@ -133,9 +142,9 @@ export function deliveryFigures(pairs: readonly (readonly [string, string])[], f
 }
 
 /** When the trouble a rollback ended began: the first alert blamed on what it undid, else that deployment's failure, else the rollback's request. */
-function restoreStart(rollback: Promotion, promotions: Promotion[], alertsOf: Map<string, AlertRecord[]>, alertStart: (a: AlertRecord) => Instant): Instant {
+function restoreStart(rollback: Promotion, byId: ReadonlyMap<string, Promotion>, alertsOf: Map<string, AlertRecord[]>, alertStart: (a: AlertRecord) => Instant): Instant {
   const end = rollback.deployment!.finishedAt!;
-  const undone = rollback.rollbackOf ? promotions.find((p) => p.id === rollback.rollbackOf) : undefined;
+  const undone = rollback.rollbackOf ? byId.get(rollback.rollbackOf) : undefined;
   const alerts = (rollback.rollbackOf ? alertsOf.get(rollback.rollbackOf) ?? [] : []).map(alertStart).filter((t) => t <= end);
   if (alerts.length > 0) return Math.min(...alerts);
   if (undone?.state === 'failed' && undone.deployment?.finishedAt) return undone.deployment.finishedAt;

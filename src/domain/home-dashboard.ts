@@ -1,8 +1,11 @@
+import { inForce, type AdHocFreeze } from './ad-hoc-freeze.js';
 import type { DeliveryFigures } from './delivery-figures.js';
+import type { Lock } from './lock.js';
 import { reportRows, type ReportRow } from './delivery-report.js';
 import type { EnvironmentPolicy, Policy } from './policy.js';
 import type { Instant, Promotion } from './promotion.js';
-import { currentApprovals, policyFor } from './readiness.js';
+import { policyFor } from './readiness.js';
+import { tally } from './approval-tally.js';
 import type { DeployedVersion } from './request.js';
 
 /** App Home lists this many apps per environment; beyond, it counts them. */
@@ -44,6 +47,16 @@ export interface EnvironmentDashboard {
   numbers: ReportRow;
   /** The last rollback deployed here within the window, or null. */
   lastRollback: Promotion | null;
+  /** Locks on the environment (or an app in it) in force now. */
+  locks: Lock[];
+  /** Ad-hoc freezes of the environment in force now. */
+  freezes: AdHocFreeze[];
+}
+
+/** What stops the line now, as stored: every lock, every ad-hoc freeze. */
+export interface StoppedLine {
+  locks: readonly Lock[];
+  freezes: readonly AdHocFreeze[];
 }
 
 function waitingOn(p: Promotion): WaitingOn['type'] {
@@ -68,7 +81,7 @@ export function waiting(p: Promotion, env: EnvironmentPolicy, now: Instant): Wai
   const policy = policyFor(p, env);
   const type = waitingOn(p);
   const on: WaitingOn = type === 'approvers' ? { type, policy } : type === 'window' ? { type, at: p.scheduledFor } : { type };
-  return { promotion: p, approvals: Math.min(currentApprovals(p, policy, now).length, policy.required), required: policy.required, on };
+  return { promotion: p, approvals: tally(p, policy, now).have, required: policy.required, on };
 }
 
 /** The rollback of the environment whose deployment ended last at or after `since`. */
@@ -92,6 +105,7 @@ export function homeDashboard(
   ledger: { live: ReadonlyMap<string, DeployedVersion>; active: readonly Promotion[] },
   delivery: { figures: DeliveryFigures; promotions: readonly Promotion[] },
   now: Instant,
+  stopped: StoppedLine = { locks: [], freezes: [] },
 ): EnvironmentDashboard[] {
   const apps = [...policy.apps.keys()];
   return [...policy.environments.values()].map((env) => {
@@ -113,6 +127,8 @@ export function homeDashboard(
       more: lines.length - shown.length,
       numbers: reportRows(delivery.figures, [env.name], { app: null, environment: env.name })[0]!,
       lastRollback: lastRollback(delivery.promotions, env.name, now - HOME_WINDOW_MS),
+      locks: stopped.locks.filter((l) => l.environment === env.name),
+      freezes: inForce(stopped.freezes, now).filter((f) => f.environment === env.name),
     };
   });
 }

@@ -2,6 +2,8 @@ import type { Calendar } from './calendar/calendar.js';
 import type { AutoRollbackPolicy } from './alerts.js';
 import type { EnvironmentSettings } from './settings.js';
 import type { Lock } from './lock.js';
+import type { AdHocFreeze } from './ad-hoc-freeze.js';
+import type { Quorum } from './quorum.js';
 
 /** Who may approve, and how many of them must. Approvers are Slack user ids (U…/W…) or user group ids (S…). */
 export interface ApprovalPolicy {
@@ -10,6 +12,16 @@ export interface ApprovalPolicy {
   selfApproval: boolean;
   /** Approvals older than this no longer count; null keeps them for ever. */
   expireAfterMs: number | null;
+  /**
+   * `all_of`: one quorum per group, each met by distinct people (then `approvers` lists
+   * their groups and `required` their sum); absent or empty: any `required` of `approvers`.
+   */
+  quorums?: readonly Quorum[];
+  /** Who may still approve is pinged in the thread after a promotion waited this long; absent: never. */
+  remindAfterMs?: number | null;
+  /** After this long waiting, `escalateTo` (a user group or a person) is pinged in the thread; absent: never. */
+  escalateAfterMs?: number | null;
+  escalateTo?: string | null;
 }
 
 export interface EnvironmentPolicy {
@@ -31,6 +43,10 @@ export interface EnvironmentPolicy {
   gates: readonly { name: string; configHash: string }[];
   /** The environment's locks as stored now (live state, like the calendar's files); absent: none. */
   locks?: readonly Lock[];
+  /** The environment's ad-hoc freezes as stored now (`/promote freeze`); absent: none. */
+  freezes?: readonly AdHocFreeze[];
+  /** Members of each group named by a freeze's `allow` list, looked up before the decision; absent: none known. */
+  breakGlass?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export interface AppPolicy {
@@ -58,7 +74,12 @@ export function isAuthorized(policy: ApprovalPolicy, user: string, memberOf: rea
 
 export function describeApprovers(policy: ApprovalPolicy): string {
   if (policy.approvers.length === 0) return 'anyone';
-  return policy.approvers.map((a) => (isGroupId(a) ? `<!subteam^${a}>` : `<@${a}>`)).join(', ');
+  return policy.approvers.map(mention).join(', ');
+}
+
+/** A user group or a person, as Slack mrkdwn mentions them. */
+export function mention(approver: string): string {
+  return isGroupId(approver) ? `<!subteam^${approver}>` : `<@${approver}>`;
 }
 
 /** The refusal for a name the configuration does not know, or null when it knows it. */

@@ -27,6 +27,21 @@ export type PromotionKind = 'promote' | 'rollback';
 export interface Approval {
   user: string;
   at: Instant;
+  /**
+   * The policy's approver entries (groups, or the person's own id) the approval counts
+   * under, as known when it was given: all_of places each person in one of them.
+   */
+  as?: string[];
+  /** Given through a delegation: the delegator it counts for (one person counts once). */
+  onBehalfOf?: string;
+  /** Given through a delegation: it stops counting when the delegation ends. */
+  delegatedUntil?: Instant;
+  /**
+   * Given while the calendar was closed: a pre-approval for the window opening at
+   * `opens`. It counts until that window closes (expire_after aside), and lapses if
+   * the window passes without a deployment.
+   */
+  window?: { opens: Instant; closes: Instant | null };
 }
 
 export interface Ending {
@@ -117,8 +132,14 @@ export interface Promotion {
   queuedRollback?: string | null;
   /** The target's settings when asked for: their hash and the names that differ from `from` (never values). */
   settings?: PromotionSettings | null;
+  /** When it last began to wait for approval again (a queued rollback started, approvals lapsed); absent: since the request. */
+  approvalWaitSince?: Instant;
+  /** Reminders and escalations sent in the thread, by stage and due time, so each goes out once. */
+  reminded?: { stage: 'remind' | 'escalate'; at: Instant }[];
   /** Approved, but a lock on its environment holds it back until lifted. */
   heldBy?: Lock | null;
+  /** Deployed during a freeze whose break-glass list names the requester: that freeze's name. */
+  breakGlass?: string | null;
 }
 
 export function isOpen(state: PromotionState): state is OpenState {

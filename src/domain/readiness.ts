@@ -1,7 +1,11 @@
 import type { ApprovalPolicy, EnvironmentPolicy } from './policy.js';
 import type { CalendarDecision } from './calendar/calendar.js';
-import type { Approval, Instant, Promotion } from './promotion.js';
+import type { Instant, Promotion } from './promotion.js';
+import { describeTally, tally } from './approval-tally.js';
+
+export { currentApprovals, isApprovalCurrent, nextApprovalExpiry } from './approval-tally.js';
 import { describeLock, lockFor, type Lock } from './lock.js';
+import { breakGlassAt, hasCalendar, promotionCalendar } from './promotion-calendar.js';
 
 /** The approval policy a promotion answers to: the rollback policy, the emergency policy, or the environment's. */
 export function policyFor(p: Pick<Promotion, 'kind' | 'emergency'>, env: EnvironmentPolicy): ApprovalPolicy {
@@ -10,30 +14,15 @@ export function policyFor(p: Pick<Promotion, 'kind' | 'emergency'>, env: Environ
   return env.approvals;
 }
 
-/** Emergencies bypass the calendar; rollbacks do too unless the environment says otherwise. */
+/** Emergencies bypass the calendar (its ad-hoc freezes too); rollbacks do too unless the environment says otherwise. */
 export function calendarApplies(p: Pick<Promotion, 'kind' | 'emergency'>, env: EnvironmentPolicy): boolean {
-  if (env.calendar === null || p.emergency) return false;
+  if (!hasCalendar(env) || p.emergency) return false;
   return p.kind !== 'rollback' || env.rollbackRespectsCalendar;
 }
 
 /** The calendar's answer for this promotion now, or null when no calendar applies to it. */
-export function calendarFor(p: Pick<Promotion, 'kind' | 'emergency'>, env: EnvironmentPolicy, now: Instant): CalendarDecision | null {
-  return calendarApplies(p, env) ? env.calendar!.decide(now) : null;
-}
-
-export function isApprovalCurrent(approval: Approval, policy: ApprovalPolicy, now: Instant): boolean {
-  return policy.expireAfterMs === null || now - approval.at < policy.expireAfterMs;
-}
-
-export function currentApprovals(p: Pick<Promotion, 'approvals'>, policy: ApprovalPolicy, now: Instant): Approval[] {
-  return p.approvals.filter((a) => isApprovalCurrent(a, policy, now));
-}
-
-/** The earliest instant at which a counted approval stops counting, if any does. */
-export function nextApprovalExpiry(p: Pick<Promotion, 'approvals'>, policy: ApprovalPolicy, now: Instant): Instant | null {
-  if (policy.expireAfterMs === null) return null;
-  const expiries = currentApprovals(p, policy, now).map((a) => a.at + (policy.expireAfterMs as number));
-  return expiries.length ? Math.min(...expiries) : null;
+export function calendarFor(p: Pick<Promotion, 'kind' | 'emergency' | 'requester'>, env: EnvironmentPolicy, now: Instant): CalendarDecision | null {
+  return calendarApplies(p, env) ? promotionCalendar(p, env)!.decide(now) : null;
 }
 
 export function gatesPassed(p: Pick<Promotion, 'gates'>): boolean {
@@ -48,6 +37,8 @@ export interface Readiness {
   calendar: CalendarDecision | null;
   /** The lock that holds this promotion back, if one does; rollbacks and the owner's own promotions pass. */
   lock: Lock | null;
+  /** The freeze in force that this promotion's requester may deploy through (break-glass), by name; null: none. */
+  breakGlass: string | null;
   /** One sentence per condition that does not hold yet. */
   waitingFor: string[];
 }
@@ -59,14 +50,15 @@ export interface Readiness {
 export function readiness(p: Promotion, env: EnvironmentPolicy, now: Instant): Readiness {
   const policy = policyFor(p, env);
   const waitingFor: string[] = [];
-  const have = currentApprovals(p, policy, now).length;
-  const approved = have >= policy.required;
-  if (!approved) waitingFor.push(`approvals ${have}/${policy.required}`);
+  const approvals = tally(p, policy, now);
+  const approved = approvals.satisfied;
+  if (!approved) waitingFor.push(`approvals ${describeTally(approvals)}`);
   const passed = gatesPassed(p);
   if (!passed) waitingFor.push('gates');
   const calendar = calendarFor(p, env, now);
   if (calendar && !calendar.open) waitingFor.push(`the release window (${calendar.reason})`);
   const lock = lockFor(p, env.locks ?? []);
   if (lock) waitingFor.push(describeLock(lock));
-  return { ready: waitingFor.length === 0, approved, gatesPassed: passed, calendar, lock, waitingFor };
+  const breakGlass = calendar?.open ? (breakGlassAt(p, env, now)?.name ?? null) : null;
+  return { ready: waitingFor.length === 0, approved, gatesPassed: passed, calendar, lock, breakGlass, waitingFor };
 }

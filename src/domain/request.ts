@@ -8,6 +8,8 @@ import { isValidVersion, VERSION_HINT } from './version.js';
 import type { OpenDrift } from './drift.js';
 import { promotionSettings } from './settings.js';
 import { lockedRefusal, lockFor, type Lock } from './lock.js';
+import type { AdHocFreeze } from './ad-hoc-freeze.js';
+import { reminderEffects } from './reminders.js';
 
 export interface DeployedVersion {
   version: string;
@@ -31,6 +33,8 @@ export interface AppSnapshot {
   drifts?: ReadonlyMap<string, OpenDrift>;
   /** Locks on the target environment (whole, or this app in it); absent: none. */
   locks?: readonly Lock[];
+  /** The environment's ad-hoc freezes as stored. */
+  freezes?: readonly AdHocFreeze[];
 }
 
 /** The refusal for a promotion out of an environment whose running version is not the one Shipgate recorded. */
@@ -115,13 +119,13 @@ function requested(p: Promotion, env: EnvironmentPolicy, now: Instant, type: str
   if (p.kind === 'promote' && env.gates.length > 0) {
     const results = Object.fromEntries(env.gates.map((g) => [g.name, { status: 'pending' as const, summary: 'waiting to run', evidenceUrl: null, durationMs: null, configHash: g.configHash }]));
     const checking: Promotion = { ...p, state: 'checking', gates: { run: 1, results } };
-    return accept(checking, [asked], [{ type: 'render' }, { type: 'run-gates', run: 1 }], {
+    return accept(checking, [asked], [{ type: 'render' }, { type: 'run-gates', run: 1 }, ...reminderEffects(checking, env)], {
       reply: `Asked for ${p.app} ${p.version} to ${p.environment} (${p.id}); running ${env.gates.length} gates.`,
       others,
     });
   }
   const started = startIfReady(p, env, now);
-  return accept(started.next, [asked, ...started.audit], [{ type: 'render' }, ...started.effects], { reply: replyFor(started.next), others });
+  return accept(started.next, [asked, ...started.audit], [{ type: 'render' }, ...started.effects, ...reminderEffects(started.next, env)], { reply: replyFor(started.next), others });
 }
 
 /** The requester of rollbacks Shipgate starts by itself. */
@@ -152,7 +156,7 @@ export function decidePromotionRequest(ask: PromotionAsk, policy: Policy, snapsh
   const unknown = knownTarget(ask, policy);
   if (unknown) return refuse(unknown);
   if (!isValidVersion(ask.version)) return refuse(`\`${ask.version}\` is not a version: ${VERSION_HINT}.`);
-  const env = { ...policy.environments.get(ask.environment)!, locks: snapshot.locks ?? [] };
+  const env = { ...policy.environments.get(ask.environment)!, locks: snapshot.locks ?? [], freezes: snapshot.freezes ?? [] };
   // Stop-the-line: nothing new starts while a lock holds, except what its owner asks for.
   const lock = lockFor({ kind: 'promote', app: ask.app, requester: ask.requester }, env.locks);
   if (lock) return refuse(lockedRefusal(lock));
@@ -265,7 +269,7 @@ function rollbackFields(version: string, live: DeployedVersion, snapshot: AppSna
 export function decideRollbackRequest(ask: RollbackAsk, policy: Policy, snapshot: AppSnapshot): Decision {
   const unknown = knownTarget(ask, policy);
   if (unknown) return refuse(unknown);
-  const env = policy.environments.get(ask.environment)!;
+  const env = { ...policy.environments.get(ask.environment)!, freezes: snapshot.freezes ?? [] };
   if (!ask.automatic && !isAuthorized(env.rollback, ask.requester, ask.requesterMemberOf)) {
     const reason = ask.membershipUnknown ?? `Only ${describeApprovers(env.rollback)} can roll back ${ask.environment}.`;
     return refuse(reason, { type: 'rollback_refused', actor: ask.requester, detail: { reason } });
@@ -313,8 +317,9 @@ function waitingRollback(snapshot: AppSnapshot): Promotion | null {
  */
 export function decideQueuedRollbackStart(rollback: Promotion, policy: Policy, snapshot: AppSnapshot, now: Instant): Decision {
   if (rollback.state !== 'queued') return unchanged(`Promotion ${rollback.id} is ${rollback.state}, not queued.`);
-  const env = policy.environments.get(rollback.environment);
-  if (!env) return unchanged(`Environment ${rollback.environment} is no longer configured.`);
+  const configured = policy.environments.get(rollback.environment);
+  if (!configured) return unchanged(`Environment ${rollback.environment} is no longer configured.`);
+  const env = { ...configured, freezes: snapshot.freezes ?? [] };
   const holder = snapshot.inFlight;
   if (holder?.state === 'deploying') return unchanged(`Still waiting for ${holder.id} to finish deploying.`);
   const live = snapshot.current.get(rollback.environment);
@@ -330,7 +335,8 @@ export function decideQueuedRollbackStart(rollback: Promotion, policy: Policy, s
   }
   // Approvals were given for the version asked for; a new target needs them again.
   const approvals = target.version === rollback.version ? rollback.approvals : [];
-  const p: Promotion = { ...rollback, version: target.version, approvals, ...rollbackFields(target.version, live, snapshot, rollback.environment), state: 'awaiting_approval' };
+  // Its wait for approval (and its reminders) starts now, not when it was queued.
+  const p: Promotion = { ...rollback, version: target.version, approvals, ...rollbackFields(target.version, live, snapshot, rollback.environment), state: 'awaiting_approval', approvalWaitSince: now };
   return requested(p, env, now, 'rollback_started', holder ? [supersede(holder, p, now)] : []);
 }
 

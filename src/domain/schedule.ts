@@ -3,6 +3,7 @@ import type { EnvironmentPolicy } from './policy.js';
 import type { Instant, Promotion } from './promotion.js';
 import { startIfReady } from './deploy-start.js';
 import { readiness } from './readiness.js';
+import { reminderEffects } from './reminders.js';
 
 /**
  * The moment a scheduled promotion's window should open: the calendar is asked again,
@@ -14,10 +15,11 @@ export function decideWindowCheck(p: Promotion, env: EnvironmentPolicy, now: Ins
   if (p.state !== 'scheduled') return unchanged(`Promotion ${p.id} is ${p.state}, not scheduled.`);
   const state = readiness(p, env, now);
   if (!state.approved) {
+    const waiting: Promotion = { ...p, state: 'awaiting_approval', scheduledFor: null, approvalWaitSince: now };
     return accept(
-      { ...p, state: 'awaiting_approval', scheduledFor: null },
+      waiting,
       [{ type: 'approvals_lapsed', actor: 'shipgate', detail: { waiting_for: state.waitingFor.join('; ') } }],
-      [{ type: 'render' }, { type: 'note', text: 'Approvals lapsed while this promotion waited for its window; it needs approval again.' }],
+      [{ type: 'render' }, { type: 'note', text: 'Approvals lapsed while this promotion waited for its window; it needs approval again.' }, ...reminderEffects(waiting, env)],
     );
   }
   const started = startIfReady({ ...p, state: 'awaiting_approval' }, env, now);
@@ -36,9 +38,11 @@ function decideLockCheck(p: Promotion, env: EnvironmentPolicy, now: Instant): De
   const state = readiness(p, env, now);
   if (!state.approved) {
     const { heldBy: _lifted, ...rest } = p;
-    return accept(rest, [{ type: 'approvals_lapsed', actor: 'shipgate', detail: { waiting_for: state.waitingFor.join('; ') } }], [
+    const waiting: Promotion = { ...rest, approvalWaitSince: now };
+    return accept(waiting, [{ type: 'approvals_lapsed', actor: 'shipgate', detail: { waiting_for: state.waitingFor.join('; ') } }], [
       { type: 'render' },
       { type: 'note', text: 'Approvals lapsed while this promotion waited for the lock; it needs approval again.' },
+      ...reminderEffects(waiting, env),
     ]);
   }
   const started = startIfReady(p, env, now);

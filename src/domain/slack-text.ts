@@ -8,6 +8,8 @@
  * for a message sent with `link_names`.
  */
 export function escapeMrkdwn(text: string): string {
+  // Most names and versions need nothing; a status of hundreds of apps escapes thousands.
+  if (!/[&<>@]/.test(text)) return text;
   return text
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

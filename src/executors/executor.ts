@@ -58,7 +58,8 @@ export function deployRequestFor(p: Promotion, settings?: DeploySettings): Deplo
 /** Where a deployment stands, as the executor's target reports it. */
 export type DeploymentStatus =
   | { state: 'running'; link: string | null; detail?: string }
-  | { state: 'succeeded'; link: string | null }
+  /** `sampleUrl`: where a finished copy's sample of what it wrote can be read, when the target names one. */
+  | { state: 'succeeded'; link: string | null; sampleUrl?: string }
   /** `reason` is one sentence with the vendor's own words, already redacted; shown in the thread. */
   | { state: 'failed'; reason: string; link: string | null };
 

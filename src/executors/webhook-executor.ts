@@ -4,6 +4,7 @@ import { duration } from '../config/duration.js';
 import { MAX_SHOWN_DETAIL, redactSecrets } from '../domain/redact.js';
 import { DeployError, type AsyncExecutor, type DeploymentHandle, type DeploymentStatus, type DeployRequest } from './executor.js';
 import { commonExecutorKeys, type ExecutorType } from './executor-type.js';
+import type { CopyRequest } from './copy-executor.js';
 
 export const webhookExecutorSchema = z
   .object({
@@ -51,12 +52,14 @@ export function signBody(secret: string, body: string): string {
 }
 
 /** What the handle of a webhook deployment holds: nothing to follow (done at once), or the URL to poll. */
-type WebhookHandle = { done: true } | { status_url: string };
+type WebhookHandle = { done: true; sample_url?: string } | { status_url: string };
 
 const statusAnswer = z.object({
   state: z.enum(['succeeded', 'failed', 'running']),
   reason: z.string().max(2_000).optional(),
   link: z.string().max(2_000).optional(),
+  /** A copy's sample of what it wrote (data refreshes only). */
+  sample_url: z.string().max(2_000).optional(),
 });
 
 /**
@@ -72,15 +75,24 @@ export class WebhookExecutor implements AsyncExecutor {
   constructor(private readonly options: WebhookExecutorOptions) {}
 
   async start(request: DeployRequest): Promise<DeploymentHandle> {
-    const body = JSON.stringify(request);
-    const response = await this.call(this.options.url, 'POST', body, { 'content-type': 'application/json', 'idempotency-key': request.promotion_id, 'x-shipgate-body-signature': signBody(this.options.secret, body) });
+    return this.begin(JSON.stringify(request), request.promotion_id, false);
+  }
+
+  /** A data refresh's copy, under the same contract; its answer (at once, or from the status URL) may name a `sample_url`. */
+  async startCopy(request: CopyRequest): Promise<DeploymentHandle> {
+    return this.begin(JSON.stringify(request), request.refresh_id, true);
+  }
+
+  private async begin(body: string, idempotencyKey: string, readAnswer: boolean): Promise<DeploymentHandle> {
+    const response = await this.call(this.options.url, 'POST', body, { 'content-type': 'application/json', 'idempotency-key': idempotencyKey, 'x-shipgate-body-signature': signBody(this.options.secret, body) });
     if (!response.ok) throw await this.refusal(response, 'the deploy webhook');
-    const text = response.status === 202 ? await readAtMost(response, MAX_ERROR_BODY_BYTES).catch(() => '') : '';
-    if (response.status !== 202) await response.body?.cancel().catch(() => undefined);
-    const answer = parseJson(text) as { status_url?: unknown; link?: unknown } | null;
+    const text = response.status === 202 || readAnswer ? await readAtMost(response, MAX_ERROR_BODY_BYTES).catch(() => '') : '';
+    if (response.status !== 202 && !readAnswer) await response.body?.cancel().catch(() => undefined);
+    const answer = parseJson(text) as { status_url?: unknown; link?: unknown; sample_url?: unknown } | null;
     const named = typeof answer?.status_url === 'string' ? answer.status_url : response.headers.get('location');
     const link = typeof answer?.link === 'string' && /^https?:\/\//.test(answer.link) ? answer.link : null;
-    if (response.status !== 202 || !named) return { handle: JSON.stringify({ done: true } satisfies WebhookHandle), link };
+    const sample = typeof answer?.sample_url === 'string' && /^https?:\/\//.test(answer.sample_url) ? { sample_url: answer.sample_url } : {};
+    if (response.status !== 202 || !named) return { handle: JSON.stringify({ done: true, ...sample } satisfies WebhookHandle), link };
     let statusUrl: URL;
     try {
       statusUrl = new URL(named, this.options.url);
@@ -92,8 +104,8 @@ export class WebhookExecutor implements AsyncExecutor {
   }
 
   async status(handle: string): Promise<DeploymentStatus> {
-    const parsed = parseJson(handle) as Partial<{ done: true; status_url: string }> | null;
-    if (!parsed?.status_url) return { state: 'succeeded', link: null };
+    const parsed = parseJson(handle) as Partial<{ done: true; status_url: string; sample_url: string }> | null;
+    if (!parsed?.status_url) return { state: 'succeeded', link: null, ...(parsed?.sample_url ? { sampleUrl: parsed.sample_url } : {}) };
     const response = await this.call(parsed.status_url, 'GET', '', {});
     if (!response.ok) throw await this.refusal(response, 'the deployment status URL');
     const text = await readAtMost(response, MAX_ERROR_BODY_BYTES).catch(() => '');
@@ -101,7 +113,9 @@ export class WebhookExecutor implements AsyncExecutor {
     if (!answer.success) throw new DeployError(`the deployment status URL answered something other than {"state": "succeeded" | "failed" | "running"}: ${this.redact(text)}`);
     const link = answer.data.link && /^https?:\/\//.test(answer.data.link) ? answer.data.link : null;
     if (answer.data.state === 'failed') return { state: 'failed', reason: this.redact(answer.data.reason ?? 'the deploy target reported a failure without a reason'), link };
-    return answer.data.state === 'running' ? { state: 'running', link, ...(answer.data.reason ? { detail: this.redact(answer.data.reason) } : {}) } : { state: 'succeeded', link };
+    if (answer.data.state === 'running') return { state: 'running', link, ...(answer.data.reason ? { detail: this.redact(answer.data.reason) } : {}) };
+    const sampleUrl = answer.data.sample_url && /^https?:\/\//.test(answer.data.sample_url) ? answer.data.sample_url : null;
+    return { state: 'succeeded', link, ...(sampleUrl ? { sampleUrl } : {}) };
   }
 
   /** One signed call: the timestamp and signature cover `<timestamp>.<body>` (an empty body for a GET). */

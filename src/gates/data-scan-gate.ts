@@ -89,8 +89,12 @@ export class DataScanGate implements Gate {
   constructor(private readonly config: DataScanGateConfig) {}
 
   async run(ctx: GateContext) {
+    return (await this.count(ctx)).verdict(shownUrl(this.config, ctx));
+  }
+
+  /** The counts alone, for a caller that keeps them as evidence (a data refresh's masking check). */
+  async count(ctx: Pick<GateContext, 'app' | 'version' | 'environment' | 'signal'>): Promise<PiiCounter> {
     const url = expandUrl(this.config.url, ctx);
-    const evidence = shownUrl(this.config, ctx);
     const counter = new PiiCounter(this.config.forbid);
     const decoder = new TextDecoder();
     // The start of a record cut by a chunk, kept in pieces until its newline arrives, so a
@@ -120,6 +124,6 @@ export class DataScanGate implements Gate {
     }
     pending.push(decoder.decode());
     await scan(pending.join(''));
-    return counter.verdict(evidence);
+    return counter;
   }
 }

@@ -20,6 +20,8 @@ export class BullJobs implements Jobs {
     private readonly queues: Queues,
     private readonly config: ShipgateConfig,
     private readonly clock: Clock,
+    /** Reads a data refresh, for the retry settings of its jobs. */
+    private readonly refreshes?: (id: string) => Promise<{ dataset: string } | null>,
   ) {}
 
   async deploy(p: Promotion): Promise<void> {
@@ -134,6 +136,19 @@ export class BullJobs implements Jobs {
     );
   }
 
+  /**
+   * A delayed job per reminder, its id from the promotion, stage and due time: queued
+   * again (the outbox delivering twice, the sweep) it is the same job, and the decision
+   * it runs sends the ping once even when two workers run it.
+   */
+  async remind(promotionId: string, stage: 'remind' | 'escalate', at: Instant): Promise<void> {
+    await this.queues.deploy.add(
+      'remind',
+      { promotionId, at, stage },
+      { jobId: `remind-${promotionId}-${stage}-${at}`, delay: Math.max(0, at - this.clock.now()), attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: DAY / 1000 }, removeOnFail: { age: 30 * DAY / 1000 } },
+    );
+  }
+
   /** The same check as a window's, due now; its id is the unlock's, so two unlocks in one millisecond each get theirs. */
   async lockLifted(promotionId: string, key: string): Promise<void> {
     await this.queues.deploy.add(
@@ -157,6 +172,56 @@ export class BullJobs implements Jobs {
       { kind: 'render-drift', app, environment },
       { attempts: 20, backoff: { type: 'fixed', delay: 250 }, removeOnComplete: true, removeOnFail: { age: 7 * DAY / 1000 }, deduplication: { id: `render-drift-${app}-${environment}`, keepLastIfActive: true } },
     );
+  }
+
+  async renderRefresh(refreshId: string): Promise<void> {
+    await this.queues.slack.add(
+      'render-refresh',
+      { kind: 'render-refresh', refreshId },
+      { attempts: 20, backoff: { type: 'fixed', delay: 250 }, removeOnComplete: true, removeOnFail: { age: 7 * DAY / 1000 }, deduplication: { id: `render-refresh-${refreshId}`, keepLastIfActive: true } },
+    );
+  }
+
+  /**
+   * One copy job per refresh, ever: its id is the refresh's, and it is kept for 30 days,
+   * so a second delivery of the outbox entry, or a second worker, adds nothing.
+   */
+  async copyData(refreshId: string): Promise<void> {
+    const refresh = await this.refreshExecutor(refreshId);
+    await this.queues.deploy.add(
+      'refresh-copy',
+      { refreshId },
+      { jobId: `refresh-copy-${refreshId}`, attempts: refresh?.attempts ?? 5, backoff: { type: 'exponential', delay: refresh?.backoff ?? 2_000 }, removeOnComplete: { age: 30 * DAY / 1000 }, removeOnFail: { age: 30 * DAY / 1000 } },
+    );
+  }
+
+  async scanRefresh(refreshId: string): Promise<void> {
+    const dataset = await this.refreshDataset(refreshId);
+    await this.queues.deploy.add(
+      'refresh-scan',
+      { refreshId },
+      { jobId: `refresh-scan-${refreshId}`, attempts: (dataset?.sample?.retries ?? 2) + 1, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 30 * DAY / 1000 }, removeOnFail: { age: 30 * DAY / 1000 } },
+    );
+  }
+
+  async refreshJobFailure(job: 'refresh-copy' | 'refresh-scan', refreshId: string): Promise<string | null> {
+    const found = await this.queues.deploy.getJob(`${job}-${refreshId}`);
+    if (!found || (await found.getState()) !== 'failed') return null;
+    return `${found.failedReason || `the ${job} job failed`} (after ${found.attemptsMade} attempts)`;
+  }
+
+  async refreshNote(refreshId: string, key: string, text: string): Promise<void> {
+    await this.queues.slack.add('refresh-note', { kind: 'refresh-note', refreshId, key, text }, { jobId: `note-${key}`, ...NOTE_RETRIES });
+  }
+
+  private async refreshDataset(refreshId: string) {
+    const dataset = (await this.refreshes?.(refreshId))?.dataset;
+    return dataset ? this.config.datasets[dataset] : undefined;
+  }
+
+  private async refreshExecutor(refreshId: string) {
+    const dataset = await this.refreshDataset(refreshId);
+    return dataset ? this.config.executors[dataset.executor] : undefined;
   }
 
   /** One job per committed note (its outbox entry names it); each posts every note not yet posted, in order. */

@@ -16,9 +16,13 @@ export interface DeployJob {
   at?: number;
   rollbackId?: string;
   alertKey?: string;
+  /** `remind`: a reminder or an escalation, due at `at`. */
+  stage?: 'remind' | 'escalate';
   /** `drift-check` (a job scheduler per app and environment): what to compare with the ledger. */
   app?: string;
   environment?: string;
+  /** `refresh-copy` and `refresh-scan`: the data refresh they work for. */
+  refreshId?: string;
 }
 
 /**
@@ -31,7 +35,9 @@ export type SlackJob =
   | { kind: 'note'; promotionId: string }
   | { kind: 'alert-note'; promotionId: string; key: string; text: string }
   | { kind: 'render-alert'; alertKey: string }
-  | { kind: 'render-drift'; app: string; environment: string };
+  | { kind: 'render-drift'; app: string; environment: string }
+  | { kind: 'render-refresh'; refreshId: string }
+  | { kind: 'refresh-note'; refreshId: string; key: string; text: string };
 
 export interface Queues {
   deploy: Queue<DeployJob>;

@@ -4,11 +4,11 @@ import type { Clock } from '../service/ports.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { executorFor, settingsFor } from '../config/to-policy.js';
-import type { ExecutorConfig, ShipgateConfig } from '../config/schema.js';
+import type { ShipgateConfig } from '../config/schema.js';
 import type { Promotion } from '../domain/promotion.js';
-import { createExecutor, executorTiming } from '../executors/create-executor.js';
-import { DeployError, deployRequestFor, type AsyncExecutor, type DeploymentHandle, type DeploymentStatus } from '../executors/executor.js';
-import type { ProtectionRuleAnswers } from '../executors/protection-rule-executor.js';
+import { executorTiming } from '../executors/create-executor.js';
+import type { ExecutorPool } from '../executors/executor-pool.js';
+import { DeployError, deployRequestFor, type DeploymentHandle, type DeploymentStatus } from '../executors/executor.js';
 import type { PromotionService } from '../service/promotion-service.js';
 import type { MessagePublisher } from '../slack/message-publisher.js';
 import { RetryLaterError } from '../slack/delivery-errors.js';
@@ -23,8 +23,8 @@ export interface WorkerDeps {
   service: PromotionService;
   publisher: MessagePublisher;
   log: Logger;
-  /** GitHub's answers for the github-protection-rule executor, when shipgate.yml has a `github:` section. */
-  protectionRule?: ProtectionRuleAnswers;
+  /** The process's executors, shared with the drift checks. */
+  executors: ExecutorPool;
 }
 
 /**
@@ -57,6 +57,14 @@ export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers
           }
           return service.checkWindow(id);
         }
+        case 'remind': {
+          const early = (job.data.at ?? 0) - clock.now();
+          if (early > 0 && token) {
+            await job.moveToDelayed(Date.now() + early, token);
+            throw new DelayedError();
+          }
+          return service.remind(id, job.data.stage ?? 'remind', job.data.at ?? 0);
+        }
         case 'start-queued':
           return void (await service.startQueued(id));
         case 'mark-rolled-back':
@@ -69,6 +77,12 @@ export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers
           return followUps.archive();
         case 'drift-check':
           return void (await followUps.driftCheck(job.data.app ?? '', job.data.environment ?? ''));
+        case 'refresh-copy':
+          return followUps.refresh?.copy(job, token);
+        case 'refresh-scan':
+          return followUps.refresh?.scan(job.data.refreshId ?? '');
+        case 'freeze-notices':
+          return void (await followUps.freezeNotices?.());
       }
       const call = await service.deployCall(id);
       if (call.call === 'wait' && token) {
@@ -83,6 +97,11 @@ export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers
   );
   worker.on('failed', (job, error) => {
     // finishedOn is set only when BullMQ will not try again.
+    if (job?.finishedOn && job.data.refreshId && followUps.refresh) {
+      const reason = `${error.message} (after ${job.attemptsMade} attempts)`;
+      followUps.refresh.gaveUp(job.name, job.data.refreshId, reason).catch((err: unknown) => log.error({ err, refresh: job.data.refreshId }, 'could not record a failed refresh job'));
+      return;
+    }
     if (!job || job.name !== 'deploy' || !job.finishedOn || !job.data.promotionId) return;
     const reason = `${error.message} (after ${job.attemptsMade} attempts)`;
     service.deploymentFailed(job.data.promotionId, reason).catch((err: unknown) => log.error({ err, promotion: job.data.promotionId }, 'could not record a failed deployment; the sweep will'));
@@ -98,24 +117,13 @@ export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers
  * deployment settles or the executor's `timeout` since the first call passes.
  */
 class DeploymentDriver {
-  private readonly executors = new Map<string, AsyncExecutor>();
-
   constructor(private readonly deps: WorkerDeps) {}
-
-  private executorNamed(name: string, config: ExecutorConfig): AsyncExecutor {
-    let executor = this.executors.get(name);
-    if (!executor) {
-      executor = createExecutor(config, { log: this.deps.log, now: () => this.deps.clock.now(), ...(this.deps.protectionRule ? { protectionRule: this.deps.protectionRule } : {}) });
-      this.executors.set(name, executor);
-    }
-    return executor;
-  }
 
   async advance(p: Promotion, job: Job<DeployJob>, token: string | undefined): Promise<void> {
     const { config, service, clock } = this.deps;
     const log = this.deps.log.child({ promotion: p.id });
-    const { name, executor: executorConfig } = executorFor(config, p.app, p.environment);
-    const executor = this.executorNamed(name, executorConfig);
+    const { executor: executorConfig } = executorFor(config, p.app, p.environment);
+    const executor = this.deps.executors.for(p.app, p.environment);
     const { pollEveryMs, timeoutMs } = executorTiming(executorConfig);
     let handle = p.deployment?.handle ?? null;
     if (!handle) {
@@ -177,6 +185,14 @@ export interface FollowUpHandlers {
   driftCheck(app: string, environment: string): Promise<unknown>;
   /** Move what is older than the retention to the archive (the `archive` scheduler's job). */
   archive(): Promise<unknown>;
+  /** A data refresh's copy and masking scan; `gaveUp` when BullMQ will not try one of them again. */
+  refresh?: {
+    copy(job: Job<DeployJob>, token: string | undefined): Promise<void>;
+    scan(refreshId: string): Promise<void>;
+    gaveUp(jobName: string, refreshId: string, reason: string): Promise<void>;
+  };
+  /** Tell each environment's channel of a calendar freeze about to start (the `freeze-notices` scheduler's job). */
+  freezeNotices?(): Promise<unknown>;
 }
 
 /**
@@ -199,6 +215,10 @@ export function createSlackWorker(deps: WorkerDeps): Worker<SlackJob> {
         return publisher.alertNote(data.promotionId, data.key, data.text);
       case 'render-drift':
         return publisher.renderDrift(data.app, data.environment);
+      case 'render-refresh':
+        return publisher.renderRefresh(data.refreshId);
+      case 'refresh-note':
+        return publisher.refreshNote(data.refreshId, data.key, data.text);
     }
   };
   return new Worker<SlackJob>(

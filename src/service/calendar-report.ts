@@ -1,4 +1,6 @@
-import { ALWAYS_OPEN, type CalendarDecision } from '../domain/calendar/calendar.js';
+import { ALWAYS_OPEN, type CalendarDecision, type FreezeSpan } from '../domain/calendar/calendar.js';
+import { inForce, type AdHocFreeze } from '../domain/ad-hoc-freeze.js';
+import { withAdHocFreezes } from '../domain/promotion-calendar.js';
 import type { Instant } from '../domain/promotion.js';
 import type { Calendars } from './ports.js';
 
@@ -11,13 +13,16 @@ export interface CalendarReport {
   nextOpen: Instant | null;
   nextClose: Instant | null;
   weeks: number;
-  freezes: { name: string; rule: string; start: Instant; end: Instant }[];
+  freezes: FreezeSpan[];
+  /** Ad-hoc freezes in force (`/promote freeze`): who, why, until when. */
+  adHoc: AdHocFreeze[];
 }
 
 /** The calendar's answer for an environment at an instant, with what comes next. */
-export function calendarReport(calendars: Calendars, environment: string, at: Instant, weeks = 4): CalendarReport {
-  const calendar = calendars.calendarFor(environment);
-  if (!calendar) return { environment, at, zone: null, decision: ALWAYS_OPEN, nextOpen: null, nextClose: null, weeks, freezes: [] };
+export function calendarReport(calendars: Calendars, environment: string, at: Instant, weeks = 4, stored: readonly AdHocFreeze[] = []): CalendarReport {
+  const adHoc = inForce(stored, at).filter((f) => f.environment === environment);
+  const calendar = withAdHocFreezes(calendars.calendarFor(environment), environment, adHoc);
+  if (!calendar) return { environment, at, zone: null, decision: ALWAYS_OPEN, nextOpen: null, nextClose: null, weeks, freezes: [], adHoc };
   const decision = calendar.decide(at);
   return {
     environment,
@@ -27,7 +32,8 @@ export function calendarReport(calendars: Calendars, environment: string, at: In
     nextOpen: decision.open ? null : calendar.nextChange(at, true),
     nextClose: decision.open ? calendar.nextChange(at, false) : null,
     weeks,
-    freezes: calendar.freezesBetween(at, at + weeks * 7 * 24 * 3600_000),
+    freezes: calendar.freezesBetween(at, at + weeks * 7 * 24 * 3600_000).filter((f) => !f.rule.startsWith('ad-hoc:')),
+    adHoc,
   };
 }
 

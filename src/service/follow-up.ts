@@ -10,6 +10,13 @@ export async function dispatchFollowUp(entry: OutboxEntry, jobs: Jobs, repositor
   const key = entryName(entry);
   if (entry.kind === 'drift') return jobs.renderDrift(entry.app, entry.environment);
   if (entry.kind === 'lock') return jobs.lockLifted(entry.promotionId, key);
+  if (entry.kind === 'refresh') {
+    const { refreshId: id, effect } = entry;
+    if (effect.type === 'copy') return jobs.copyData(id);
+    if (effect.type === 'scan') return jobs.scanRefresh(id);
+    if (effect.type === 'refresh-note') return jobs.refreshNote(id, key, effect.text);
+    return jobs.renderRefresh(id);
+  }
   if (entry.kind === 'alert') {
     const effect = entry.effect;
     if (effect.type === 'render-alert') return jobs.renderAlert(entry.alertKey);
@@ -24,6 +31,8 @@ export async function dispatchFollowUp(entry: OutboxEntry, jobs: Jobs, repositor
       return jobs.notes(id, key);
     case 'check-window':
       return jobs.checkWindow(id, effect.at);
+    case 'remind':
+      return jobs.remind(id, effect.stage, effect.at);
     case 'start-queued':
       return jobs.startQueued(effect.promotionId, key);
     case 'mark-rolled-back':

@@ -12,7 +12,8 @@ export interface Membership {
  * look-up; a directory failure is passed on, for the decision to say only if it matters.
  */
 export async function approverGroupsOf(directory: Directory, policy: ApprovalPolicy, user: string): Promise<Membership> {
-  if (policy.approvers.includes(user)) return { memberOf: [], unknown: null };
+  // all_of places people in groups, so a person listed by id is looked up in the groups too.
+  if (policy.approvers.includes(user) && !policy.quorums?.length) return { memberOf: [], unknown: null };
   const memberOf: string[] = [];
   for (const group of policy.approvers.filter(isGroupId)) {
     try {

@@ -2,16 +2,20 @@ import type { Logger } from 'pino';
 import { decideApproval, decideCancel, decideRejection, type Click } from '../domain/approvals.js';
 import { unchanged, type Decision } from '../domain/decision.js';
 import { decideWindowCheck } from '../domain/schedule.js';
+import { decideReminder, pendingReminders, type ReminderStage } from '../domain/reminders.js';
 import type { Lock } from '../domain/lock.js';
 import { decideGateResult, decideGateRunning, decideGatesSettled, decideRerunGates } from '../domain/gates.js';
 import { decideDeployCall, decideDeploymentFailed, decideDeploymentRunning, decideDeploymentSucceeded, decideRolledBack } from '../domain/deployment.js';
-import type { EnvironmentPolicy, Policy } from '../domain/policy.js';
-import type { GateResult, Promotion } from '../domain/promotion.js';
+import { isGroupId, type EnvironmentPolicy, type Policy } from '../domain/policy.js';
+import type { AdHocFreeze } from '../domain/ad-hoc-freeze.js';
+import type { Calendar } from '../domain/calendar/calendar.js';
+import type { GateResult, Instant, Promotion } from '../domain/promotion.js';
 import { policyFor } from '../domain/readiness.js';
 import { decidePromotionRequest, decideQueuedRollbackStart, decideRollbackRequest, rollbackTargetOf } from '../domain/request.js';
 import type { Outcome } from '../store/promotion-store.js';
 import { approverGroupsOf } from './membership.js';
-import type { Calendars, Clock, Directory, PromotionRepository } from './ports.js';
+import { DirectoryError, type Calendars, type Clock, type Directory, type PromotionRepository } from './ports.js';
+import type { DelegationSource } from './delegation-service.js';
 
 export type ServiceResult =
   | { ok: true; reply: string; promotion: Promotion | null }
@@ -56,6 +60,8 @@ export class PromotionService {
     private readonly directory: Directory,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** Approval rights handed on; absent: approvals count only in the approver's own right. */
+    private readonly delegations?: DelegationSource,
   ) {}
 
   private get environments(): string[] {
@@ -63,20 +69,39 @@ export class PromotionService {
   }
 
   /** The policy with the calendar of the one environment a decision is about, as its files read now. */
-  private livePolicy(environment: string): Policy {
-    const env = this.policy.environments.get(environment);
-    if (!env) return this.policy;
-    return { ...this.policy, environments: new Map([...this.policy.environments, [environment, { ...env, calendar: this.calendars.calendarFor(environment) }]]) };
+  private async livePolicy(environment: string): Promise<Policy> {
+    if (!this.policy.environments.has(environment)) return this.policy;
+    return { ...this.policy, environments: new Map([...this.policy.environments, [environment, await this.environment(environment)]]) };
   }
 
-  private environment(name: string): EnvironmentPolicy {
+  private async environment(name: string): Promise<EnvironmentPolicy> {
     const env = this.policy.environments.get(name);
     if (!env) throw new Error(`Environment ${name} is not configured.`);
-    return { ...env, calendar: this.calendars.calendarFor(name) };
+    const calendar = this.calendars.calendarFor(name);
+    return { ...env, calendar, breakGlass: await this.breakGlass(name, calendar) };
+  }
+
+  /**
+   * Members of each group a freeze of the environment lists as break-glass, looked up
+   * before the decision (the directory caches them). A group that cannot be read lets
+   * nobody through: the freeze holds, which is the safe side.
+   */
+  private async breakGlass(environment: string, calendar: Calendar | null): Promise<Map<string, ReadonlySet<string>>> {
+    const listed = new Set([...(calendar?.options.allowed ?? []), ...(await this.repository.freezesOf(environment)).flatMap((f) => f.allow)]);
+    const members = new Map<string, ReadonlySet<string>>();
+    for (const entry of [...listed].filter(isGroupId)) {
+      try {
+        members.set(entry, await this.directory.membersOf(entry));
+      } catch (error) {
+        if (!(error instanceof DirectoryError)) throw error;
+        this.log.warn({ environment, group: entry, err: error.message }, 'break-glass group could not be read; its members are held by the freeze');
+      }
+    }
+    return members;
   }
 
   async request(ask: PromotionAskInput): Promise<ServiceResult> {
-    const policy = this.livePolicy(ask.environment);
+    const policy = await this.livePolicy(ask.environment);
     const outcome = await this.repository.create(ask.app, ask.environment, this.environments, (snapshot, id) =>
       decidePromotionRequest({ ...ask, id, requesterMemberOf: [], now: this.clock.now() }, policy, snapshot),
     );
@@ -86,7 +111,7 @@ export class PromotionService {
   async rollback(ask: RollbackAskInput): Promise<ServiceResult> {
     const env = this.policy.environments.get(ask.environment);
     const membership = env && this.policy.apps.has(ask.app) && !ask.automatic ? await approverGroupsOf(this.directory, env.rollback, ask.requester) : { memberOf: [], unknown: null };
-    const policy = this.livePolicy(ask.environment);
+    const policy = await this.livePolicy(ask.environment);
     const outcome = await this.repository.create(ask.app, ask.environment, this.environments, (snapshot, id) =>
       decideRollbackRequest({ ...ask, id, requesterMemberOf: membership.memberOf, membershipUnknown: membership.unknown, now: this.clock.now() }, policy, snapshot),
     );
@@ -107,7 +132,7 @@ export class PromotionService {
   async startQueued(id: string): Promise<ServiceResult> {
     const stored = await this.repository.get(id);
     if (!stored) return { ok: false, reason: `There is no promotion ${id}.`, kind: 'missing' };
-    const policy = this.livePolicy(stored.promotion.environment);
+    const policy = await this.livePolicy(stored.promotion.environment);
     return this.finish(await this.repository.transitionWithSnapshot(id, this.environments, (p, snapshot) => decideQueuedRollbackStart(p, policy, snapshot, this.clock.now())));
   }
 
@@ -127,7 +152,7 @@ export class PromotionService {
   }
 
   approve(id: string, user: string): Promise<ServiceResult> {
-    return this.clicked(id, user, (p, click, env) => decideApproval(p, click, env, this.clock.now()));
+    return this.clicked(id, user, (p, click, env) => decideApproval(p, click, env, this.clock.now()), true);
   }
 
   reject(id: string, user: string, reason: string | null = null): Promise<ServiceResult> {
@@ -197,33 +222,59 @@ export class PromotionService {
     return this.apply(id, (p) => decideGateResult(p, run, gate, verdict));
   }
 
-  gatesSettled(id: string, run: number): Promise<ServiceResult> {
-    return this.apply(id, (p, locks) => decideGatesSettled(p, run, { ...this.environment(p.environment), locks }, this.clock.now()));
+  async gatesSettled(id: string, run: number): Promise<ServiceResult> {
+    const env = await this.environmentOf(id);
+    if (!env) return { ok: false, reason: `There is no promotion ${id}.`, kind: 'missing' };
+    return this.apply(id, (p, locks, freezes) => decideGatesSettled(p, run, { ...env, locks, freezes }, this.clock.now()));
   }
 
   rerunGates(id: string, user: string): Promise<ServiceResult> {
     return this.clicked(id, user, (p, click, env) => decideRerunGates(p, click, env));
   }
 
-  private async apply(id: string, decide: (p: Promotion, locks: readonly Lock[]) => Decision): Promise<ServiceResult> {
+  private async apply(id: string, decide: (p: Promotion, locks: readonly Lock[], freezes: readonly AdHocFreeze[]) => Decision): Promise<ServiceResult> {
     return this.finish(await this.repository.transition(id, decide));
+  }
+
+  /** The live environment of a promotion (its environment never changes, so it is read before the transition). */
+  private async environmentOf(id: string): Promise<EnvironmentPolicy | null> {
+    const stored = await this.repository.get(id);
+    return stored ? this.environment(stored.promotion.environment) : null;
   }
 
   /** A scheduled promotion's window should be open now, or its approvals lapse: ask the calendar and the approvals again. */
   async checkWindow(id: string): Promise<void> {
-    await this.finish(await this.repository.transition(id, (p, locks) => decideWindowCheck(p, { ...this.environment(p.environment), locks }, this.clock.now())));
+    const env = await this.environmentOf(id);
+    if (!env) return;
+    await this.finish(await this.repository.transition(id, (p, locks, freezes) => decideWindowCheck(p, { ...env, locks, freezes }, this.clock.now())));
   }
 
-  private async clicked(id: string, user: string, decide: (p: Promotion, click: Click, env: EnvironmentPolicy) => Decision): Promise<ServiceResult> {
+  /** A reminder or escalation is due: pinged once, if the promotion still waits for approval. */
+  async remind(id: string, stage: ReminderStage, at: Instant): Promise<void> {
+    const env = await this.environmentOf(id);
+    if (!env) return;
+    await this.finish(await this.repository.transition(id, (p) => decideReminder(p, { stage, at }, env, this.clock.now())));
+  }
+
+  /** The reminders a promotion waiting for approval should have queued (the sweep queues them again if missing). */
+  pendingReminders(p: Promotion) {
+    // Reminders depend on the approval policy only, not on the calendar or a freeze.
+    const env = this.policy.environments.get(p.environment);
+    return env ? pendingReminders(p, env) : [];
+  }
+
+  private async clicked(id: string, user: string, decide: (p: Promotion, click: Click, env: EnvironmentPolicy) => Decision, delegated = false): Promise<ServiceResult> {
     const stored = await this.repository.get(id);
     if (!stored) return { ok: false, reason: `There is no promotion ${id}.`, kind: 'missing' };
     if (!this.policy.environments.has(stored.promotion.environment)) {
       return { ok: false, reason: `Environment ${stored.promotion.environment} is no longer configured; this promotion cannot change.`, kind: 'refuse' };
     }
-    const env = this.environment(stored.promotion.environment);
-    const membership = await approverGroupsOf(this.directory, policyFor(stored.promotion, env), user);
-    const click: Click = { user, memberOf: membership.memberOf, membershipUnknown: membership.unknown };
-    return this.finish(await this.repository.transition(id, (p, locks) => decide(p, click, { ...env, locks })));
+    const env = await this.environment(stored.promotion.environment);
+    const policy = policyFor(stored.promotion, env);
+    const membership = await approverGroupsOf(this.directory, policy, user);
+    const delegations = delegated && this.delegations ? await this.delegations.heldBy(user, env.name, policy) : [];
+    const click: Click = { user, memberOf: membership.memberOf, membershipUnknown: membership.unknown, delegations };
+    return this.finish(await this.repository.transition(id, (p, locks, freezes) => decide(p, click, { ...env, locks, freezes })));
   }
 
   private finish(outcome: Outcome): ServiceResult {

@@ -9,6 +9,7 @@ export interface SweepReport {
   windowChecks: number;
   queuedRollbacks: number;
   messages: number;
+  reminders: number;
 }
 
 /**
@@ -18,7 +19,7 @@ export interface SweepReport {
  * runs when a worker starts and then on a schedule, so nothing stays stuck.
  */
 export async function sweep(repository: PromotionRepository, jobs: Jobs, service: PromotionService, log: Logger): Promise<SweepReport> {
-  const report: SweepReport = { deployments: 0, failedDeployments: 0, gateRuns: 0, windowChecks: 0, queuedRollbacks: 0, messages: 0 };
+  const report: SweepReport = { deployments: 0, failedDeployments: 0, gateRuns: 0, windowChecks: 0, queuedRollbacks: 0, messages: 0, reminders: 0 };
   for (const p of await repository.active()) {
     if (p.state === 'deploying') {
       const failure = await jobs.deployFailure(p);
@@ -39,6 +40,10 @@ export async function sweep(repository: PromotionRepository, jobs: Jobs, service
     } else if (p.state === 'queued') {
       const started = await service.startQueued(p.id);
       if (started.ok) report.queuedRollbacks++;
+    }
+    for (const r of service.pendingReminders(p)) {
+      await jobs.remind(p.id, r.stage, r.at);
+      report.reminders++;
     }
     if (p.message.ts === null) {
       await jobs.render(p.id);

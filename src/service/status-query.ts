@@ -1,5 +1,5 @@
 import { unknownApp, type Policy } from '../domain/policy.js';
-import { isActive } from '../domain/promotion.js';
+import { isActive, type Promotion } from '../domain/promotion.js';
 import type { AppStatus } from '../slack/views/status.js';
 import { pairKey, type LedgerSnapshot } from '../store/ledger-read.js';
 
@@ -13,12 +13,21 @@ export async function readStatus(policy: Policy, read: LedgerReader, app: string
   const names = app === null ? [...policy.apps.keys()] : [app];
   const environments = [...policy.environments.keys()];
   const snapshot = await read(names.flatMap((name) => environments.map((env) => [name, env] as const)));
-  const active = snapshot.active.filter((p) => isActive(p.state));
+  // Grouped once: with hundreds of apps, filtering every active promotion for each app and environment adds up.
+  const waiting = new Map<string, Promotion[]>();
+  for (const p of snapshot.active) {
+    if (!isActive(p.state)) continue;
+    const key = pairKey(p.app, p.environment);
+    waiting.set(key, [...(waiting.get(key) ?? []), p]);
+  }
   return {
     ok: true,
     apps: names.map((name) => ({
       app: name,
-      environments: environments.map((env) => ({ name: env, live: snapshot.live.get(pairKey(name, env)) ?? null, waiting: active.filter((p) => p.app === name && p.environment === env) })),
+      environments: environments.map((env) => {
+        const key = pairKey(name, env);
+        return { name: env, live: snapshot.live.get(key) ?? null, waiting: waiting.get(key) ?? [] };
+      }),
     })),
   };
 }

@@ -7,4 +7,7 @@ export const ACTIONS = {
   rerunGates: 'promotion_rerun_gates',
   driftAdopt: 'drift_adopt',
   driftRollback: 'drift_rollback',
+  /** Data refresh buttons carry the refresh id (rf-…). */
+  refreshApprove: 'refresh_approve',
+  refreshReject: 'refresh_reject',
 } as const;

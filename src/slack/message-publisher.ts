@@ -7,6 +7,7 @@ import type { Policy } from '../domain/policy.js';
 import type { Calendars, Clock } from '../service/ports.js';
 import type { AlertStore } from '../store/alert-store.js';
 import type { DriftStore } from '../store/drift-store.js';
+import type { RefreshStore } from '../store/refresh-store.js';
 import type { Keys } from '../store/keys.js';
 import { NoteLog } from '../store/note-log.js';
 import type { PromotionStore } from '../store/promotion-store.js';
@@ -15,8 +16,10 @@ import { MessageNotPostedError, RetryLaterError, slackRetryAfter } from './deliv
 import { PostOnce, type PostMetadata } from './post-once.js';
 import { alertMessage } from './views/alert-message.js';
 import { driftMessage } from './views/drift-message.js';
+import { refreshMessage } from './views/refresh-message.js';
 import { promotionMessage } from './views/promotion-message.js';
 import { threadNote } from './views/thread-note.js';
+import { escapeMrkdwn } from './views/mrkdwn.js';
 
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 /** Longer than the slowest locked work (a history lookup, a post and an update, each with the client's timeout). */
@@ -36,6 +39,8 @@ export interface PublisherDeps {
   rate?: ChannelRate;
   /** Drift records, for drift messages; a publisher without them renders none. */
   drifts?: DriftStore;
+  /** Data refreshes, for their messages; a publisher without them renders none. */
+  refreshes?: RefreshStore;
 }
 
 /** A message to keep equal to what its record says. */
@@ -78,7 +83,7 @@ export class MessagePublisher {
       const p = stored.promotion;
       const configured = policy.environments.get(p.environment);
       if (!configured) return false;
-      const message = promotionMessage(p, { ...configured, calendar: calendars.calendarFor(p.environment) }, clock.now());
+      const message = promotionMessage(p, { ...configured, calendar: calendars.calendarFor(p.environment), freezes: await store.freezesOf(p.environment) }, clock.now());
       await this.show({
         channel: p.message.channel,
         ts: p.message.ts,
@@ -133,6 +138,55 @@ export class MessagePublisher {
         force: false,
       });
     });
+  }
+
+  /** Posts a data refresh's message in its target's channel once, then keeps it equal to the refresh record. */
+  async renderRefresh(id: string): Promise<void> {
+    const refreshes = this.refreshesOrThrow();
+    const { keys } = this.deps;
+    await this.locked(keys.refreshRenderLock(id), async () => {
+      const r = await refreshes.get(id);
+      if (!r) return;
+      await this.show({
+        channel: r.message.channel,
+        ts: r.message.ts,
+        message: refreshMessage(r),
+        rendered: keys.refreshRendered(id),
+        intent: keys.posting(`refresh-${id}`),
+        metadata: { event_type: 'shipgate_refresh', event_payload: { refresh_id: id } },
+        save: (ts) => refreshes.setMessageTs(id, ts),
+        force: false,
+      });
+    });
+  }
+
+  /** A line in a refresh's thread, posted at most once per `key`; it waits for the refresh's message. */
+  async refreshNote(id: string, key: string, text: string): Promise<void> {
+    const r = await this.refreshesOrThrow().get(id);
+    if (!r) return;
+    const thread = r.message.ts;
+    if (thread === null) throw new MessageNotPostedError(`refresh ${id} has no message yet`);
+    const channel = r.message.channel;
+    const posted = this.deps.keys.posting(`${key}-posted`);
+    await this.locked(this.deps.keys.noteLock(id), async () => {
+      if ((await this.deps.redis.exists(posted)) === 1) return;
+      await this.slackLimited(channel, () =>
+        this.once.post({
+          intent: this.deps.keys.posting(`${key}-note`),
+          channel,
+          threadTs: thread,
+          message: { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: escapeMrkdwn(text) } }] },
+          metadata: { event_type: 'shipgate_refresh_note', event_payload: { refresh_id: id, note: key } },
+          save: (ts) => this.deps.redis.set(posted, ts, 'PX', RENDERED_KEPT_MS).then(() => undefined),
+          beforeWrite: () => this.slot(channel),
+        }),
+      );
+    });
+  }
+
+  private refreshesOrThrow(): RefreshStore {
+    if (!this.deps.refreshes) throw new Error('This publisher has no refresh store; refresh messages need one.');
+    return this.deps.refreshes;
   }
 
   /**

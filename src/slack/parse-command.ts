@@ -1,5 +1,7 @@
 import { isValidVersion, VERSION_HINT } from '../domain/version.js';
 import { HELP_TEXT } from './views/help.js';
+import { MAX_AD_HOC_FREEZE_MS } from '../domain/ad-hoc-freeze.js';
+import { parseDelegation, type DelegationCommand } from './parse-delegation.js';
 
 export type PromoteCommand =
   | { type: 'promote'; app: string; version: string; environment: string; reason: string; emergency: boolean; forceBad: boolean }
@@ -10,6 +12,10 @@ export type PromoteCommand =
   | { type: 'report'; names: string[]; sinceMs: number }
   | { type: 'lock'; environment: string; app: string | null; reason: string }
   | { type: 'unlock'; environment: string; app: string | null }
+  | { type: 'refresh'; dataset: string; from: string; to: string; reason: string }
+  | { type: 'freeze'; environment: string; durationMs: number; allow: string[]; reason: string }
+  | { type: 'unfreeze'; environment: string }
+  | DelegationCommand
   | { type: 'help' }
   | { type: 'modal' };
 
@@ -42,8 +48,23 @@ export function parsePromoteCommand(text: string): Parsed {
     case 'lock':
     case 'unlock':
       return parseLock(first.toLowerCase() as 'lock' | 'unlock', rest);
+    case 'freeze':
+      return parseFreeze(rest);
+    case 'unfreeze': {
+      const environment = rest[0]?.toLowerCase();
+      if (rest.length !== 1 || !environment || !NAME.test(environment)) return usage('`unfreeze` takes one environment.', '/promote unfreeze production');
+      return { ok: true, value: { type: 'unfreeze', environment } };
+    }
     case 'report':
       return parseReport(rest);
+    case 'refresh':
+      return parseRefresh(rest);
+    case 'delegate':
+    case 'undelegate':
+    case 'delegations': {
+      const parsed = parseDelegation(first.toLowerCase() as 'delegate' | 'undelegate' | 'delegations', rest);
+      return parsed.ok ? parsed : usage(parsed.problem, parsed.example);
+    }
     case 'calendar': {
       const environment = rest[0]?.toLowerCase();
       if (rest.length !== 1 || !environment || !NAME.test(environment)) return usage('`calendar` takes one environment.', '/promote calendar production');
@@ -101,6 +122,54 @@ function parseLock(verb: 'lock' | 'unlock', words: string[]): Parsed {
     return { ok: true, value: { type: 'unlock', environment, app } };
   }
   return { ok: true, value: { type: 'lock', environment, app, reason: tail.join(' ') } };
+}
+
+/** `refresh DATASET from ENV to ENV [reason…]`: both words are required, so the two environments cannot be swapped by mistake. */
+function parseRefresh(words: string[]): Parsed {
+  const example = '/promote refresh customers from production to staging reason…';
+  const [dataset, fromWord, from, toWord, to, ...reason] = words;
+  if (!dataset || !NAME.test(dataset.toLowerCase())) return usage('`refresh` takes a dataset, `from` an environment and `to` another.', example);
+  if (fromWord?.toLowerCase() !== 'from' || !from || !NAME.test(from.toLowerCase())) return usage('Say where the data comes from: `from ENV`.', example);
+  if (toWord?.toLowerCase() !== 'to' || !to || !NAME.test(to.toLowerCase())) return usage('Say where the data goes: `to ENV`.', example);
+  return { ok: true, value: { type: 'refresh', dataset: dataset.toLowerCase(), from: from.toLowerCase(), to: to.toLowerCase(), reason: reason.join(' ') } };
+}
+
+/** A Slack user or user group id, as typed or as Slack escapes a mention (`<@U123|name>`, `<!subteam^S123|@team>`). */
+const PERSON = /^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>|([UWS][A-Z0-9]+))$/;
+
+/** `30m`, `2h`, `1d` in milliseconds; null when not such a duration. */
+function parseFreezeDuration(text: string): number | null {
+  const m = /^(\d{1,5})(m|h|d)$/.exec(text.toLowerCase());
+  return m ? Number(m[1]) * { m: 60_000, h: 3_600_000, d: DAY_MS }[m[2] as 'm' | 'h' | 'd'] : null;
+}
+
+/** `freeze ENV for DURATION [--allow ID,…] reason…`: `for` may be left out; `--allow` may come anywhere after the duration, more than once. */
+function parseFreeze(words: string[]): Parsed {
+  const example = '/promote freeze production for 2h [--allow S0ONCALL] reason…';
+  const [env, ...tail] = words;
+  const environment = env?.toLowerCase();
+  if (!environment || !NAME.test(environment)) return usage('`freeze` takes an environment, a duration and a reason.', example);
+  const rest = tail[0]?.toLowerCase() === 'for' ? tail.slice(1) : tail;
+  const [length, ...after] = rest;
+  if (length === undefined) return usage(`Say how long ${environment} stays frozen, such as 30m, 2h or 1d.`, example);
+  const durationMs = parseFreezeDuration(length);
+  if (durationMs === null) return usage(`\`${length}\` is not a duration: write minutes, hours or days, such as 30m, 2h or 1d.`, example);
+  if (durationMs <= 0) return usage('A freeze needs a length: write at least 1m.', example);
+  if (durationMs > MAX_AD_HOC_FREEZE_MS) return usage(`An ad-hoc freeze lasts at most ${MAX_AD_HOC_FREEZE_MS / DAY_MS}d; put a longer one in the calendar file.`, example);
+  const allow: string[] = [];
+  const reason: string[] = [];
+  for (let i = 0; i < after.length; i++) {
+    const word = after[i]!;
+    if (word.toLowerCase() === '--allow') {
+      const ids = (after[++i] ?? '').split(',').filter(Boolean);
+      const people = ids.map((id) => PERSON.exec(id)).map((m) => (m ? (m[1] ?? m[2] ?? m[3])! : null));
+      if (people.length === 0 || people.includes(null)) return usage('`--allow` takes Slack user ids (U…) or user group ids (S…), separated by commas.', example);
+      allow.push(...(people as string[]));
+    } else if (word.startsWith('--')) {
+      return usage(`\`${word}\` is not an option of \`freeze\`: use --allow.`, example);
+    } else reason.push(word);
+  }
+  return { ok: true, value: { type: 'freeze', environment, durationMs, allow, reason: reason.join(' ') } };
 }
 
 const DAY_MS = 86_400_000;

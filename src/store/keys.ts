@@ -10,6 +10,8 @@ export function keysFor(prefix: string) {
     /** One promotion in flight per app and environment. */
     inFlight: (app: string, env: string) => k('inflight', app, env),
     ledger: (app: string, env: string) => k('ledger', app, env),
+    /** What runs in every app and environment (`app environment` -> the ledger's entry as JSON, `null`: nothing), one hash a status reads whole. */
+    live: k('ledgers', 'live'),
     history: (app: string, env: string) => k('history', app, env),
     /** Versions undone by a rollback in an environment: version -> the rollback's id. */
     bad: (app: string, env: string) => k('bad', app, env),
@@ -51,8 +53,23 @@ export function keysFor(prefix: string) {
     driftRendered: (app: string, env: string) => k('drift-rendered', app, env),
     /** The locks of an environment (JSON list) and a revision every lock and unlock bumps, which commits expect. */
     locks: (env: string) => k('locks', env),
+    /** One notice of a coming freeze: claimed (with its audit entry) once, then posted once, per environment, start and rule. */
+    freezeNotice: (env: string, start: number, rule: string) => k('freeze-notice', env, String(start), rule),
+    /** Approval rights handed on (JSON list) and a revision every change bumps. */
+    delegations: k('delegations'),
     /** The write budget of one Slack channel (see ChannelRate). */
     channelRate: (channel: string) => k('channel-rate', channel),
+    /** Data refreshes: each record (json, rev), the id counter, all of them by time, and one in flight per dataset and target. */
+    refresh: (id: string) => k('refresh', id),
+    refreshCounter: k('seq', 'refresh'),
+    refreshes: k('refreshes'),
+    /** Refreshes not yet final, for the sweep. */
+    refreshesActive: k('refreshes', 'active'),
+    refreshSlot: (dataset: string, env: string) => k('refresh-inflight', dataset, env),
+    /** Targets whose data is not known to be masked (a refresh failed its check): `env/dataset` -> TargetFlag JSON. */
+    refreshFlags: k('refresh-flags'),
+    refreshRenderLock: (id: string) => k('refresh-render-lock', id),
+    refreshRendered: (id: string) => k('refresh-rendered', id),
   };
 }
 

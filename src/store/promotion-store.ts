@@ -3,6 +3,7 @@ import type { AuditFact, Decision, Effect } from '../domain/decision.js';
 import type { OpenDrift } from '../domain/drift.js';
 import { isActive, isPending, type Instant, type Promotion } from '../domain/promotion.js';
 import type { AppSnapshot, DeployedVersion } from '../domain/request.js';
+import { inForce, type AdHocFreeze } from '../domain/ad-hoc-freeze.js';
 import type { Lock } from '../domain/lock.js';
 import type { AuditWriter } from './audit-writer.js';
 import { CommitPlan } from './commit-script.js';
@@ -172,7 +173,7 @@ export class PromotionStore {
       .hget(this.keys.inFlight(app, environment), 'id')
       .lrange(this.keys.history(app, environment), 0, HISTORY_KEPT - 1)
       .hgetall(this.keys.bad(app, environment))
-      .hmget(this.keys.locks(environment), 'json', 'rev');
+      .hmget(this.keys.locks(environment), ...LOCK_FIELDS);
     for (const env of environments) pipeline.hgetall(this.keys.ledger(app, env));
     for (const env of environments) pipeline.hmget(this.keys.drift(app, env), 'running', 'detected');
     const [head, lockedBy, history, bad, lockFields, ...rest] = unwrap(await pipeline.exec());
@@ -209,8 +210,14 @@ export class PromotionStore {
       queued: queued?.promotion ?? null,
       drifts,
       locks: locks.locks.filter((l) => l.app === null || l.app === app),
+      freezes: inForce(locks.freezes, this.now()),
     };
     return { head: (head as string | null) ?? '', snapshot, revs, expect };
+  }
+
+  /** The environment's ad-hoc freezes not yet over; one that ran out stays stored until the next freeze or unfreeze replaces the list. */
+  async freezesOf(environment: string): Promise<AdHocFreeze[]> {
+    return inForce(locksOf(await this.redis.hmget(this.keys.locks(environment), ...LOCK_FIELDS)).freezes, this.now());
   }
 
   /**
@@ -218,7 +225,7 @@ export class PromotionStore {
    * unchanged (compare-and-set) and every expectation (for example what runs in another
    * environment) still holds.
    */
-  async transition(id: string, decide: (current: Promotion, locks: readonly Lock[]) => Decision, expectations: Expectation[] | (() => Promise<Expectation[]>) = []): Promise<Outcome> {
+  async transition(id: string, decide: (current: Promotion, locks: readonly Lock[], freezes: readonly AdHocFreeze[]) => Decision, expectations: Expectation[] | (() => Promise<Expectation[]>) = []): Promise<Outcome> {
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
       // What the decision relies on besides the record is read again on every attempt, so a conflict never repeats itself.
       const expected = typeof expectations === 'function' ? await expectations() : expectations;
@@ -226,10 +233,10 @@ export class PromotionStore {
       if (!stored) return { kind: 'missing', reason: `There is no promotion ${id}.` };
       const plan = new CommitPlan();
       expected.forEach((e) => plan.expectField(e.key, e.field, e.value));
-      // Whether a promotion may start depends on its environment's locks: they must not change before the commit.
+      // Whether a promotion may start depends on its environment's locks and ad-hoc freezes: they must not change before the commit.
       plan.expectField(this.keys.locks(stored.promotion.environment), 'rev', locks.rev);
       const mine = locks.locks.filter((l) => l.app === null || l.app === stored.promotion.app);
-      const outcome = await this.commit(plan, decide(stored.promotion, mine), stored, scope, new Map());
+      const outcome = await this.commit(plan, decide(stored.promotion, mine, inForce(locks.freezes, this.now())), stored, scope, new Map());
       if (outcome) return outcome;
       this.options.onConflict?.('transition');
       await pauseAfterConflict(attempt);
@@ -247,7 +254,7 @@ export class PromotionStore {
     if (!known) {
       const stored = await this.get(id);
       if (stored) this.rememberScope(id, stored.promotion);
-      const locks = stored ? locksOf(await this.redis.hmget(this.keys.locks(stored.promotion.environment), 'json', 'rev')) : NO_LOCKS;
+      const locks = stored ? locksOf(await this.redis.hmget(this.keys.locks(stored.promotion.environment), ...LOCK_FIELDS)) : NO_LOCKS;
       return { stored, scope: null, locks };
     }
     const [record, head, lockFields] = unwrap(
@@ -255,7 +262,7 @@ export class PromotionStore {
         .pipeline()
         .hmget(this.keys.promotion(id), 'json', 'rev')
         .get(this.audit.headKey(this.audit.chainOf(known.app, known.environment)))
-        .hmget(this.keys.locks(known.environment), 'json', 'rev')
+        .hmget(this.keys.locks(known.environment), ...LOCK_FIELDS)
         .exec(),
     );
     const [json, rev] = record as (string | null)[];
@@ -378,13 +385,17 @@ function revOf(p: Promotion, read: ReadonlyMap<string, StoredPromotion>): Stored
 /** An environment's locks as stored, with the revision a commit relying on them expects. */
 export interface StoredLocks {
   locks: Lock[];
+  /** Ad-hoc freezes share the hash and its revision: a commit that relies on one relies on both. */
+  freezes: AdHocFreeze[];
   rev: string | null;
 }
 
-const NO_LOCKS: StoredLocks = { locks: [], rev: null };
+const NO_LOCKS: StoredLocks = { locks: [], freezes: [], rev: null };
+/** The fields of an environment's stop-the-line hash: locks, revision, ad-hoc freezes. */
+export const LOCK_FIELDS = ['json', 'rev', 'freezes'] as const;
 
-export function locksOf([json, rev]: (string | null | undefined)[]): StoredLocks {
-  return { locks: json ? (JSON.parse(json) as Lock[]) : [], rev: rev ?? null };
+export function locksOf([json, rev, freezes]: (string | null | undefined)[]): StoredLocks {
+  return { locks: json ? (JSON.parse(json) as Lock[]) : [], freezes: freezes ? (JSON.parse(freezes) as AdHocFreeze[]) : [], rev: rev ?? null };
 }
 
 function unwrap(results: [Error | null, unknown][] | null): unknown[] {

@@ -15,6 +15,8 @@ describe('the /promote grammar', () => {
     ['status', { type: 'status', app: null }],
     ['status web', { type: 'status', app: 'web' }],
     ['cancel SG-12', { type: 'cancel', id: 'sg-12' }],
+    ['refresh customers from production to staging', { type: 'refresh', dataset: 'customers', from: 'production', to: 'staging', reason: '' }],
+    ['REFRESH Customers FROM Production TO Staging weekly copy', { type: 'refresh', dataset: 'customers', from: 'production', to: 'staging', reason: 'weekly copy' }],
     ['help', { type: 'help' }],
     ['', { type: 'modal' }],
   ])('reads "%s"', (text, value) => {
@@ -28,6 +30,9 @@ describe('the /promote grammar', () => {
     ['Web! 1.4.2 to production', /not an app name or a command/],
     ['cancel 12', /one promotion id, such as sg-12/],
     ['rollback web', /takes an app and an environment/],
+    ['refresh', /`refresh` takes a dataset/],
+    ['refresh customers production staging', /Say where the data comes from: `from ENV`/],
+    ['refresh customers from production staging', /Say where the data goes: `to ENV`/],
     ['rollback web production to', /is not a version/],
     ['calendar', /`calendar` takes one environment/],
   ])('refuses "%s" and shows the grammar', (text, problem) => {

@@ -84,3 +84,42 @@ describe('App Home, the environment dashboard', () => {
     expect(status).toMatch(new RegExp(`• production: 1\\.0\\.0 \\(since ${DATE}\\)\\n    ◦ ${waitingId}: 1\\.2\\.0 awaiting approval`));
   });
 });
+
+describe('App Home shows what stops the line', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startShipgate();
+  });
+  afterAll(async () => h.close());
+
+  it('lists the locks and ad-hoc freezes in force per environment, and drops them once lifted', async () => {
+    const openHome = async (): Promise<string[]> => {
+      const before = h.fake.callsTo('views.publish').length;
+      expect((await h.slack.event({ type: 'app_home_opened', user: alice, channel: 'D0HOME', tab: 'home' })).status).toBe(200);
+      const call = await eventually(() => h.fake.callsTo('views.publish')[before] ?? Promise.reject(new Error('no views.publish yet')));
+      return (call.args.view as { blocks: { text?: { text: string } }[] }).blocks.map((b) => b.text?.text ?? '');
+    };
+    const summaryOf = (texts: string[], env: string) => texts[texts.indexOf(env) + 1]!;
+    await h.slack.command(PEOPLE.lead, '/promote lock staging web database migration');
+    await h.slack.command(rita, '/promote freeze production for 2h --allow S0ONCALL launch <day>');
+    await eventually(async () => expect(await h.shipgate.redis.hget(h.shipgate.keys.locks('production'), 'freezes')).toMatch(/launch/));
+    await eventually(async () => expect(await h.shipgate.redis.hget(h.shipgate.keys.locks('staging'), 'json')).toMatch(/database migration/));
+
+    const texts = await openHome();
+    const production = summaryOf(texts, 'production');
+    expect(production).toMatch(/^\*Window:\* :red_circle: closed \(freeze: ad-hoc freeze by URITA: launch &lt;day&gt;\), next window /);
+    expect(production).toMatch(new RegExp(`\\n\\*Ad-hoc freeze:\\* :ice_cube: by <@URITA> until ${DATE}: launch &lt;day&gt; \\(break-glass: <!subteam\\^S0ONCALL>\\)\\n`));
+    expect(production).not.toMatch(/\*Lock:\*/);
+    const staging = summaryOf(texts, 'staging');
+    expect(staging).toMatch(new RegExp(`\\n\\*Lock:\\* :lock: web in staging locked by <@U0LEAD> since ${DATE}: database migration\\n`));
+    expect(staging).not.toMatch(/Ad-hoc freeze/);
+
+    await h.slack.command(raj, '/promote unfreeze production');
+    await h.slack.command(PEOPLE.lead, '/promote unlock staging web');
+    await eventually(async () => expect(await h.shipgate.redis.hget(h.shipgate.keys.locks('production'), 'freezes')).toBe('[]'));
+    await eventually(async () => expect(await h.shipgate.redis.hget(h.shipgate.keys.locks('staging'), 'json')).toBe('[]'));
+    const after = await openHome();
+    expect(summaryOf(after, 'production')).toMatch(/^\*Window:\* no calendar, always open\n\*Last rollback:/);
+    expect(summaryOf(after, 'staging')).not.toMatch(/\*Lock:\*/);
+  });
+});

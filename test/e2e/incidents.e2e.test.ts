@@ -156,19 +156,23 @@ describe('nothing unsafe slips through', () => {
     await h.slack.click(rita, message, 'Approve');
     await h.slack.click(raj, message, 'Approve');
     await eventually(async () => expect((await h.shipgate.promotion(message)).state).toBe('scheduled'));
-    await eventually(() => expect(buttonsOf(h.fake.refreshed(message)).map((b) => b.label)).toEqual(['Cancel']));
+    await eventually(() => expect(buttonsOf(h.fake.refreshed(message)).map((b) => b.label)).toEqual(['Approve', 'Cancel']));
     await h.slack.click(alice, h.fake.refreshed(message), 'Cancel');
     await eventually(async () => expect((await h.shipgate.promotion(message)).state).toBe('cancelled'));
     expect(productionCalls(h)).toEqual([]);
   });
 
   it('sends a scheduled promotion back for approval when its approvals lapse before the window opens', async () => {
-    const shortApprovals = (url: string, prefix: string) => standardConfig(url, prefix).replace('expire_after: 4h', 'expire_after: 2s');
+    // Approvals given inside a window expire as configured; those given while closed hold for the next window.
+    const shortApprovals = (url: string, prefix: string) => standardConfig(url, prefix).replace('expire_after: 4h', 'expire_after: 1h');
     h = await startShipgate({ config: shortApprovals, calendars: { 'production.yml': 'timezone: UTC\nwindows:\n  - days: [mon]\n    start: "10:00"\n    end: "11:00"\n' } });
     await h.bring('1.0.0', 'staging');
-    h.shipgate.clock.set(Date.parse('2026-12-02T12:00:00Z'));
+    h.shipgate.clock.set(Date.parse('2026-11-30T10:30:00Z'));
     const { message } = await h.ask(alice, '/promote web 1.0.0 to production', 'C0PROD');
     await h.slack.click(rita, message, 'Approve');
+    await eventually(async () => expect((await h.shipgate.promotion(message)).approvals).toHaveLength(1));
+    // Rita's approval lapses at 11:30, a few seconds after Raj approves outside the window.
+    h.shipgate.clock.set(Date.parse('2026-11-30T11:29:57Z'));
     await h.slack.click(raj, message, 'Approve');
     await eventually(async () => expect((await h.shipgate.promotion(message)).state).toBe('scheduled'));
     await eventually(async () => expect((await h.shipgate.promotion(message)).state).toBe('awaiting_approval'), { timeoutMs: 10_000 });

@@ -13,6 +13,13 @@
  * - at most one promotion holds an environment, and the ledger agrees with the target;
  * - no deployment starts in a locked environment except a rollback or one the lock's
  *   owner asked for, and nothing stays held back by a lock that was lifted;
+ * - no promotion starts deploying during an ad-hoc freeze unless it is a rollback, an
+ *   emergency, or asked for by someone on the freeze's break-glass list; a rollback by an
+ *   authorized person is never refused during one;
+ * - nobody approves their own promotion through a delegation, and one person counts
+ *   once (approving in person or through a delegate); staging needs a quorum from QA
+ *   and from the lead (all_of), where the lead is in both groups;
+ * - a reminder is sent at most once per wait;
  * - the audit chains verify.
  *
  * Steps can also run at once (a rollback while a slow deployment runs), so queued
@@ -45,7 +52,13 @@ import { join } from 'node:path';
 import { LockStore } from '../../src/store/lock-store.js';
 import { LockService } from '../../src/service/lock-service.js';
 import { lockFor, type Lock } from '../../src/domain/lock.js';
+import { FreezeService } from '../../src/service/freeze-service.js';
+import { inForce, type AdHocFreeze } from '../../src/domain/ad-hoc-freeze.js';
+import { mayDeployThrough } from '../../src/domain/promotion-calendar.js';
 import type { Running } from '../../src/runtime.js';
+import { countsFor } from '../../src/domain/approval-tally.js';
+import { DelegationService } from '../../src/service/delegation-service.js';
+import { DelegationStore } from '../../src/store/delegation-store.js';
 import { listen } from '../support/http-server.js';
 import { PEOPLE, standardConfig, startShipgate, testAuditKey, USERGROUPS, type Harness } from '../support/start-shipgate.js';
 
@@ -60,19 +73,27 @@ const EVERYONE = Object.values(PEOPLE);
 const PRODUCTION_CALENDAR = 'timezone: UTC\nwindows:\n  - days: [mon, tue, wed, thu, fri]\n    start: "09:00"\n    end: "17:00"\n';
 const START = Date.parse('2026-12-01T09:30:00Z');
 
-/** Staging runs a smoke gate the test can turn red; production rolls back on a critical alert soon after a deployment. */
+/**
+ * Staging runs a smoke gate the test can turn red and needs one approval from QA and one
+ * from the lead (all_of); production rolls back on a critical alert soon after a
+ * deployment, and reminds its approvers, then escalates, while a promotion waits.
+ */
 const modelConfig = (gateUrl: string) => (deployUrl: string, prefix: string) =>
   standardConfig(deployUrl, prefix, `gates:\n  smoke: { type: http-json, url: "${gateUrl}/smoke", expect: { path: ok, equals: true }, timeout: 2s }\n`)
     .replace('    from: development\n', '    from: development\n    gates: [smoke]\n')
+    .replace('approvals: { required: 1, approvers: [S0QA, U0LEAD] }', 'approvals: { all_of: [{ group: S0QA, required: 1, name: QA }, { group: U0LEAD, required: 1, name: Lead }] }')
+    .replace('self_approval: false, expire_after: 4h }', 'self_approval: false, expire_after: 4h, remind_after: 2h, escalate_after: 6h, escalate_to: S0ONCALL }')
     .replace('    rollback: { approvals: { required: 1, approvers: [S0ONCALL] } }', '    rollback: { approvals: { required: 1, approvers: [S0ONCALL] }, auto_on_alert: { severity: critical, within: 1h } }\n    calendar: production')
     .replace('queue: {', 'queue: { shutdown_grace: 300ms, sweep_every: 2s,');
 
-/** Group membership as the fake Slack answers it. */
+/** Group membership as the fake Slack answers it, with the lead also in QA (so all_of must place him). */
+const GROUPS: Record<string, string[]> = { ...USERGROUPS, S0QA: [...USERGROUPS.S0QA, PEOPLE.lead] };
 const directory: Directory = {
   async membersOf(group) {
-    return new Set((USERGROUPS as Record<string, string[]>)[group] ?? []);
+    return new Set(GROUPS[group] ?? []);
   },
 };
+const DAY = 24 * 3600_000;
 
 interface World {
   h: Harness;
@@ -89,8 +110,10 @@ interface World {
   /** The archive finished promotions and old audit entries move to, and the audit log read across it and Redis. */
   archive: AuditArchive;
   audit: AuditLog;
-  /** At the start of the current step: the locks in force, and the promotions whose deployment had started. */
-  before: { locks: Lock[]; started: Set<string> };
+  freezes: FreezeService;
+  delegations: DelegationService;
+  /** At the start of the current step: the locks and ad-hoc freezes in force, and the promotions whose deployment had started. */
+  before: { locks: Lock[]; freezes: AdHocFreeze[]; started: Set<string> };
 }
 
 type Model = Record<string, never>;
@@ -103,7 +126,7 @@ abstract class Step implements fc.AsyncCommand<Model, World> {
     return true;
   }
   async run(_model: Model, w: World): Promise<void> {
-    w.before = { locks: await w.locks.all(), started: new Set((await w.h.shipgate.store.recent(200)).filter((p) => p.deployment !== null).map((p) => p.id)) };
+    w.before = { locks: await w.locks.all(), freezes: await w.freezes.all(), started: new Set((await w.h.shipgate.store.recent(200)).filter((p) => p.deployment !== null).map((p) => p.id)) };
     await this.act(w);
     await settle(w);
     await checkInvariants(w);
@@ -181,7 +204,7 @@ class ApproveAsApprover extends Step {
     if (!target) return;
     const env = w.policy.environments.get(target.environment)!;
     const policy = target.kind === 'rollback' ? env.rollback : env.approvals;
-    const people = policy.approvers.flatMap((a) => (a.startsWith('S') ? ((USERGROUPS as Record<string, string[]>)[a] ?? []) : [a])).filter((u) => u !== target.requester);
+    const people = policy.approvers.flatMap((a) => (a.startsWith('S') ? (GROUPS[a] ?? []) : [a])).filter((u) => u !== target.requester);
     const approver = pick(people, this.which);
     if (approver) await twice(this.duplicate, () => w.service.approve(target.id, approver));
   }
@@ -217,7 +240,63 @@ class Rollback extends Step {
 /** The people a list of approvers names, groups expanded; everyone when it names nobody. */
 function approversOf(approvers: readonly string[]): string[] {
   if (approvers.length === 0) return EVERYONE;
-  return approvers.flatMap((a) => (a.startsWith('S') ? ((USERGROUPS as Record<string, string[]>)[a] ?? []) : [a]));
+  return approvers.flatMap((a) => (a.startsWith('S') ? (GROUPS[a] ?? []) : [a]));
+}
+
+/** Anyone may try to delegate; only approvers succeed, for the environments they approve. */
+class Delegate extends Step {
+  constructor(
+    readonly from: string,
+    readonly to: string,
+    readonly days: number,
+    readonly env: Env | null,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    await w.delegations.delegate(this.from, this.to, w.h.shipgate.clock.now() + this.days * DAY, this.env ? [this.env] : []);
+  }
+  toString() {
+    return `delegate(${this.from} → ${this.to}, ${this.days}d${this.env ? `, ${this.env}` : ''})`;
+  }
+}
+
+class Undelegate extends Step {
+  constructor(readonly index: number) {
+    super();
+  }
+  async act(w: World) {
+    const d = pick(await w.delegations.inForce(), this.index);
+    if (d) await w.delegations.undelegate(d.delegator, d.delegate);
+  }
+  toString() {
+    return `undelegate(#${this.index})`;
+  }
+}
+
+/** Someone holding a delegation for a waiting promotion's environment approves it; their own promotions among them. */
+class ApproveAsDelegate extends Step {
+  constructor(
+    readonly index: number,
+    readonly which: number,
+    readonly duplicate: boolean,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const target = pick((await pending(w)).filter((p) => ['awaiting_approval', 'checking', 'queued'].includes(p.state)), this.index);
+    if (!target) return;
+    const held = (await w.delegations.inForce()).filter((d) => d.environments.includes(target.environment));
+    const delegate = pick(held, this.which)?.delegate;
+    if (!delegate) return;
+    const results = await twice(this.duplicate, () => w.service.approve(target.id, delegate));
+    const env = w.policy.environments.get(target.environment)!;
+    const ownRight = isAuthorized(target.kind === 'rollback' ? env.rollback : env.approvals, delegate, Object.keys(GROUPS).filter((g) => GROUPS[g]!.includes(delegate)));
+    if (delegate === target.requester && !ownRight && results.some((r) => r.ok)) w.violations.push(`${delegate} approved their own promotion ${target.id} through a delegation`);
+  }
+  toString() {
+    return `approve-as-delegate(#${this.index}, ${this.which}${this.duplicate ? ', twice' : ''})`;
+  }
 }
 
 /** Stop-the-line: anyone may try; only the environment's approvers succeed. */
@@ -245,6 +324,32 @@ class LockStep extends Step {
   }
 }
 
+/** An ad-hoc freeze: anyone may try; only the environment's approvers succeed; some name on-call as break-glass. */
+class FreezeStep extends Step {
+  constructor(
+    readonly verb: 'freeze' | 'unfreeze',
+    readonly env: Env | 'of-waiting',
+    readonly minutes: number,
+    readonly breakGlass: boolean,
+    /** A person, or the index of one of the environment's approvers. */
+    readonly who: string | number,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const env = this.env === 'of-waiting' ? pick((await pending(w)).filter((p) => p.state !== 'deploying' && p.state !== 'queued'), 0)?.environment : this.env;
+    if (!env) return;
+    const user = typeof this.who === 'string' ? this.who : pick(approversOf(w.policy.environments.get(env)!.approvals.approvers), this.who);
+    if (!user) return;
+    if (this.verb === 'unfreeze') return void (await w.freezes.unfreeze(env, user));
+    await w.freezes.freeze({ environment: env, user, durationMs: this.minutes * 60_000, allow: this.breakGlass ? ['S0ONCALL'] : [], reason: 'model' });
+  }
+  toString() {
+    const what = this.verb === 'freeze' ? ` for ${this.minutes}m${this.breakGlass ? ' --allow S0ONCALL' : ''}` : '';
+    return `${this.verb}(${this.env}${what}, ${typeof this.who === 'string' ? this.who : `approver #${this.who}`})`;
+  }
+}
+
 /**
  * An approver locks the environment of a promotion that waits, then approvers click:
  * the lock meets it in flight. A lock has no follow-up work, so what holds after it is
@@ -264,6 +369,24 @@ class LockThenApprove extends Step {
   }
   toString() {
     return `${this.lock.toString()} then ${this.approvals.map((a) => a.toString()).join(', ')}`;
+  }
+}
+
+/** An approver freezes the environment of a promotion that waits, then approvers click: the freeze meets it in flight. */
+class FreezeThenApprove extends Step {
+  constructor(
+    readonly freeze: FreezeStep,
+    readonly approvals: ApproveAsApprover[],
+  ) {
+    super();
+  }
+  async act(w: World) {
+    await this.freeze.act(w);
+    w.before = { ...w.before, freezes: await w.freezes.all() };
+    for (const approval of this.approvals) await approval.act(w);
+  }
+  toString() {
+    return `${this.freeze.toString()} then ${this.approvals.map((a) => a.toString()).join(', ')}`;
   }
 }
 
@@ -289,7 +412,7 @@ class ClockJump extends Step {
     // Time passes: window checks that are now due run now, as they would have in real time.
     const now = w.h.shipgate.clock.now();
     for (const job of await w.deployQueue.getDelayed()) {
-      if (job.name === 'check-window' && (job.data as { at: number }).at <= now) await job.promote();
+      if ((job.name === 'check-window' || job.name === 'remind') && (job.data as { at: number }).at <= now) await job.promote();
     }
   }
   toString() {
@@ -381,8 +504,25 @@ const requestFromPath = fc.tuple(fc.constantFrom(...ENVIRONMENTS), fc.nat(7), us
 const lockByApprover = fc
   .tuple(fc.constantFrom('lock', 'lock', 'unlock') as fc.Arbitrary<'lock' | 'unlock'>, fc.constantFrom('staging', 'production', 'of-waiting', 'of-waiting') as fc.Arbitrary<Env | 'of-waiting'>, fc.boolean(), fc.nat(3))
   .map(([v, e, all, i]) => new LockStep(v, e, all, i));
+const freezeByApprover = fc
+  .tuple(fc.constantFrom('freeze', 'freeze', 'unfreeze') as fc.Arbitrary<'freeze' | 'unfreeze'>, fc.constantFrom('staging', 'production', 'of-waiting') as fc.Arbitrary<Env | 'of-waiting'>, fc.constantFrom(30, 240), fc.boolean(), fc.nat(3))
+  .map(([v, e, m, b, i]) => new FreezeStep(v, e, m, b, i));
+const delegate = fc
+  .tuple(fc.constantFrom(PEOPLE.rita, PEOPLE.raj, PEOPLE.lead, PEOPLE.quinn, PEOPLE.omar, PEOPLE.mallory), fc.constantFrom(PEOPLE.alice, PEOPLE.alice, PEOPLE.mallory, PEOPLE.quinn), fc.constantFrom(1, 2, 7), fc.constantFrom(null, 'staging', 'production') as fc.Arbitrary<Env | null>)
+  .map(([from, to, days, env]) => new Delegate(from, to, days, env));
+const approveAsDelegate = fc.tuple(fc.nat(3), fc.nat(3), fc.boolean()).map(([i, w, d]) => new ApproveAsDelegate(i, w, d));
 const commands = fc.commands(
   [
+    freezeByApprover,
+    freezeByApprover,
+    fc.tuple(fc.constantFrom('freeze', 'unfreeze') as fc.Arbitrary<'freeze' | 'unfreeze'>, fc.constantFrom('staging', 'production') as fc.Arbitrary<Env>, user).map(([v, e, u]) => new FreezeStep(v, e, 60, false, u)),
+    fc
+      .tuple(fc.boolean(), fc.nat(3), fc.array(fc.tuple(fc.nat(3), fc.nat(3)), { minLength: 1, maxLength: 2 }))
+      .map(([b, i, clicks]) => new FreezeThenApprove(new FreezeStep('freeze', 'of-waiting', 240, b, i), clicks.map(([t, a]) => new ApproveAsApprover(t, a, false)))),
+    delegate,
+    approveAsDelegate,
+    approveAsDelegate,
+    fc.nat(3).map((i) => new Undelegate(i)),
     approveAsApprover,
     approveAsApprover,
     approveAsApprover,
@@ -439,7 +579,7 @@ async function settle(w: World): Promise<void> {
       w.gatesQueue.getJobCounts('waiting', 'active', 'delayed', 'waiting-children', 'prioritized'),
       w.deployQueue.getDelayed(),
     ]);
-    const busy = outbox + Object.values(deploy).reduce((a, b) => a + b, 0) + Object.values(gates).reduce((a, b) => a + b, 0) + delayed.filter((j) => !['check-window', 'sweep', 'archive'].includes(j.name)).length;
+    const busy = outbox + Object.values(deploy).reduce((a, b) => a + b, 0) + Object.values(gates).reduce((a, b) => a + b, 0) + delayed.filter((j) => j.name !== 'check-window' && j.name !== 'remind' && j.name !== 'sweep' && j.name !== 'archive' && j.name !== 'freeze-notices').length;
     quietFor = busy === 0 ? quietFor + 1 : 0;
     await new Promise((resolve) => setTimeout(resolve, 60));
   }
@@ -479,6 +619,19 @@ async function checkInvariants(w: World): Promise<void> {
   for (const p of open) {
     if (p.heldBy) expect(lockFor(p, locks.filter((l) => l.environment === p.environment)), `${p.id} is still held back by a lock that was lifted`).not.toBeNull();
   }
+  // Nobody approves their own promotion through a delegation; one person counts once; a reminder goes out once per wait.
+  for (const p of await store.recent(200)) {
+    const env = w.policy.environments.get(p.environment)!;
+    const selfApproval = (p.kind === 'rollback' ? env.rollback : env.approvals).selfApproval;
+    for (const a of p.approvals) {
+      expect(a.onBehalfOf !== undefined && a.user === p.requester, `${p.id}: ${a.user} approved their own promotion on behalf of ${a.onBehalfOf}`).toBe(false);
+      if (!selfApproval) expect(countsFor(a), `${p.id}: its requester counts among its approvals`).not.toBe(p.requester);
+    }
+    const counted = p.approvals.map(countsFor);
+    expect(new Set(counted).size, `${p.id}: someone counts twice in ${counted.join(', ')}`).toBe(counted.length);
+    const reminded = (p.reminded ?? []).map((r) => `${r.stage}@${r.at}`);
+    expect(new Set(reminded).size, `${p.id}: a reminder went out twice`).toBe(reminded.length);
+  }
   for (const p of await store.recent(200)) expect(isFinal(p.state) || open.some((o) => o.id === p.id), `${p.id} (${p.state}) is neither final nor indexed as pending`).toBe(true);
 
   // The ledger agrees with what the target last deployed in each environment.
@@ -501,10 +654,10 @@ async function history(w: World): Promise<void> {
     expect(await w.h.shipgate.live(APP, env)).toBe(version);
   };
   await walk('1.0.0', 'development', []);
-  await walk('1.0.0', 'staging', [PEOPLE.lead]);
+  await walk('1.0.0', 'staging', [PEOPLE.quinn, PEOPLE.lead]);
   await walk('1.0.0', 'production', [PEOPLE.rita, PEOPLE.raj]);
   await walk('1.1.0', 'development', []);
-  await walk('1.1.0', 'staging', [PEOPLE.lead]);
+  await walk('1.1.0', 'staging', [PEOPLE.lead, PEOPLE.quinn]);
   await walk('1.2.0', 'development', []);
 }
 
@@ -538,6 +691,14 @@ describe('promotions under random incident sequences (model-based, real service 
             const held = lockFor(p, world.before.locks.filter((l) => l.environment === env && now.some((n) => n.at === l.at && n.owner === l.owner && n.app === l.app)));
             if (held) violations.push(`${p.id} (${p.kind} by ${p.requester}) started deploying ${call.version} to ${env} while <@${held.owner}> held it locked`);
           }
+          // A promotion that started during this step while an ad-hoc freeze held the environment since before it (and still does).
+          if (p && !world.before.started.has(p.id) && p.kind === 'promote' && !p.emergency) {
+            const stored = await store.freezesOf(env);
+            const frozen = inForce(world.before.freezes, h.shipgate.clock.now()).find(
+              (f) => f.environment === env && stored.some((s) => s.from === f.from && s.owner === f.owner) && !mayDeployThrough(f, p.requester, new Map(Object.entries(USERGROUPS).map(([g, m]) => [g, new Set(m)]))),
+            );
+            if (frozen) violations.push(`${p.id} (by ${p.requester}) started deploying ${call.version} to ${env} while <@${frozen.owner}> held it frozen`);
+          }
           const from = FROM[env];
           if (call.kind === 'promote' && from) {
             const live = await store.current(APP, from);
@@ -548,8 +709,9 @@ describe('promotions under random incident sequences (model-based, real service 
         const policy = toPolicy(loaded.config, loaded.hash);
         const calendars = new CalendarSource(loaded.config, h.shipgate.calendarsDir);
         const log = pino({ level: 'silent' });
-        const service = new PromotionService(policy, calendars, store, directory, h.shipgate.clock, log);
         const auditWriter = new AuditWriter(keys, testAuditKey(), { scoped: (app, env) => policy.apps.has(app) && policy.environments.has(env) });
+        const delegations = new DelegationService(policy, new DelegationStore(redis, keys, () => h.shipgate.clock.now(), auditWriter), directory, h.shipgate.clock, log);
+        const service = new PromotionService(policy, calendars, store, directory, h.shipgate.clock, log, delegations);
         const alertStore = new AlertStore(redis, keys, () => h.shipgate.clock.now(), auditWriter);
         const lockStore = new LockStore(redis, keys, () => h.shipgate.clock.now(), auditWriter);
         const alerts = new AlertService(policy, 'C0DEPLOYS', alertStore, store, service, h.shipgate.clock, log);
@@ -558,7 +720,8 @@ describe('promotions under random incident sequences (model-based, real service 
         const locks = new LockService(policy, lockStore, directory, h.shipgate.clock, log);
         const archive = new AuditArchive(mkdtempSync(join(tmpdir(), 'shipgate-model-archive-')));
         const audit = new AuditLog(redis, keys, testAuditKey(), { archive });
-        const world: World = { h, policy, service, alerts, deployQueue, gatesQueue, worker: await h.shipgate.startWorker(), gate, violations, alertCount: 0, locks, archive, audit, before: { locks: [], started: new Set() } };
+        const freezes = new FreezeService(policy, lockStore, directory, h.shipgate.clock, log);
+        const world: World = { h, policy, service, alerts, deployQueue, gatesQueue, worker: await h.shipgate.startWorker(), gate, violations, alertCount: 0, locks, freezes, delegations, archive, audit, before: { locks: [], freezes: [], started: new Set() } };
         await history(world);
         try {
           await fc.asyncModelRun(() => ({ model: {} as Model, real: world }), cmds);

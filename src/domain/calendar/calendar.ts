@@ -20,6 +20,23 @@ export interface CalendarDecision {
   rule: string | null;
 }
 
+/** What a calendar file says besides windows and freezes. */
+export interface CalendarOptions {
+  /** Every user and group id named by a freeze's `allow` list, so their members can be looked up before a decision. */
+  allowed?: readonly string[];
+  /** How long before a freeze starts its notice goes to the environment's channel; null: no notices. */
+  noticeMs?: number | null;
+}
+
+/** A freeze as an instant range, with who may still deploy during it. */
+export interface FreezeSpan {
+  name: string;
+  rule: string;
+  start: Instant;
+  end: Instant;
+  allow: readonly string[];
+}
+
 /** How far ahead `next_open` and `next_close` are looked for. */
 export const LOOK_AHEAD_MS = 400 * DAY;
 const CHUNK_MS = 7 * DAY;
@@ -46,8 +63,20 @@ export class Calendar {
     readonly name: string,
     readonly zone: Zone,
     readonly windows: readonly CalendarWindow[],
-    private readonly sources: readonly FreezeSource[],
+    readonly sources: readonly FreezeSource[],
+    readonly options: CalendarOptions = {},
   ) {}
+
+  /**
+   * This calendar as it applies to one promotion: with `extra` freezes added (ad-hoc
+   * ones, stored at runtime) and without the freezes `exempt` lets it through (break-glass).
+   * The file's freezes stay cached here; the result is meant for one decision.
+   */
+  adjusted(extra: readonly Freeze[], exempt: (freeze: Freeze) => boolean): Calendar {
+    const base = this;
+    const source: FreezeSource = { freezesOverlapping: (year) => [...base.freezesOverlapping(year), ...extra].filter((f) => !exempt(f)) };
+    return new Calendar(this.name, this.zone, this.windows, [source], this.options);
+  }
 
   freezesOverlapping(year: number): readonly Freeze[] {
     let cached = this.byYear.get(year);
@@ -101,23 +130,29 @@ export class Calendar {
     return { open: true, reason: `inside window ${window} (${describeWindow(this.windows[window]!)}, ${this.zone.name})`, rule: `window:${window}` };
   }
 
+  /** Whether an instant is open: what `decide` answers, without the sentence, for searches that try many instants. */
+  isOpen(instant: Instant): boolean {
+    const wall = this.zone.wallOf(instant);
+    return this.freezeAt(instant, wall) === null && this.windowAt(wall) !== null;
+  }
+
   /** The first instant after `from` that is open (or closed, with `open: false`); null if none within the look-ahead. */
   nextChange(from: Instant, open: boolean, lookAhead = LOOK_AHEAD_MS): Instant | null {
     // Most answers lie within a day: look one day ahead first, then widen to a week at a time.
     for (let start = from + 1, size = DAY; start < from + lookAhead; start += size, size = Math.min(size * 2, CHUNK_MS)) {
       const end = Math.min(start + size, from + lookAhead);
       for (const candidate of this.candidatesIn(start, end)) {
-        if (this.decide(candidate).open === open) return candidate;
+        if (this.isOpen(candidate) === open) return candidate;
       }
     }
     return null;
   }
 
   /** Freezes and holidays overlapping [from, to), as instant ranges, in order. */
-  freezesBetween(from: Instant, to: Instant): { name: string; rule: string; start: Instant; end: Instant }[] {
+  freezesBetween(from: Instant, to: Instant): FreezeSpan[] {
     const years = new Set([wallDate(this.zone.wallOf(from)).year, wallDate(this.zone.wallOf(to)).year]);
     const seen = new Set<string>();
-    const out: { name: string; rule: string; start: Instant; end: Instant }[] = [];
+    const out: FreezeSpan[] = [];
     for (const year of years) {
       for (const f of this.freezesOverlapping(year)) {
         const start = f.basis === 'wall' ? this.zone.instantOf(f.start) : f.start;
@@ -125,7 +160,7 @@ export class Calendar {
         const key = `${f.rule}@${start}`;
         if (start < to && end > from && !seen.has(key)) {
           seen.add(key);
-          out.push({ name: f.name, rule: f.rule, start, end });
+          out.push({ name: f.name, rule: f.rule, start, end, allow: f.allow ?? [] });
         }
       }
     }

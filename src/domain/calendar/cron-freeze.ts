@@ -17,6 +17,7 @@ export class CronFreeze implements FreezeSource {
     private readonly name: string,
     private readonly cronStart: string,
     private readonly cronEnd: string,
+    private readonly allow: readonly string[] = [],
   ) {}
 
   /** Throws with cron-parser's message when an expression is not valid. */
@@ -43,7 +44,7 @@ export class CronFreeze implements FreezeSource {
     for (let n = 0; start !== null && start < range.end && n < MAX_OCCURRENCES_PER_YEAR; n++) {
       const end = this.after(this.cronEnd, start);
       if (end === null) break;
-      if (end > range.start) out.push({ basis: 'wall', start, end, rule, name: this.name });
+      if (end > range.start) out.push({ basis: 'wall', start, end, rule, name: this.name, ...(this.allow.length > 0 ? { allow: this.allow } : {}) });
       start = this.after(this.cronStart, start);
     }
     return out;

@@ -6,9 +6,13 @@ import type { WallTime } from './zone.js';
  * calendar's zone (dated freezes, cron freezes, holidays, all-day and floating events);
  * `instant` spans are fixed moments (events with a UTC time or another zone's TZID).
  */
-export type Freeze =
+export type Freeze = (
   | { basis: 'wall'; start: WallTime; end: WallTime; rule: string; name: string }
-  | { basis: 'instant'; start: Instant; end: Instant; rule: string; name: string };
+  | { basis: 'instant'; start: Instant; end: Instant; rule: string; name: string }
+) & {
+  /** Break-glass: user ids (U…/W…) and user group ids (S…) whose promotions this freeze does not hold. */
+  allow?: readonly string[];
+};
 
 /** Produces the freezes that overlap one local calendar year; results are cached by the calendar. */
 export interface FreezeSource {

@@ -1,4 +1,5 @@
 import type { Instant } from '../promotion.js';
+import { formatterFor, offsetTableOf, type OffsetTable } from './zone-offsets.js';
 
 /**
  * Local wall-clock time as a number: milliseconds since 1970-01-01T00:00 *of the
@@ -11,17 +12,6 @@ export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', era: 'short' });
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
 export function isValidZone(zone: string): boolean {
   try {
     formatterFor(zone);
@@ -32,26 +22,23 @@ export function isValidZone(zone: string): boolean {
 }
 
 /**
- * An IANA time zone, converted with Intl (the ICU data of the runtime), never with
- * the host's own zone: the answer is the same whatever TZ the process runs under.
+ * An IANA time zone, converted with the runtime's ICU data (through the zone's table of
+ * offset changes), never with the host's own zone: the answer is the same whatever TZ
+ * the process runs under.
  */
 export class Zone {
-  private readonly format: Intl.DateTimeFormat;
+  private readonly offsets: OffsetTable;
 
   constructor(readonly name: string) {
-    this.format = formatterFor(name);
+    this.offsets = offsetTableOf(name);
   }
 
   wallOf(instant: Instant): WallTime {
-    const parts: Record<string, string> = {};
-    for (const p of this.format.formatToParts(new Date(instant))) parts[p.type] = p.value;
-    const year = parts.era === 'BC' ? 1 - Number(parts.year) : Number(parts.year);
-    const ms = ((instant % 1000) + 1000) % 1000;
-    return Date.UTC(year, Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second)) + ms;
+    return instant + this.offsetAt(instant);
   }
 
   offsetAt(instant: Instant): number {
-    return this.wallOf(instant) - instant;
+    return this.offsets.offsetAt(instant);
   }
 
   /** The instants whose wall-clock time is `wall`: none in a spring-forward gap, two in a fall-back overlap. */
@@ -76,28 +63,7 @@ export class Zone {
 
   /** Instants in [from, to) at which the offset changes (DST and other transitions). */
   transitionsBetween(from: Instant, to: Instant): Instant[] {
-    const step = 6 * HOUR;
-    const out: Instant[] = [];
-    let at = from;
-    let offset = this.offsetAt(at);
-    while (at < to) {
-      const next = Math.min(at + step, to);
-      const nextOffset = this.offsetAt(next);
-      if (nextOffset !== offset) {
-        let lo = at;
-        let hi = next;
-        while (hi - lo > 1000) {
-          const mid = Math.floor((lo + hi) / 2 / 1000) * 1000;
-          if (mid <= lo) break;
-          if (this.offsetAt(mid) === offset) lo = mid;
-          else hi = mid;
-        }
-        out.push(hi);
-        offset = nextOffset;
-      }
-      at = next;
-    }
-    return out;
+    return this.offsets.transitionsBetween(from, to);
   }
 
   /** ISO 8601 with the zone's offset at that instant, e.g. 2026-12-18T00:00:00+01:00. */

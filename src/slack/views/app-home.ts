@@ -2,6 +2,8 @@ import type { KnownBlock, View } from '@slack/types';
 import { humanSeconds, percent } from '../../domain/delivery-report.js';
 import { HOME_WINDOW_MS, type EnvironmentDashboard, type HomeAppLine, type WaitingPromotion } from '../../domain/home-dashboard.js';
 import { describeApprovers } from '../../domain/policy.js';
+import { lockScope } from '../../domain/lock.js';
+import { describeAllow } from '../../domain/ad-hoc-freeze.js';
 import type { CalendarReport } from '../../service/calendar-report.js';
 import { clip, escapeMrkdwn, slackDate, user } from './mrkdwn.js';
 
@@ -50,8 +52,13 @@ function summaryText(d: EnvironmentDashboard, window: CalendarReport | undefined
   const rollback = d.lastRollback
     ? `${escapeMrkdwn(d.lastRollback.app)} back to ${escapeMrkdwn(d.lastRollback.version)} ${slackDate(d.lastRollback.deployment!.finishedAt!)} (${d.lastRollback.id})`
     : `none in the last ${HOME_WINDOW_MS / 86_400_000} days`;
+  const stopped = [
+    ...d.locks.map((l) => `*Lock:* :lock: ${escapeMrkdwn(lockScope(l))} locked by ${user(l.owner)} since ${slackDate(l.at)}: ${escapeMrkdwn(l.reason)}`),
+    ...d.freezes.map((f) => `*Ad-hoc freeze:* :ice_cube: by ${user(f.owner)} until ${slackDate(f.until)}: ${escapeMrkdwn(f.reason)}${f.allow.length ? ` (break-glass: ${describeAllow(f.allow)})` : ''}`),
+  ];
   return [
     `*Window:* ${window ? windowLine(window) : 'unknown'}`,
+    ...stopped,
     `*Last rollback:* ${rollback}`,
     `*Last ${HOME_WINDOW_MS / 86_400_000} days:* ${n.deployments} deployments · lead time p50 ${humanSeconds(n.leadTimeP50)} · change failure rate ${percent(n.changeFailureRate)} · time to restore p50 ${humanSeconds(n.timeToRestoreP50)}`,
   ].join('\n');

@@ -1,8 +1,11 @@
 import { describeLock } from '../../domain/lock.js';
 import type { KnownBlock } from '@slack/types';
 import type { EnvironmentPolicy } from '../../domain/policy.js';
-import type { Instant, Promotion, PromotionState } from '../../domain/promotion.js';
-import { calendarApplies, isApprovalCurrent, policyFor } from '../../domain/readiness.js';
+import type { Approval, Instant, Promotion, PromotionState } from '../../domain/promotion.js';
+import { describeTally, tally } from '../../domain/approval-tally.js';
+import { windowName } from '../../domain/window-name.js';
+import { calendarApplies, calendarFor, isApprovalCurrent, policyFor } from '../../domain/readiness.js';
+import { hasCalendar } from '../../domain/promotion-calendar.js';
 import { isOpen, type GateStatus } from '../../domain/promotion.js';
 import { slackLink } from '../../domain/deployment.js';
 import { ACTIONS } from '../actions.js';
@@ -44,21 +47,22 @@ function path(p: Promotion): string {
 function approvalsLine(p: Promotion, env: EnvironmentPolicy, now: Instant): string {
   const policy = policyFor(p, env);
   if (policy.required === 0) return 'none required';
-  const counted = p.approvals.filter((a) => isApprovalCurrent(a, policy, now));
+  const counted = tally(p, policy, now);
   const lapsed = p.approvals.filter((a) => !isApprovalCurrent(a, policy, now));
-  const who = [...counted.map((a) => user(a.user)), ...lapsed.map((a) => `~${user(a.user)}~ (expired)`)];
-  return `${Math.min(counted.length, policy.required)}/${policy.required}${who.length ? `: ${who.join(', ')}` : ''}`;
+  const signed = (a: Approval) => `${user(a.user)}${a.onBehalfOf ? ` (on behalf of ${user(a.onBehalfOf)})` : ''}${a.window ? ` (pre-approved for the window opening ${windowName(a.window.opens)})` : ''}`;
+  const who = [...counted.counted.map(signed), ...lapsed.map((a) => `~${signed(a)}~ (expired)`)];
+  return `${describeTally(counted)}${who.length ? `: ${who.join(', ')}` : ''}`;
 }
 
 function calendarLine(p: Promotion, env: EnvironmentPolicy, now: Instant): string | null {
-  if (env.calendar === null) return null;
+  if (!hasCalendar(env)) return null;
   if (p.emergency) return ':rotating_light: bypassed (emergency)';
   if (!calendarApplies(p, env)) return 'ignored for rollbacks';
   if (p.state === 'scheduled') {
     return p.scheduledFor === null ? ':red_circle: closed; no window opens within a year' : `:calendar: closed; deploys when the window opens ${slackDate(p.scheduledFor)}`;
   }
   if (!isOpen(p.state)) return null;
-  const decision = env.calendar.decide(now);
+  const decision = calendarFor(p, env, now)!;
   return decision.open ? `:large_green_circle: open (${escapeMrkdwn(decision.reason)})` : `:red_circle: closed (${escapeMrkdwn(decision.reason)})`;
 }
 
@@ -118,6 +122,9 @@ export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Inst
   if (p.state === 'blocked' && p.blockedReason) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Blocked:* ${escapeMrkdwn(p.blockedReason)}`) } });
   }
+  if (p.breakGlass) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`:unlock: *Break-glass*: deployed during the freeze "${escapeMrkdwn(p.breakGlass)}", whose allow list names ${user(p.requester)}; approvals and release windows still applied.`) } });
+  }
   if (p.emergency) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: ':rotating_light: *Emergency*: this promotion bypasses the release calendar, under the emergency approval policy.' } });
   }
@@ -138,7 +145,9 @@ export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Inst
     const rerun = { type: 'button' as const, action_id: ACTIONS.rerunGates, text: { type: 'plain_text' as const, text: 'Re-run gates' }, style: 'primary' as const, value: p.id };
     blocks.push({ type: 'actions', block_id: 'blocked_actions', elements: p.gates ? [rerun, cancel] : [cancel] });
   }
-  if (p.state === 'scheduled') blocks.push({ type: 'actions', block_id: 'scheduled_actions', elements: [cancel] });
+  // Approvers may pre-approve for the window (an approval that would lapse before it opens is renewed so).
+  const approve = { type: 'button' as const, action_id: ACTIONS.approve, text: { type: 'plain_text' as const, text: 'Approve' }, style: 'primary' as const, value: p.id };
+  if (p.state === 'scheduled') blocks.push({ type: 'actions', block_id: 'scheduled_actions', elements: [approve, cancel] });
   if (p.state === 'awaiting_approval' || p.state === 'checking' || p.state === 'queued') {
     blocks.push({
       type: 'actions',

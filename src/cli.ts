@@ -22,6 +22,8 @@ import { connectRedis, probeRedis } from './queue/redis-connection.js';
 import type { RedisVerdict } from './queue/redis-health.js';
 import { startServe, startWorker, type Running } from './runtime.js';
 import { AuditLog, type ChainReport } from './store/audit-log.js';
+import { AuditArchive } from './store/audit-archive.js';
+import { resolve } from 'node:path';
 import { formatCheckpoints, parseCheckpoints, signCheckpoint, type Checkpoint } from './store/audit-checkpoint.js';
 import { AuditKey, AUDIT_KEY_VARIABLE } from './store/audit-key.js';
 import { keysFor } from './store/keys.js';
@@ -125,7 +127,8 @@ async function audit(action: string | undefined, checkpointFile: string | undefi
   const redis = connectRedis(settings.redisUrl, 'http');
   try {
     const keys = keysFor(config.config.queue.prefix);
-    const log = new AuditLog(redis, keys, key);
+    // Entries past the retention live on in the archive folder; the chains verify across both.
+    const log = new AuditLog(redis, keys, key, { archive: new AuditArchive(resolve(config.config.retention.archive)) });
     if (action === 'export') return await exportAudit(log, key, checkpointFile, only, output);
     const code = await verifyAudit(log, key, checkpointFile, only);
     await recordVerification(redis, keys, { at: Date.now(), ok: code === 0 });

@@ -20,7 +20,13 @@ export function createMetrics() {
     buckets: [1, 10, 60, 300, 600, 1800, 3600, 21600, 86400],
     registers: [registry],
   });
-  return { registry, slackRequests, alertToRollback, driftDetected, driftDetection };
+  const commitConflicts = new Counter({
+    name: 'shipgate_commit_conflicts_total',
+    help: 'Commits that met a concurrent change to the same record or audit chain and decided again, by kind (create, transition).',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  return { registry, slackRequests, commitConflicts, alertToRollback, driftDetected, driftDetection };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -20,6 +20,9 @@ import { closeWithin, createDeployWorker, createSlackWorker } from './queue/work
 import { OutboxRelay } from './queue/outbox-relay.js';
 import { dispatchFollowUp } from './service/follow-up.js';
 import { sweep } from './service/reconciler.js';
+import { Retention } from './store/retention.js';
+import { AuditArchive } from './store/audit-archive.js';
+import { resolve } from 'node:path';
 import { sweepRefreshes } from './service/refresh-sweep.js';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from './service/ports.js';
@@ -134,7 +137,7 @@ class Runtime {
     // Facts about a known app and environment get that pair's own chain; anything else goes to the unscoped one.
     const audit = new AuditWriter(keys, options.auditKey, { scoped: (app, env) => this.policy.apps.has(app) && this.policy.environments.has(env) });
     this.audit = audit;
-    this.store = new PromotionStore(this.redis, keys, () => this.clock.now(), audit);
+    this.store = new PromotionStore(this.redis, keys, () => this.clock.now(), audit, { onConflict: (kind) => this.metrics.commitConflicts.inc({ kind }) });
     const slackOptions = { apiUrl: options.slack.apiUrl, ...(options.slack.timeoutMs ? { timeoutMs: options.slack.timeoutMs } : {}) };
     this.client = createSlackWriter(options.slack.botToken, slackOptions);
     const directory = new SlackDirectory(createSlackReader(options.slack.botToken, slackOptions), this.redis, keys, config.slack.usergroup_cache);
@@ -304,11 +307,12 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   };
   const sweepNow = async () => ({ ...(await sweep(runtime.store, runtime.jobs, runtime.service, options.log)), refreshes: await sweepRefreshes(runtime.refreshes, runtime.jobs, options.log) });
   const driftCheck = (app: string, environment: string) => runtime.drift.check(app, environment, (a, env) => executors.for(a, env).current?.(a, env) ?? Promise.resolve(null));
+  const retention = new Retention(runtime.redis, runtime.keys, new AuditArchive(resolve(config.retention.archive)), config.retention.after, () => runtime.clock.now());
   const refresh = new RefreshDriver(config, runtime.refreshes, runtime.clock, options.log);
   const notices = new NoticeStore(runtime.redis, runtime.keys, () => runtime.clock.now(), runtime.audit);
   const postNotice = async (channel: string, text: string) => (await runtime.client.chat.postMessage({ channel, text, unfurl_links: false })).ts ?? '';
   const freezeNotices = () => sendFreezeNotices(runtime.policy, runtime.calendars, runtime.store, notices, postNotice, runtime.clock, options.log);
-  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck, refresh, freezeNotices };
+  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck, refresh, freezeNotices, archive: () => retention.run() };
   const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts), ...(github ? [github.worker] : [])];
   for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
@@ -318,6 +322,8 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   }, options.log);
   await relay.start();
   await runtime.queues.deploy.upsertJobScheduler('sweep', { every: config.queue.sweep_every }, { name: 'sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
+  // Archival runs on one worker at a time (one job per tick, and a lock), and is safe to repeat.
+  await runtime.queues.deploy.upsertJobScheduler('archive', { every: config.retention.every }, { name: 'archive', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await scheduleDriftChecks(runtime.queues.deploy, driftTargets(config, executors));
   // Every worker upserts the same scheduler; notices are claimed once in Redis, so ticks on several workers send one.
   await runtime.queues.deploy.upsertJobScheduler('freeze-notices', { every: config.queue.sweep_every }, { name: 'freeze-notices', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });

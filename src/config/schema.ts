@@ -136,6 +136,18 @@ const baseSchema = z
       })
       .strict()
       .default({ window: DAY * 30, failure_window: DAY }),
+    /** What leaves Redis, when, and where it goes (see src/store/retention.ts). */
+    retention: z
+      .object({
+        /** Finished promotions and audit entries older than this move from Redis to the archive. */
+        after: duration.default(DAY * 90),
+        /** The archive folder: JSON Lines files, appended to only. */
+        archive: z.string().min(1).default('./shipgate-archive'),
+        /** How often a worker looks for what is due. */
+        every: duration.default(3_600_000),
+      })
+      .strict()
+      .default({ after: DAY * 90, archive: './shipgate-archive', every: 3_600_000 }),
     slo: z
       .object({
         /** A blocked or failed promotion should be followed by a deployment of its app and environment within this long. */

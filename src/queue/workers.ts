@@ -73,6 +73,8 @@ export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers
           return followUps.alertRollback(id, job.data.alertKey ?? '');
         case 'sweep':
           return void (await followUps.sweep());
+        case 'archive':
+          return followUps.archive();
         case 'drift-check':
           return void (await followUps.driftCheck(job.data.app ?? '', job.data.environment ?? ''));
         case 'refresh-copy':
@@ -181,6 +183,8 @@ export interface FollowUpHandlers {
   sweep(): Promise<unknown>;
   /** Compare what runs in an app and environment with the ledger (a `drift-check` scheduler's job). */
   driftCheck(app: string, environment: string): Promise<unknown>;
+  /** Move what is older than the retention to the archive (the `archive` scheduler's job). */
+  archive(): Promise<unknown>;
   /** A data refresh's copy and masking scan; `gaveUp` when BullMQ will not try one of them again. */
   refresh?: {
     copy(job: Job<DeployJob>, token: string | undefined): Promise<void>;

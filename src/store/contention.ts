@@ -9,3 +9,26 @@ export async function pauseAfterConflict(attempt: number): Promise<void> {
   const ceiling = Math.min(20, 2 ** (attempt - 1));
   await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }
+
+/**
+ * Runs work one at a time per key within this process, in arrival order. Requests for
+ * the same app and environment arriving together on one replica then commit one after
+ * the other instead of all reading the same chain head and all but one conflicting,
+ * again and again, until some give up. Replicas still meet optimistically, but then
+ * only one contender per replica is in the race.
+ */
+export class KeyedQueue {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const before = this.tails.get(key) ?? Promise.resolve();
+    const result = before.then(work, work);
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    // The last in line cleans up, so the map holds only keys with work waiting.
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}

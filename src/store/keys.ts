@@ -23,6 +23,10 @@ export function keysFor(prefix: string) {
     /** One audit chain per app and environment (and one for unscoped facts): its entries and its "seq:mac" head. */
     auditLog: (chain: string) => k('audit', 'log', chain),
     auditHead: (chain: string) => k('audit', 'head', chain),
+    /** "seq:mac" of the last entry of a chain moved to the archive; the chain's list in Redis starts after it. */
+    auditArchived: (chain: string) => k('audit', 'archived', chain),
+    /** Held by the one archival running (see Retention). */
+    archiveLock: k('archive-lock'),
     /** The names of every audit chain, so verification finds them all. */
     auditChains: k('audit', 'chains'),
     /** The outcome of the last `shipgate audit verify` (a hash: at, ok), for /metrics. */

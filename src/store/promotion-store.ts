@@ -7,7 +7,7 @@ import { inForce, type AdHocFreeze } from '../domain/ad-hoc-freeze.js';
 import type { Lock } from '../domain/lock.js';
 import type { AuditWriter } from './audit-writer.js';
 import { CommitPlan } from './commit-script.js';
-import { pauseAfterConflict } from './contention.js';
+import { KeyedQueue, pauseAfterConflict } from './contention.js';
 import type { Keys } from './keys.js';
 import { noteEntry } from './note-log.js';
 import { writeOutbox } from './outbox.js';
@@ -44,6 +44,14 @@ const PROVISIONAL_ID = 'sg-0';
 
 export class ConflictError extends Error {}
 
+/** Which kind of commit met a concurrent change and had to decide again. */
+export type ConflictKind = 'create' | 'transition';
+
+export interface PromotionStoreOptions {
+  /** Told of every conflict (a commit that must decide again), for /metrics. */
+  onConflict?: (kind: ConflictKind) => void;
+}
+
 /** The app and environment a commit is for, and its audit chain's head as read with the record or the snapshot. */
 interface AuditScope {
   app: string;
@@ -55,12 +63,15 @@ interface AuditScope {
 export class PromotionStore {
   /** App and environment of promotions seen lately, to read their chain head with the record. */
   private readonly scopes = new Map<string, { app: string; environment: string }>();
+  /** New promotions of one app and environment commit one at a time in this process (see KeyedQueue). */
+  private readonly creating = new KeyedQueue();
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly now: () => Instant,
     private readonly audit: AuditWriter,
+    private readonly options: PromotionStoreOptions = {},
   ) {}
 
   private async nextId(): Promise<string> {
@@ -111,7 +122,11 @@ export class PromotionStore {
    * only if nothing the decision read has changed since. The id is taken only once the
    * decision accepts, so refusals consume none.
    */
-  async create(app: string, environment: string, environments: readonly string[], decide: (snapshot: AppSnapshot, id: string) => Decision): Promise<Outcome> {
+  create(app: string, environment: string, environments: readonly string[], decide: (snapshot: AppSnapshot, id: string) => Decision): Promise<Outcome> {
+    return this.creating.run(`${app}\n${environment}`, () => this.createNow(app, environment, environments, decide));
+  }
+
+  private async createNow(app: string, environment: string, environments: readonly string[], decide: (snapshot: AppSnapshot, id: string) => Decision): Promise<Outcome> {
     let id: string | null = null;
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
       const read = await this.snapshot(app, environment, environments);
@@ -124,6 +139,7 @@ export class PromotionStore {
       read.expect.forEach((e) => plan.expectField(e.key, e.field, e.value));
       const outcome = await this.commit(plan, decision, null, { app, environment, head: read.head }, read.revs);
       if (outcome) return outcome;
+      this.options.onConflict?.('create');
       await pauseAfterConflict(attempt);
     }
     throw new ConflictError(`Could not record a promotion for ${app} in ${environment}: too many concurrent changes.`);
@@ -143,6 +159,7 @@ export class PromotionStore {
       read.expect.forEach((e) => plan.expectField(e.key, e.field, e.value));
       const outcome = await this.commit(plan, decide(stored.promotion, read.snapshot), stored, { app, environment, head: read.head }, read.revs);
       if (outcome) return outcome;
+      this.options.onConflict?.('transition');
       await pauseAfterConflict(attempt);
     }
     throw new ConflictError(`Could not update promotion ${id}: too many concurrent changes.`);
@@ -221,6 +238,7 @@ export class PromotionStore {
       const mine = locks.locks.filter((l) => l.app === null || l.app === stored.promotion.app);
       const outcome = await this.commit(plan, decide(stored.promotion, mine, inForce(locks.freezes, this.now())), stored, scope, new Map());
       if (outcome) return outcome;
+      this.options.onConflict?.('transition');
       await pauseAfterConflict(attempt);
     }
     throw new ConflictError(`Could not update promotion ${id}: too many concurrent changes.`);

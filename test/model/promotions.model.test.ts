@@ -43,6 +43,12 @@ import type { Directory } from '../../src/service/ports.js';
 import { PromotionService, type ServiceResult } from '../../src/service/promotion-service.js';
 import { AlertStore } from '../../src/store/alert-store.js';
 import { AuditWriter } from '../../src/store/audit-writer.js';
+import { AuditArchive } from '../../src/store/audit-archive.js';
+import { AuditLog } from '../../src/store/audit-log.js';
+import { Retention } from '../../src/store/retention.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LockStore } from '../../src/store/lock-store.js';
 import { LockService } from '../../src/service/lock-service.js';
 import { lockFor, type Lock } from '../../src/domain/lock.js';
@@ -101,6 +107,9 @@ interface World {
   violations: string[];
   alertCount: number;
   locks: LockService;
+  /** The archive finished promotions and old audit entries move to, and the audit log read across it and Redis. */
+  archive: AuditArchive;
+  audit: AuditLog;
   freezes: FreezeService;
   delegations: DelegationService;
   /** At the start of the current step: the locks and ad-hoc freezes in force, and the promotions whose deployment had started. */
@@ -411,6 +420,17 @@ class ClockJump extends Step {
   }
 }
 
+/** Archival with a retention of one day: what finished before that leaves Redis for the archive, twice at once. */
+class Archive extends Step {
+  async act(w: World) {
+    const run = () => new Retention(w.h.shipgate.redis, w.h.shipgate.keys, w.archive, 24 * 3600_000, () => w.h.shipgate.clock.now()).run();
+    await Promise.all([run(), run()]);
+  }
+  toString() {
+    return 'archive';
+  }
+}
+
 class DeployTargetFails extends Step {
   constructor(readonly times: number) {
     super();
@@ -517,6 +537,7 @@ const commands = fc.commands(
     fc.tuple(fc.constantFrom('staging', 'production') as fc.Arbitrary<'staging' | 'production'>, fc.constantFrom(PEOPLE.omar, PEOPLE.olga, PEOPLE.lead), fc.boolean()).map(([e, u, d]) => new Rollback(e, u, d)),
     fc.constantFrom('critical', 'warning').map((s) => new Alert(s as 'critical' | 'warning')),
     fc.constantFrom(30, 240, 24 * 60, 3 * 24 * 60).map((m) => new ClockJump(m)),
+    fc.constant(new Archive()),
     fc.integer({ min: 1, max: 3 }).map((n) => new DeployTargetFails(n)),
     fc.boolean().map((ok) => new GateTurns(ok)),
     fc.constant(new RestartWorker()),
@@ -558,14 +579,15 @@ async function settle(w: World): Promise<void> {
       w.gatesQueue.getJobCounts('waiting', 'active', 'delayed', 'waiting-children', 'prioritized'),
       w.deployQueue.getDelayed(),
     ]);
-    const busy = outbox + Object.values(deploy).reduce((a, b) => a + b, 0) + Object.values(gates).reduce((a, b) => a + b, 0) + delayed.filter((j) => j.name !== 'check-window' && j.name !== 'remind' && j.name !== 'sweep' && j.name !== 'freeze-notices').length;
+    const busy = outbox + Object.values(deploy).reduce((a, b) => a + b, 0) + Object.values(gates).reduce((a, b) => a + b, 0) + delayed.filter((j) => j.name !== 'check-window' && j.name !== 'remind' && j.name !== 'sweep' && j.name !== 'archive' && j.name !== 'freeze-notices').length;
     quietFor = busy === 0 ? quietFor + 1 : 0;
     await new Promise((resolve) => setTimeout(resolve, 60));
   }
 }
 
 async function checkInvariants(w: World): Promise<void> {
-  const { store, audit } = w.h.shipgate;
+  const { store } = w.h.shipgate;
+  const { audit } = w;
   expect(w.violations).toEqual([]);
 
   // At most one call answered as done per promotion, and every retry is the same call.
@@ -696,8 +718,10 @@ describe('promotions under random incident sequences (model-based, real service 
         const deployQueue = new Queue(QUEUE.deploy, { connection: redis, prefix: h.shipgate.prefix });
         const gatesQueue = new Queue(QUEUE.gates, { connection: redis, prefix: h.shipgate.prefix });
         const locks = new LockService(policy, lockStore, directory, h.shipgate.clock, log);
+        const archive = new AuditArchive(mkdtempSync(join(tmpdir(), 'shipgate-model-archive-')));
+        const audit = new AuditLog(redis, keys, testAuditKey(), { archive });
         const freezes = new FreezeService(policy, lockStore, directory, h.shipgate.clock, log);
-        const world: World = { h, policy, service, alerts, deployQueue, gatesQueue, worker: await h.shipgate.startWorker(), gate, violations, alertCount: 0, locks, freezes, delegations, before: { locks: [], freezes: [], started: new Set() } };
+        const world: World = { h, policy, service, alerts, deployQueue, gatesQueue, worker: await h.shipgate.startWorker(), gate, violations, alertCount: 0, locks, freezes, delegations, archive, audit, before: { locks: [], freezes: [], started: new Set() } };
         await history(world);
         try {
           await fc.asyncModelRun(() => ({ model: {} as Model, real: world }), cmds);

@@ -108,7 +108,9 @@ export async function startShipgate(options: StartOptions = {}) {
   const fake = await new FakeSlack().start();
   fake.usergroups = { ...USERGROUPS };
   const deployTarget = await new FakeDeployTarget().start();
-  const yaml = (options.config ?? standardConfig)(deployTarget.url, prefix);
+  const written = (options.config ?? standardConfig)(deployTarget.url, prefix);
+  // Archival never writes into the working directory: without a retention section, the archive is a temporary folder.
+  const yaml = /^retention:/m.test(written) ? written : `${written}\nretention: { archive: "${mkdtempSync(join(tmpdir(), 'shipgate-archive-'))}" }\n`;
   const loaded: LoadedConfig = parseConfig(yaml, 'shipgate.yml', { ...options.env, DEPLOY_SECRET });
   const clock = new TestClock();
   const calendarsDir = mkdtempSync(join(tmpdir(), 'shipgate-calendars-'));

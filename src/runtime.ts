@@ -172,6 +172,8 @@ function commandRunner(runtime: Runtime): CommandRunner {
         return runtime.service.request({ ...command, requester: user });
       case 'rollback':
         return runtime.service.rollback({ ...command, requester: user });
+      case 'rehearse':
+        return runtime.service.rehearse({ app: command.app, environment: command.environment, requester: user });
       case 'cancel':
         return runtime.service.cancel(command.id, user);
       case 'status': {

@@ -47,6 +47,8 @@ const environment = z
       .optional(),
     emergency: z.object({ approvals }).strict().optional(),
     drift: drift.optional(),
+    /** Rollback drills: `allow` them here (default: everywhere but the end of a path), and schedule one `every` period. */
+    rehearsal: z.object({ allow: z.boolean().optional(), every: duration.optional() }).strict().optional(),
   })
   .strict();
 
@@ -149,6 +151,9 @@ function crossReferences(config: z.output<typeof baseSchema>, ctx: z.core.$Refin
     }
     if (env.emergency && env.emergency.approvals.required < 1) {
       ctx.addIssue({ code: 'custom', path: [...at, 'emergency', 'approvals', 'required'], message: '--emergency bypasses the calendar, never approvals: require at least 1 approval' });
+    }
+    if (env.rehearsal?.every !== undefined && env.rehearsal.allow === false) {
+      ctx.addIssue({ code: 'custom', path: [...at, 'rehearsal', 'every'], message: 'drills are scheduled here but `allow: false` forbids them: remove one of the two' });
     }
     if (env.rollback && (env.rollback.approvals?.approvers.length ?? 0) === 0 && (env.approvals?.approvers.length ?? 0) === 0) {
       ctx.addIssue({

@@ -84,7 +84,8 @@ export function deliveryFigures(pairs: readonly (readonly [string, string])[], f
   const alertStart = (a: AlertRecord) => a.startsAt || a.receivedAt;
 
   const figures = pairs.map(([app, environment]): PairFigures => {
-    const mine = facts.promotions.filter((p) => p.app === app && p.environment === environment).sort((a, b) => a.requestedAt - b.requestedAt);
+    // Drills rehearse the rollback path; they change nothing that ships, so they are no delivery.
+    const mine = facts.promotions.filter((p) => p.app === app && p.environment === environment && p.kind !== 'drill').sort((a, b) => a.requestedAt - b.requestedAt);
     const counts = new Map<string, number>();
     const leadTimes: number[] = [];
     const restoreTimes: number[] = [];

@@ -2,6 +2,7 @@ import type { Calendar } from './calendar/calendar.js';
 import type { AutoRollbackPolicy } from './alerts.js';
 import type { EnvironmentSettings } from './settings.js';
 import type { Lock } from './lock.js';
+import type { RehearsalPolicy } from './drill.js';
 
 /** Who may approve, and how many of them must. Approvers are Slack user ids (U…/W…) or user group ids (S…). */
 export interface ApprovalPolicy {
@@ -31,6 +32,8 @@ export interface EnvironmentPolicy {
   gates: readonly { name: string; configHash: string }[];
   /** The environment's locks as stored now (live state, like the calendar's files); absent: none. */
   locks?: readonly Lock[];
+  /** Rollback drills: allowed here, and how often scheduled; absent: none. */
+  rehearsal?: RehearsalPolicy;
 }
 
 export interface AppPolicy {

@@ -8,6 +8,7 @@ import { isValidVersion, VERSION_HINT } from './version.js';
 import type { OpenDrift } from './drift.js';
 import { promotionSettings } from './settings.js';
 import { lockedRefusal, lockFor, type Lock } from './lock.js';
+import type { DrillRecord } from './drill.js';
 
 export interface DeployedVersion {
   version: string;
@@ -31,6 +32,8 @@ export interface AppSnapshot {
   drifts?: ReadonlyMap<string, OpenDrift>;
   /** Locks on the target environment (whole, or this app in it); absent: none. */
   locks?: readonly Lock[];
+  /** The newest drill of the app in the target environment that ended; absent: none known. */
+  lastDrill?: DrillRecord | null;
 }
 
 /** The refusal for a promotion out of an environment whose running version is not the one Shipgate recorded. */
@@ -284,7 +287,7 @@ export function decideRollbackRequest(ask: RollbackAsk, policy: Policy, snapshot
     const others: SideChange[] = [];
     if (snapshot.queued && isPending(snapshot.queued.state)) others.push(supersede(snapshot.queued, p, ask.now));
     others.push({ next: { ...holder, queuedRollback: p.id }, audit: [], effects: [] });
-    const queued: Promotion = { ...p, state: 'queued' };
+    const queued: Promotion = { ...p, state: 'queued', ...(holder.kind === 'drill' ? { behindDrill: holder.id } : {}) };
     return accept(
       queued,
       [
@@ -318,6 +321,11 @@ export function decideQueuedRollbackStart(rollback: Promotion, policy: Policy, s
   const holder = snapshot.inFlight;
   if (holder?.state === 'deploying') return unchanged(`Still waiting for ${holder.id} to finish deploying.`);
   const live = snapshot.current.get(rollback.environment);
+  if (live && rollback.behindDrill && live.version === rollback.version && rollback.undoes?.length) {
+    // The drill it waited for stopped on this very version: the rollback still runs (a redeploy of what runs), so what it undoes is marked bad.
+    const p: Promotion = { ...rollback, state: 'awaiting_approval', lastKnownGood: lastKnownGood(snapshot.history, snapshot.bad, [rollback.version, ...rollback.undoes])?.version ?? null };
+    return requested(p, env, now, 'rollback_started', holder ? [supersede(holder, p, now)] : []);
+  }
   const asked = snapshot.bad.has(rollback.version) ? null : rollback.version;
   const target = live ? chooseRollbackTarget({ app: rollback.app, environment: rollback.environment, version: asked }, live, snapshot) : null;
   if (!live || !target?.ok) {

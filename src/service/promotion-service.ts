@@ -10,6 +10,7 @@ import type { GateResult, Promotion } from '../domain/promotion.js';
 import { policyFor } from '../domain/readiness.js';
 import { decidePromotionRequest, decideQueuedRollbackStart, decideRollbackRequest, rollbackTargetOf } from '../domain/request.js';
 import type { Outcome } from '../store/promotion-store.js';
+import { decideDrillRequest } from '../domain/drill.js';
 import { approverGroupsOf } from './membership.js';
 import type { Calendars, Clock, Directory, PromotionRepository } from './ports.js';
 
@@ -89,6 +90,21 @@ export class PromotionService {
     const policy = this.livePolicy(ask.environment);
     const outcome = await this.repository.create(ask.app, ask.environment, this.environments, (snapshot, id) =>
       decideRollbackRequest({ ...ask, id, requesterMemberOf: membership.memberOf, membershipUnknown: membership.unknown, now: this.clock.now() }, policy, snapshot),
+    );
+    return this.finish(outcome);
+  }
+
+  /**
+   * `/promote rehearse rollback APP ENV`, or the environment's rehearsal schedule
+   * (`scheduled`, with Shipgate as requester): a drill, back to the version known good
+   * and forward again, asked by someone who may roll the environment back.
+   */
+  async rehearse(ask: { app: string; environment: string; requester: string; scheduled?: boolean }): Promise<ServiceResult> {
+    const env = this.policy.environments.get(ask.environment);
+    const membership = env && this.policy.apps.has(ask.app) && !ask.scheduled ? await approverGroupsOf(this.directory, env.rollback, ask.requester) : { memberOf: [], unknown: null };
+    const policy = this.livePolicy(ask.environment);
+    const outcome = await this.repository.create(ask.app, ask.environment, this.environments, (snapshot, id) =>
+      decideDrillRequest({ ...ask, id, requesterMemberOf: membership.memberOf, membershipUnknown: membership.unknown, now: this.clock.now() }, policy, snapshot),
     );
     return this.finish(outcome);
   }

@@ -47,6 +47,8 @@ export function keysFor(prefix: string) {
     driftRendered: (app: string, env: string) => k('drift-rendered', app, env),
     /** The locks of an environment (JSON list) and a revision every lock and unlock bumps, which commits expect. */
     locks: (env: string) => k('locks', env),
+    /** Rollback drills of an app in an environment once ended, newest first (JSON DrillRecord). */
+    drills: (app: string, env: string) => k('drills', app, env),
     /** The write budget of one Slack channel (see ChannelRate). */
     channelRate: (channel: string) => k('channel-rate', channel),
   };

@@ -165,6 +165,9 @@ function crossReferences(config: z.output<typeof baseSchema>, ctx: z.core.$Refin
   }
   for (const [gateName, gate] of Object.entries(config.gates)) {
     if (gate.type === 'soak' && !(gate.in in envs)) ctx.addIssue({ code: 'custom', path: ['gates', gateName, 'in'], message: `no environment called "${gate.in}"` });
+    if (gate.type === 'rollback-rehearsed' && gate.environment !== undefined && !(gate.environment in envs)) {
+      ctx.addIssue({ code: 'custom', path: ['gates', gateName, 'environment'], message: `no environment called "${gate.environment}"` });
+    }
   }
   for (const [appName, app] of Object.entries(config.apps)) {
     if (!(app.executor in config.executors)) {

@@ -7,8 +7,8 @@ import { PEOPLE, standardConfig, startShipgate, type Harness } from '../support/
 const { alice, lead, quinn, rita, omar, mallory } = PEOPLE;
 
 /** The standard configuration, its webhook polled quickly; production allows drills. */
-const drillsEverywhere = (deployUrl: string, prefix: string) =>
-  standardConfig(deployUrl, prefix)
+const drillsEverywhere = (deployUrl: string, prefix: string, extra = '') =>
+  standardConfig(deployUrl, prefix, extra)
     .replace('backoff: 50ms }', 'backoff: 50ms, poll_every: 100ms, deploy_timeout: 30m }')
     .replace('    rollback: { approvals: { required: 1, approvers: [S0ONCALL] } }', '    rollback: { approvals: { required: 1, approvers: [S0ONCALL] } }\n    rehearsal: { allow: true }');
 
@@ -179,5 +179,37 @@ describe('rollback drills', () => {
     const facts = await drillFacts(h, 'staging');
     expect(facts.slice(facts.indexOf('drill_started'))).toEqual(['drill_started', 'deploy_called', 'deploy_started_remote', 'rollback_requested', 'rollback_queued', 'drill_interrupted', 'rollback_started', 'deploy_started', 'deploy_called', 'deployed']);
     expect(await h.shipgate.audit.verify()).toMatchObject({ ok: true });
+  });
+
+  it('blocks production with the rollback-rehearsed gate until the rollback path passed a drill in staging within the period', async () => {
+    const gated = (url: string, prefix: string) =>
+      drillsEverywhere(url, prefix, 'gates:\n  rehearsed: { type: rollback-rehearsed, within: 30d }\n').replace('    from: staging\n', '    from: staging\n    gates: [rehearsed]\n');
+    h = await startShipgate({ config: gated });
+    await twoVersionsIn(h, 'staging');
+    const production = async () => {
+      const { message } = await h.ask(alice, '/promote web 1.1.0 to production', 'C0PROD');
+      await eventually(async () => expect(['blocked', 'awaiting_approval']).toContain((await h.shipgate.promotion(message)).state));
+      return message;
+    };
+
+    const first = await production();
+    const blocked = await h.shipgate.promotion(first);
+    expect(blocked.state).toBe('blocked');
+    expect(blocked.gates?.results.rehearsed).toMatchObject({ status: 'failed', summary: expect.stringMatching(/rollback not rehearsed successfully in staging within 30 days: no drill yet\. Run `\/promote rehearse rollback web staging`/) });
+    expect(callsTo(h, 'production')).toEqual([]);
+
+    const { message } = await h.ask(lead, '/promote rehearse rollback web staging', 'C0DEPLOYS');
+    const drill = await h.shipgate.promotion(message);
+    await eventually(async () => expect((await h.shipgate.store.drills('web', 'staging'))[0]?.outcome).toBe('succeeded'));
+
+    await h.slack.click(alice, first, 'Re-run gates');
+    await eventually(async () => expect((await h.shipgate.promotion(first)).state).toBe('awaiting_approval'));
+    expect((await h.shipgate.promotion(first)).gates?.results.rehearsed?.summary).toMatch(new RegExp(`rollback rehearsed in staging within 30 days: last drill \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, .* ago \\(${drill.id}, succeeded\\), 1\\.1\\.0 → 1\\.0\\.0 → 1\\.1\\.0`));
+    await h.slack.click(alice, first, 'Cancel');
+
+    // Thirty-one days on, the drill is too old.
+    h.shipgate.clock.advance(31 * 86_400_000);
+    const later = await h.shipgate.promotion(await production());
+    expect(later.gates?.results.rehearsed).toMatchObject({ status: 'failed', summary: expect.stringMatching(new RegExp(`within 30 days: last drill .* ago \\(${drill.id}, succeeded\\)`)) });
   });
 });

@@ -52,6 +52,8 @@ import { DriftService } from './service/drift-service.js';
 import { registerDriftButtons } from './slack/listeners/drift-buttons.js';
 import { ExecutorPool } from './executors/executor-pool.js';
 import { driftTargets, scheduleDriftChecks } from './queue/drift-schedule.js';
+import { drillTargets, scheduleDrills } from './queue/drill-schedule.js';
+import { AUTOMATIC } from './domain/request.js';
 import { githubServe, githubWorker } from './github/github-runtime.js';
 import { registerDeliveryMetrics } from './delivery-metrics.js';
 import { lastVerification } from './store/audit-verification.js';
@@ -261,7 +263,11 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   const sweepNow = () => sweep(runtime.store, runtime.jobs, runtime.service, options.log);
   const executors = new ExecutorPool(config, { log: options.log, now: () => runtime.clock.now() });
   const driftCheck = (app: string, environment: string) => runtime.drift.check(app, environment, (a, env) => executors.for(a, env).current?.(a, env) ?? Promise.resolve(null));
-  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck };
+  const drillDue = async (app: string, environment: string) => {
+    const started = await runtime.service.rehearse({ app, environment, requester: AUTOMATIC, scheduled: true });
+    options.log.info({ app, environment, ...(started.ok ? { promotion: started.promotion?.id } : { reason: started.reason }) }, started.ok ? 'scheduled rollback drill started' : 'no rollback drill now');
+  };
+  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck, drillDue };
   const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts), ...(github ? [github.worker] : [])];
   for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
@@ -272,6 +278,7 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   await relay.start();
   await runtime.queues.deploy.upsertJobScheduler('sweep', { every: config.queue.sweep_every }, { name: 'sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await scheduleDriftChecks(runtime.queues.deploy, driftTargets(config, executors));
+  await scheduleDrills(runtime.queues.deploy, drillTargets(config, runtime.policy));
   const resumed = await sweepNow();
   options.log.info({ resumed, ...(http ? { port: http.port } : {}) }, 'shipgate worker is running');
   return {

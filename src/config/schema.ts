@@ -47,8 +47,8 @@ const environment = z
       .optional(),
     emergency: z.object({ approvals }).strict().optional(),
     drift: drift.optional(),
-    /** Rollback drills: `allow` them here (default: everywhere but the end of a path), and schedule one `every` period. */
-    rehearsal: z.object({ allow: z.boolean().optional(), every: duration.optional() }).strict().optional(),
+    /** Rollback drills: `allow` them here (default: everywhere but the end of a path), and schedule one `every` period (looked at every `check_every`, 15m). */
+    rehearsal: z.object({ allow: z.boolean().optional(), every: duration.optional(), check_every: duration.optional() }).strict().optional(),
   })
   .strict();
 

@@ -16,7 +16,7 @@ export interface DeployJob {
   at?: number;
   rollbackId?: string;
   alertKey?: string;
-  /** `drift-check` (a job scheduler per app and environment): what to compare with the ledger. */
+  /** `drift-check` and `drill-due` (job schedulers per app and environment): which app and environment. */
   app?: string;
   environment?: string;
 }

@@ -67,6 +67,8 @@ export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers
           return void (await followUps.sweep());
         case 'drift-check':
           return void (await followUps.driftCheck(job.data.app ?? '', job.data.environment ?? ''));
+        case 'drill-due':
+          return void (await followUps.drillDue(job.data.app ?? '', job.data.environment ?? ''));
       }
       const call = await service.deployCall(id);
       if (call.call === 'wait' && token) {
@@ -173,6 +175,8 @@ export interface FollowUpHandlers {
   sweep(): Promise<unknown>;
   /** Compare what runs in an app and environment with the ledger (a `drift-check` scheduler's job). */
   driftCheck(app: string, environment: string): Promise<unknown>;
+  /** Start a scheduled rollback drill if one is due and the window open (a `drill-due` scheduler's job). */
+  drillDue(app: string, environment: string): Promise<unknown>;
 }
 
 /**

@@ -1,4 +1,6 @@
+import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
+import { QUEUE } from '../../src/queue/queues.js';
 import { textOf } from '../support/fake-slack.js';
 import { eventually } from '../support/eventually.js';
 import { replyTo } from '../support/reply-to.js';
@@ -211,5 +213,53 @@ describe('rollback drills', () => {
     h.shipgate.clock.advance(31 * 86_400_000);
     const later = await h.shipgate.promotion(await production());
     expect(later.gates?.results.rehearsed).toMatchObject({ status: 'failed', summary: expect.stringMatching(new RegExp(`within 30 days: last drill .* ago \\(${drill.id}, succeeded\\)`)) });
+  });
+
+  it('starts a scheduled drill once per period, only while the window is open, however many workers run', async () => {
+    const WEEKDAYS_9_TO_17 = 'timezone: UTC\nwindows:\n  - days: [mon, tue, wed, thu, fri]\n    start: "09:00"\n    end: "17:00"\n';
+    const scheduled = (url: string, prefix: string) =>
+      drillsEverywhere(url, prefix).replace('approvals: { required: 1, approvers: [S0QA, U0LEAD] }\n', 'approvals: { required: 1, approvers: [S0QA, U0LEAD] }\n    calendar: staging\n    rehearsal: { every: 30d }\n');
+    h = await startShipgate({ config: scheduled, calendars: { 'staging.yml': WEEKDAYS_9_TO_17 } });
+    const queue = new Queue(QUEUE.deploy, { connection: h.shipgate.redis, prefix: h.shipgate.prefix });
+    try {
+      // A tick: the scheduler's next job runs now, and the test waits for it to finish.
+      const tick = async () => {
+        const next = await eventually(async () => {
+          const due = (await queue.getDelayed()).find((j) => j.name === 'drill-due');
+          if (!due) throw new Error('no drill-due job waiting');
+          return due;
+        });
+        await next.promote();
+        await eventually(async () => expect(['completed', 'unknown']).toContain(await queue.getJobState(next.id!)));
+      };
+      h.shipgate.clock.set(Date.parse('2026-12-01T10:00:00Z'));
+      await twoVersionsIn(h, 'staging');
+      await h.shipgate.startWorker();
+      expect((await queue.getJobSchedulers()).map((s) => s.key).filter((k) => k.startsWith('drill-'))).toEqual(['drill-web-staging']);
+      const before = callsTo(h, 'staging').length;
+
+      h.shipgate.clock.set(Date.parse('2026-12-01T20:00:00Z'));
+      await tick();
+      expect((await h.shipgate.auditEntriesOf('web', 'staging')).filter((e) => e.type === 'drill_started')).toEqual([]);
+      expect(await h.shipgate.store.drills('web', 'staging')).toEqual([]);
+      expect(callsTo(h, 'staging').length).toBe(before);
+
+      h.shipgate.clock.set(Date.parse('2026-12-02T10:00:00Z'));
+      await tick();
+      await eventually(async () => expect((await h.shipgate.store.drills('web', 'staging')).map((d) => [d.requester, d.outcome])).toEqual([['shipgate', 'succeeded']]));
+      await tick();
+      await tick();
+      expect(await h.shipgate.store.drills('web', 'staging')).toHaveLength(1);
+      expect(callsTo(h, 'staging').slice(before).map((c) => c.body.version)).toEqual(['1.0.0', '1.1.0']);
+      const started = (await h.shipgate.auditEntriesOf('web', 'staging')).filter((e) => e.type === 'drill_started');
+      expect(started.map((e) => [e.actor, e.detail])).toEqual([['shipgate', expect.objectContaining({ scheduled: true })]]);
+
+      // The next period, inside a window: the next drill.
+      h.shipgate.clock.set(Date.parse('2027-01-06T10:00:00Z'));
+      await tick();
+      await eventually(async () => expect(await h.shipgate.store.drills('web', 'staging')).toHaveLength(2));
+    } finally {
+      await queue.close();
+    }
   });
 });

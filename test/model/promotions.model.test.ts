@@ -13,6 +13,8 @@
  * - at most one promotion holds an environment, and the ledger agrees with the target;
  * - no deployment starts in a locked environment except a rollback or one the lock's
  *   owner asked for, and nothing stays held back by a lock that was lifted;
+ * - a rollback drill deploys only while it holds the environment's slot, and nothing
+ *   else deploys there meanwhile (each leg is one call with its own Idempotency-Key);
  * - the audit chains verify.
  *
  * Steps can also run at once (a rollback while a slow deployment runs), so queued
@@ -59,7 +61,8 @@ const modelConfig = (gateUrl: string) => (deployUrl: string, prefix: string) =>
   standardConfig(deployUrl, prefix, `gates:\n  smoke: { type: http-json, url: "${gateUrl}/smoke", expect: { path: ok, equals: true }, timeout: 2s }\n`)
     .replace('    from: development\n', '    from: development\n    gates: [smoke]\n')
     .replace('    rollback: { approvals: { required: 1, approvers: [S0ONCALL] } }', '    rollback: { approvals: { required: 1, approvers: [S0ONCALL] }, auto_on_alert: { severity: critical, within: 1h } }\n    calendar: production')
-    .replace('queue: {', 'queue: { shutdown_grace: 300ms, sweep_every: 2s,');
+    .replace('queue: {', 'queue: { shutdown_grace: 300ms, sweep_every: 2s,')
+    .replace('    calendar: production', '    calendar: production\n    rehearsal: { allow: true }');
 
 /** Group membership as the fake Slack answers it. */
 const directory: Directory = {
@@ -202,6 +205,24 @@ class Rollback extends Step {
   }
   toString() {
     return `rollback(${this.env}, ${this.user}${this.duplicate ? ', twice' : ''})`;
+  }
+}
+
+/** `/promote rehearse rollback web ENV`, by anyone or by one of the environment's rollback approvers. */
+class Rehearse extends Step {
+  constructor(
+    readonly env: Exclude<Env, 'development'>,
+    /** A person, or the index of one of the environment's rollback approvers. */
+    readonly who: string | number,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const user = typeof this.who === 'string' ? this.who : pick(approversOf(w.policy.environments.get(this.env)!.rollback.approvers), this.who);
+    if (user) await w.service.rehearse({ app: APP, environment: this.env, requester: user });
+  }
+  toString() {
+    return `rehearse(${this.env}, ${typeof this.who === 'string' ? this.who : `rollback approver #${this.who}`})`;
   }
 }
 
@@ -356,6 +377,8 @@ class RestartWorker extends Step {
 }
 
 const user = fc.constantFrom(...EVERYONE);
+const rehearse = fc.tuple(fc.constantFrom('staging', 'production') as fc.Arbitrary<'staging' | 'production'>, fc.oneof(fc.nat(3), user)).map(([e, who]) => new Rehearse(e, who));
+const rollbackByOnCall = fc.tuple(fc.constantFrom('staging', 'production') as fc.Arbitrary<'staging' | 'production'>, fc.constantFrom(PEOPLE.omar, PEOPLE.olga, PEOPLE.lead), fc.boolean()).map(([e, u, d]) => new Rollback(e, u, d));
 const approveAsApprover = fc.tuple(fc.nat(3), fc.nat(3), fc.boolean()).map(([i, w, d]) => new ApproveAsApprover(i, w, d));
 const requestFromPath = fc.tuple(fc.constantFrom(...ENVIRONMENTS), fc.nat(7), user).map(([e, v, u]) => new Request(e, v, true, u));
 const lockByApprover = fc
@@ -391,6 +414,12 @@ const commands = fc.commands(
       .map(([all, i, clicks]) => new LockThenApprove(new LockStep('lock', 'of-waiting', all, i), clicks.map(([t, a]) => new ApproveAsApprover(t, a, false)))),
     fc.tuple(fc.constantFrom('lock', 'unlock') as fc.Arbitrary<'lock' | 'unlock'>, fc.constantFrom('staging', 'production') as fc.Arbitrary<Env>, fc.boolean(), user).map(([v, e, all, u]) => new LockStep(v, e, all, u)),
     fc.constant(new SlowDeploy()),
+    rehearse,
+    rehearse,
+    // A drill meets a real rollback, a request, an approval or an alert while its legs run.
+    fc
+      .tuple(rehearse, fc.oneof(rollbackByOnCall, requestFromPath, approveAsApprover, rehearse, fc.constantFrom('critical', 'warning').map((s) => new Alert(s as 'critical' | 'warning'))), fc.constantFrom(0, 100, 400))
+      .map(([a, b, delay]) => new AtOnce(a, b, delay)),
     fc
       .tuple(
         fc.oneof(approveAsApprover, requestFromPath),
@@ -459,6 +488,15 @@ async function checkInvariants(w: World): Promise<void> {
   }
   for (const p of await store.recent(200)) expect(isFinal(p.state) || open.some((o) => o.id === p.id), `${p.id} (${p.state}) is neither final nor indexed as pending`).toBe(true);
 
+  // A drill that ended is remembered, and left its environment on the version its record says (or something later moved it).
+  for (const env of ['staging', 'production'] as const) {
+    const [last] = await store.drills(APP, env, 1);
+    const drills = (await store.recent(200)).filter((p) => p.kind === 'drill' && p.environment === env && isFinal(p.state));
+    if (drills.length > 0) expect(last?.id, `the last drill of ${env} is remembered`).toBe(drills[0]!.id);
+    const latest = w.h.deployTarget.calls.filter((c) => c.status === 200 && c.body.environment === env).at(-1);
+    if (last && latest?.body.drill?.id === last.id) expect(await w.h.shipgate.live(APP, env), `${env} after drill ${last.id}`).toBe(last.liveAfter);
+  }
+
   // The ledger agrees with what the target last deployed in each environment.
   for (const env of ENVIRONMENTS) {
     const landed = w.h.deployTarget.calls.filter((c) => c.status === 200 && c.body.environment === env).at(-1);
@@ -510,12 +548,17 @@ describe('promotions under random incident sequences (model-based, real service 
           const env = call.environment as Env;
           if ((await store.bad(APP, env)).has(call.version)) violations.push(`${call.promotion_id} deployed ${call.version}, marked bad in ${env}`);
           // A deployment that started during this step while a lock held the environment since before it (and still does).
-          const p = (await store.get(call.promotion_id))?.promotion;
+          const p = (await store.get(call.drill?.id ?? call.promotion_id))?.promotion;
           if (p && !world.before.started.has(p.id)) {
             const now = await lockStore.locksOf(env);
             const held = lockFor(p, world.before.locks.filter((l) => l.environment === env && now.some((n) => n.at === l.at && n.owner === l.owner && n.app === l.app)));
             if (held) violations.push(`${p.id} (${p.kind} by ${p.requester}) started deploying ${call.version} to ${env} while <@${held.owner}> held it locked`);
           }
+          // A drill holds the slot for both legs: only its own calls land while it does, and its calls only while it does.
+          const holderId = await redis.hget(keys.inFlight(APP, env), 'id');
+          const holder = holderId ? (await store.get(holderId))?.promotion : null;
+          if (holder?.kind === 'drill' && call.drill?.id !== holder.id) violations.push(`${call.promotion_id} deployed ${call.version} to ${env} while drill ${holder.id} held it`);
+          if (call.drill && holder?.id !== call.drill.id) violations.push(`drill leg ${call.promotion_id} deployed to ${env} while ${holderId ?? 'nothing'} held the slot`);
           const from = FROM[env];
           if (call.kind === 'promote' && from) {
             const live = await store.current(APP, from);

@@ -54,7 +54,7 @@ export interface DrillRecord {
   liveAfter: string;
 }
 
-/** The environment's rehearsal settings; absent from older policies: drills only where a later environment takes versions. */
+/** The environment's rehearsal settings, as toPolicy derives them from shipgate.yml. */
 export interface RehearsalPolicy {
   /** Drills may run here (by default everywhere but the end of a promotion path, that is production). */
   allowed: boolean;
@@ -79,7 +79,7 @@ export function legVersion(p: Pick<Promotion, 'version' | 'drill'>): string {
   return p.drill?.leg === 'back' ? p.drill.target : p.version;
 }
 
-/** Whether drills may run in this environment, and how often they are scheduled. */
+/** Whether drills may run in this environment, and how often they are scheduled; a policy that says nothing allows none. */
 export function rehearsalOf(env: EnvironmentPolicy): RehearsalPolicy {
   return env.rehearsal ?? { allowed: false, everyMs: null };
 }

@@ -208,6 +208,7 @@ describe('rollback drills', () => {
     await eventually(async () => expect((await h.shipgate.promotion(first)).state).toBe('awaiting_approval'));
     expect((await h.shipgate.promotion(first)).gates?.results.rehearsed?.summary).toMatch(new RegExp(`rollback rehearsed in staging within 30 days: last drill \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, .* ago \\(${drill.id}, succeeded\\), 1\\.1\\.0 → 1\\.0\\.0 → 1\\.1\\.0`));
     await h.slack.click(alice, first, 'Cancel');
+    await eventually(async () => expect((await h.shipgate.promotion(first)).state).toBe('cancelled'));
 
     // Thirty-one days on, the drill is too old.
     h.shipgate.clock.advance(31 * 86_400_000);

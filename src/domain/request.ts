@@ -273,12 +273,12 @@ export function decideRollbackRequest(ask: RollbackAsk, policy: Policy, snapshot
     const reason = ask.membershipUnknown ?? `Only ${describeApprovers(env.rollback)} can roll back ${ask.environment}.`;
     return refuse(reason, { type: 'rollback_refused', actor: ask.requester, detail: { reason } });
   }
-  const live = snapshot.current.get(ask.environment);
+  const holder = snapshot.inFlight;
+  const live = holder ? (liveBeforeDrill(holder) ?? snapshot.current.get(ask.environment)) : snapshot.current.get(ask.environment);
   if (!live) return refuse(`${ask.app} has never been deployed to ${ask.environment}; there is nothing to roll back.`);
   const target = chooseRollbackTarget(ask, live, snapshot);
   if (!target.ok) return refuse(target.reason);
 
-  const holder = snapshot.inFlight;
   const pendingRollback = [holder, snapshot.queued].find((w) => w && isPending(w.state) && w.kind === 'rollback' && w.version === target.version);
   if (pendingRollback) return unchanged(`A rollback of ${ask.app} in ${ask.environment} to ${target.version} is already under way (${pendingRollback.id}).`);
 
@@ -302,6 +302,14 @@ export function decideRollbackRequest(ask: RollbackAsk, policy: Policy, snapshot
   const queued = waitingRollback(snapshot);
   const others = [holder, queued].flatMap((w) => (w ? [supersede(w, p, ask.now)] : []));
   return requested(p, env, ask.now, 'rollback_requested', others);
+}
+
+/**
+ * While a drill runs, the ledger follows its legs; a rollback asked for meanwhile is
+ * about the version the drill returns to (what ran before it), not the one it visits.
+ */
+export function liveBeforeDrill(holder: Promotion): DeployedVersion | null {
+  return holder.kind === 'drill' && holder.drill ? { version: holder.version, promotionId: holder.drill.currentPromotion, at: holder.requestedAt } : null;
 }
 
 /** A rollback still queued (its deployment ended, or it waits behind one), if any. */

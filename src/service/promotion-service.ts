@@ -8,7 +8,7 @@ import { decideDeployCall, decideDeploymentFailed, decideDeploymentRunning, deci
 import type { EnvironmentPolicy, Policy } from '../domain/policy.js';
 import type { GateResult, Promotion } from '../domain/promotion.js';
 import { policyFor } from '../domain/readiness.js';
-import { decidePromotionRequest, decideQueuedRollbackStart, decideRollbackRequest, rollbackTargetOf } from '../domain/request.js';
+import { decidePromotionRequest, decideQueuedRollbackStart, decideRollbackRequest, liveBeforeDrill, rollbackTargetOf, type DeployedVersion } from '../domain/request.js';
 import type { Outcome } from '../store/promotion-store.js';
 import { decideDrillRequest } from '../domain/drill.js';
 import { approverGroupsOf } from './membership.js';
@@ -114,9 +114,16 @@ export class PromotionService {
     const stored = await this.repository.get(promotionId);
     if (!stored) return { ok: false, reason: `There is no promotion ${promotionId}.`, kind: 'missing' };
     const p = stored.promotion;
-    const target = rollbackTargetOf(p, await this.repository.current(p.app, p.environment));
+    const target = rollbackTargetOf(p, await this.liveOutsideDrills(p.app, p.environment));
     if (!target.ok) return { ok: false, reason: target.reason, kind: 'refuse' };
     return this.rollback({ app: p.app, environment: p.environment, version: null, reason: options.reason ?? `rollback of ${p.id}`, requester: user, automatic: options.automatic ?? false });
+  }
+
+  /** What runs in an environment, or while a drill runs there, what ran before it (the **Roll back** button stays good). */
+  private async liveOutsideDrills(app: string, environment: string): Promise<DeployedVersion | null> {
+    const { live, deploying } = await this.repository.fromState(app, environment);
+    const holder = deploying ? (await this.repository.get(deploying))?.promotion : null;
+    return (holder ? liveBeforeDrill(holder) : null) ?? live;
   }
 
   /** The deployment a rollback waited for has ended: the rollback starts against what runs now. */

@@ -263,4 +263,48 @@ describe('rollback drills', () => {
       await queue.close();
     }
   });
+
+  it('takes the Roll back button of the rehearsed deployment during the roll-forward as a rollback of that deployment', async () => {
+    h = await startShipgate({ config: drillsEverywhere });
+    await h.bring('1.0.0', 'staging');
+    await h.bring('1.1.0', 'development');
+    const { message: deployment } = await h.ask(alice, '/promote web 1.1.0 to staging', 'C0DEPLOYS');
+    await h.slack.click(lead, deployment, 'Approve');
+    await eventually(async () => expect(await h.shipgate.live('web', 'staging')).toBe('1.1.0'));
+    const original = (await h.shipgate.promotion(deployment)).id;
+    const button = await eventually(() => {
+      const note = h.fake.thread(deployment).find((n) => textOf(n).includes('Roll back to 1.0.0'));
+      if (!note) throw new Error('no Roll back button yet');
+      return note;
+    });
+
+    h.deployTarget.asynchronous = true;
+    const { message } = await h.ask(lead, '/promote rehearse rollback web staging', 'C0DEPLOYS');
+    const drill = await h.shipgate.promotion(message);
+    await eventually(() => expect(h.deployTarget.deployments.get(`${drill.id}-back`)).toBeTruthy());
+    h.deployTarget.deployments.get(`${drill.id}-back`)!.state = 'succeeded';
+    await eventually(() => expect(h.deployTarget.deployments.get(`${drill.id}-forward`)).toBeTruthy());
+    // Mid-drill the ledger says 1.0.0; the rollback is still about 1.1.0, the version the drill returns to.
+    expect(await h.shipgate.live('web', 'staging')).toBe('1.0.0');
+
+    await h.slack.click(quinn, button, 'Roll back to 1.0.0');
+    const rollback = await eventually(async () => {
+      const queued = (await h.shipgate.store.active()).find((p) => p.kind === 'rollback');
+      expect(queued).toMatchObject({ state: 'queued', version: '1.0.0', previousVersion: '1.1.0', rollbackOf: original, undoes: ['1.1.0'], behindDrill: drill.id });
+      return queued!;
+    });
+    h.deployTarget.asynchronous = false;
+    h.deployTarget.deployments.get(`${drill.id}-forward`)!.state = 'succeeded';
+
+    await eventually(async () => expect((await h.shipgate.store.get(rollback.id))?.promotion.state).toBe('deployed'));
+    expect((await h.shipgate.store.drills('web', 'staging'))[0]).toMatchObject({ id: drill.id, outcome: 'succeeded' });
+    expect(callsTo(h, 'staging').slice(-3).map((c) => [c.body.promotion_id, c.body.version])).toEqual([
+      [`${drill.id}-back`, '1.0.0'],
+      [`${drill.id}-forward`, '1.1.0'],
+      [rollback.id, '1.0.0'],
+    ]);
+    expect(await h.shipgate.live('web', 'staging')).toBe('1.0.0');
+    expect((await h.shipgate.store.bad('web', 'staging')).get('1.1.0')).toBe(rollback.id);
+    await eventually(async () => expect((await h.shipgate.store.get(original))?.promotion.state).toBe('rolled_back'));
+  });
 });

@@ -255,13 +255,13 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   const { config } = options.config;
   // GitHub's clock checks the app's JWT, so it is signed with the wall clock, not a moved one.
   const github = githubWorker(config, runtime.redis, async (id) => (await runtime.store.get(id))?.promotion ?? null, () => Date.now(), options.log);
-  const deps = { clock: runtime.clock, connection: runtime.redis, config, store: runtime.store, service: runtime.service, publisher: runtime.publisher(), log: options.log, ...(github ? { protectionRule: github.reviews } : {}) };
+  const executors = new ExecutorPool(config, { log: options.log, now: () => runtime.clock.now(), ...(github ? { protectionRule: github.reviews } : {}) });
+  const deps = { clock: runtime.clock, connection: runtime.redis, config, store: runtime.store, service: runtime.service, publisher: runtime.publisher(), log: options.log, executors };
   const facts = {
     deployed: (app: string, env: string) => runtime.store.current(app, env),
     alertsSince: (app: string, env: string, since: number) => runtime.alertStore.countSince(app, env, since),
   };
   const sweepNow = () => sweep(runtime.store, runtime.jobs, runtime.service, options.log);
-  const executors = new ExecutorPool(config, { log: options.log, now: () => runtime.clock.now() });
   const driftCheck = (app: string, environment: string) => runtime.drift.check(app, environment, (a, env) => executors.for(a, env).current?.(a, env) ?? Promise.resolve(null));
   const drillDue = async (app: string, environment: string) => {
     const started = await runtime.service.rehearse({ app, environment, requester: AUTOMATIC, scheduled: true });

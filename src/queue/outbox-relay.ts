@@ -9,7 +9,15 @@ export interface RelayOptions {
   blockMs: number;
   /** An entry delivered to a relay that has not acknowledged it after this long is taken over by another. */
   reclaimAfterMs: number;
+  /**
+   * Deliveries after which an entry that still fails is set aside in the dead-letter
+   * stream (`<outbox>:dead`) instead of being retried forever. The sweep queues again
+   * what an unfinished promotion still needs, so no promotion is stranded by it.
+   */
+  maxDeliveries: number;
 }
+
+const DEFAULT_OPTIONS: RelayOptions = { blockMs: 1000, reclaimAfterMs: 10_000, maxDeliveries: 20 };
 
 /**
  * Turns outbox entries (written by commits) into jobs, continuously, in every worker.
@@ -29,8 +37,12 @@ export class OutboxRelay {
     private readonly consumer: string,
     private readonly deliver: (entry: OutboxEntry) => Promise<void>,
     private readonly log: Logger,
-    private readonly options: RelayOptions = { blockMs: 1000, reclaimAfterMs: 10_000 },
-  ) {}
+    options: Partial<RelayOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_OPTIONS, ...options };
+  }
+
+  private readonly options: RelayOptions;
 
   async start(): Promise<void> {
     try {
@@ -82,11 +94,27 @@ export class OutboxRelay {
       try {
         if (json) await this.deliver(JSON.parse(json) as OutboxEntry);
       } catch (error) {
-        // Left unacknowledged: reclaimed and delivered again later.
-        this.log.error({ err: error, entry: id }, 'could not queue an outbox entry; it will be retried');
+        if ((await this.deliveriesOf(id)) < this.options.maxDeliveries) {
+          // Left unacknowledged: reclaimed and delivered again later.
+          this.log.error({ err: error, entry: id }, 'could not queue an outbox entry; it will be retried');
+          continue;
+        }
+        this.log.error({ err: error, entry: id, deliveries: this.options.maxDeliveries }, 'gave up on an outbox entry; set aside in the dead-letter stream');
+        await this.redis
+          .multi()
+          .xadd(`${this.streamKey}:dead`, '*', 'id', id, 'e', json ?? '', 'error', String((error as Error)?.message ?? error))
+          .xack(this.streamKey, GROUP, id)
+          .xdel(this.streamKey, id)
+          .exec();
         continue;
       }
       await this.redis.multi().xack(this.streamKey, GROUP, id).xdel(this.streamKey, id).exec();
     }
+  }
+
+  /** How many times the group has handed this entry out (XREADGROUP, then each XAUTOCLAIM). */
+  private async deliveriesOf(id: string): Promise<number> {
+    const pending = (await this.redis.xpending(this.streamKey, GROUP, 'IDLE', 0, id, id, 1)) as [string, string, number, number][];
+    return Number(pending[0]?.[3] ?? 0);
   }
 }

@@ -4,11 +4,11 @@ import type { Clock } from '../service/ports.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { executorFor, settingsFor } from '../config/to-policy.js';
-import type { ExecutorConfig, ShipgateConfig } from '../config/schema.js';
+import type { ShipgateConfig } from '../config/schema.js';
 import type { Promotion } from '../domain/promotion.js';
-import { createExecutor, executorTiming } from '../executors/create-executor.js';
-import { DeployError, deployRequestFor, type AsyncExecutor, type DeploymentHandle, type DeploymentStatus } from '../executors/executor.js';
-import type { ProtectionRuleAnswers } from '../executors/protection-rule-executor.js';
+import { executorTiming } from '../executors/create-executor.js';
+import type { ExecutorPool } from '../executors/executor-pool.js';
+import { DeployError, deployRequestFor, type DeploymentHandle, type DeploymentStatus } from '../executors/executor.js';
 import type { PromotionService } from '../service/promotion-service.js';
 import type { MessagePublisher } from '../slack/message-publisher.js';
 import { RetryLaterError } from '../slack/delivery-errors.js';
@@ -24,8 +24,8 @@ export interface WorkerDeps {
   service: PromotionService;
   publisher: MessagePublisher;
   log: Logger;
-  /** GitHub's answers for the github-protection-rule executor, when shipgate.yml has a `github:` section. */
-  protectionRule?: ProtectionRuleAnswers;
+  /** The process's executors, shared with the drift checks. */
+  executors: ExecutorPool;
 }
 
 /**
@@ -110,24 +110,13 @@ async function isPastLeg(store: PromotionStore, id: string, jobId: string | unde
  * deployment settles or the executor's `timeout` since the first call passes.
  */
 class DeploymentDriver {
-  private readonly executors = new Map<string, AsyncExecutor>();
-
   constructor(private readonly deps: WorkerDeps) {}
-
-  private executorNamed(name: string, config: ExecutorConfig): AsyncExecutor {
-    let executor = this.executors.get(name);
-    if (!executor) {
-      executor = createExecutor(config, { log: this.deps.log, now: () => this.deps.clock.now(), ...(this.deps.protectionRule ? { protectionRule: this.deps.protectionRule } : {}) });
-      this.executors.set(name, executor);
-    }
-    return executor;
-  }
 
   async advance(p: Promotion, job: Job<DeployJob>, token: string | undefined): Promise<void> {
     const { config, service, clock } = this.deps;
     const log = this.deps.log.child({ promotion: p.id });
-    const { name, executor: executorConfig } = executorFor(config, p.app, p.environment);
-    const executor = this.executorNamed(name, executorConfig);
+    const { executor: executorConfig } = executorFor(config, p.app, p.environment);
+    const executor = this.deps.executors.for(p.app, p.environment);
     const { pollEveryMs, timeoutMs } = executorTiming(executorConfig);
     let handle = p.deployment?.handle ?? null;
     if (!handle) {

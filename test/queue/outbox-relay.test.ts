@@ -55,4 +55,32 @@ describe('the outbox relay', () => {
     await relay.stop();
     await redis.del(key);
   });
+
+  it('sets aside an entry that fails every delivery, with its error, and goes on with the next', async () => {
+    const key = `${testPrefix('relay')}:outbox`;
+    const delivered: number[] = [];
+    const relay = new OutboxRelay(
+      redis.duplicate(),
+      key,
+      'c',
+      async (e) => {
+        if (e.index === 1) throw new Error('job data refused');
+        delivered.push(e.index);
+      },
+      log,
+      { blockMs: 50, reclaimAfterMs: 100, maxDeliveries: 3 },
+    );
+    await relay.start();
+    for (let i = 0; i < 3; i++) await redis.xadd(key, '*', 'e', JSON.stringify(entry(i)));
+    await redis.xadd(key, '*', 'e', '{not json');
+    await eventually(async () => expect(await redis.xlen(`${key}:dead`)).toBe(2), { timeoutMs: 5_000 });
+    expect(delivered).toEqual([0, 2]);
+    const dead = (await redis.xrange(`${key}:dead`, '-', '+')).map(([, fields]) => fields);
+    expect(dead[0]).toEqual(expect.arrayContaining(['error', 'job data refused', 'e', JSON.stringify(entry(1))]));
+    expect(dead[1]).toEqual(expect.arrayContaining(['e', '{not json']));
+    await eventually(async () => expect(await redis.xlen(key)).toBe(0));
+    expect(await redis.xpending(key, 'relay')).toEqual([0, null, null, null]);
+    await relay.stop();
+    await redis.del(key, `${key}:dead`);
+  });
 });

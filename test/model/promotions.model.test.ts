@@ -365,6 +365,19 @@ class AtOnce extends Step {
   }
 }
 
+/** Steps one after the other, within one step: a slow target, then what meets it. */
+class Chain extends Step {
+  constructor(readonly steps: Step[]) {
+    super();
+  }
+  async act(w: World) {
+    for (const step of this.steps) await step.act(w);
+  }
+  toString() {
+    return this.steps.map((s) => s.toString()).join(' then ');
+  }
+}
+
 class RestartWorker extends Step {
   async act(w: World) {
     // Stopped with a short grace: a job still running is cut off and resumes on the new worker.
@@ -420,6 +433,10 @@ const commands = fc.commands(
     fc
       .tuple(rehearse, fc.oneof(rollbackByOnCall, requestFromPath, approveAsApprover, rehearse, fc.constantFrom('critical', 'warning').map((s) => new Alert(s as 'critical' | 'warning'))), fc.constantFrom(0, 100, 400))
       .map(([a, b, delay]) => new AtOnce(a, b, delay)),
+    // A drill whose leg is slow meets a real rollback: the rollback queues, the drill stops after that leg.
+    fc
+      .tuple(fc.tuple(fc.constantFrom('staging', 'production') as fc.Arbitrary<'staging' | 'production'>, fc.nat(3)).map(([e, i]) => new Rehearse(e, i)), rollbackByOnCall, fc.constantFrom(100, 500))
+      .map(([a, b, delay]) => new AtOnce(new Chain([new SlowDeploy(), a]), b, delay)),
     fc
       .tuple(
         fc.oneof(approveAsApprover, requestFromPath),
@@ -506,7 +523,7 @@ async function checkInvariants(w: World): Promise<void> {
   expect(await audit.verify()).toMatchObject({ ok: true });
 }
 
-/** Where every run starts: production runs 1.0.0, staging 1.1.0, development 1.2.0. */
+/** Where every run starts: production runs 1.0.0 (after 0.9.0, so it has a version known good), staging 1.1.0, development 1.2.0. */
 async function history(w: World): Promise<void> {
   const walk = async (version: string, env: Env, approvers: string[]) => {
     const asked = await w.service.request({ app: APP, version, environment: env, reason: 'history', requester: PEOPLE.alice });
@@ -516,6 +533,9 @@ async function history(w: World): Promise<void> {
     await settle(w);
     expect(await w.h.shipgate.live(APP, env)).toBe(version);
   };
+  await walk('0.9.0', 'development', []);
+  await walk('0.9.0', 'staging', [PEOPLE.lead]);
+  await walk('0.9.0', 'production', [PEOPLE.rita, PEOPLE.raj]);
   await walk('1.0.0', 'development', []);
   await walk('1.0.0', 'staging', [PEOPLE.lead]);
   await walk('1.0.0', 'production', [PEOPLE.rita, PEOPLE.raj]);

@@ -62,6 +62,8 @@ import { DriftService } from './service/drift-service.js';
 import { registerDriftButtons } from './slack/listeners/drift-buttons.js';
 import { ExecutorPool } from './executors/executor-pool.js';
 import { driftTargets, scheduleDriftChecks } from './queue/drift-schedule.js';
+import { drillTargets, scheduleDrills } from './queue/drill-schedule.js';
+import { AUTOMATIC } from './domain/request.js';
 import { githubServe, githubWorker } from './github/github-runtime.js';
 import { registerDeliveryMetrics } from './delivery-metrics.js';
 import { lastVerification } from './store/audit-verification.js';
@@ -203,6 +205,8 @@ function commandRunner(runtime: Runtime): CommandRunner {
         return runtime.service.request({ ...command, requester: user });
       case 'rollback':
         return runtime.service.rollback({ ...command, requester: user });
+      case 'rehearse':
+        return runtime.service.rehearse({ app: command.app, environment: command.environment, requester: user });
       case 'cancel':
         return runtime.service.cancel(command.id, user);
       case 'status': {
@@ -312,7 +316,11 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   const notices = new NoticeStore(runtime.redis, runtime.keys, () => runtime.clock.now(), runtime.audit);
   const postNotice = async (channel: string, text: string) => (await runtime.client.chat.postMessage({ channel, text, unfurl_links: false })).ts ?? '';
   const freezeNotices = () => sendFreezeNotices(runtime.policy, runtime.calendars, runtime.store, notices, postNotice, runtime.clock, options.log);
-  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck, refresh, freezeNotices, archive: () => retention.run() };
+  const drillDue = async (app: string, environment: string) => {
+    const started = await runtime.service.rehearse({ app, environment, requester: AUTOMATIC, scheduled: true });
+    options.log.info({ app, environment, ...(started.ok ? { promotion: started.promotion?.id } : { reason: started.reason }) }, started.ok ? 'scheduled rollback drill started' : 'no rollback drill now');
+  };
+  const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck, refresh, freezeNotices, archive: () => retention.run(), drillDue };
   const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts), ...(github ? [github.worker] : [])];
   for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
@@ -327,6 +335,7 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   await scheduleDriftChecks(runtime.queues.deploy, driftTargets(config, executors));
   // Every worker upserts the same scheduler; notices are claimed once in Redis, so ticks on several workers send one.
   await runtime.queues.deploy.upsertJobScheduler('freeze-notices', { every: config.queue.sweep_every }, { name: 'freeze-notices', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
+  await scheduleDrills(runtime.queues.deploy, drillTargets(config, runtime.policy));
   const resumed = await sweepNow();
   await freezeNotices();
   options.log.info({ resumed, ...(http ? { port: http.port } : {}) }, 'shipgate worker is running');

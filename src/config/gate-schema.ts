@@ -42,6 +42,7 @@ export const gateSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('data-scan'), url: templateUrl, ...urlAsWritten, forbid: z.array(z.enum(PII_KINDS)).min(1), ...common }).strict(),
   z.object({ type: z.literal('settings'), required: z.array(z.string().min(1)).default([]), ...common }).strict(),
   z.object({ type: z.literal('soak'), in: z.string().min(1), at_least: duration, without_alerts: z.boolean().default(false), ...common }).strict(),
+  z.object({ type: z.literal('rollback-rehearsed'), within: duration, environment: z.string().min(1).optional(), ...common }).strict(),
 ]);
 
 export type GateConfig = z.output<typeof gateSchema>;

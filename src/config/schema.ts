@@ -81,6 +81,8 @@ const environment = z
       .optional(),
     emergency: z.object({ approvals }).strict().optional(),
     drift: drift.optional(),
+    /** Rollback drills: `allow` them here (default: everywhere but the end of a path), and schedule one `every` period (looked at every `check_every`, 15m). */
+    rehearsal: z.object({ allow: z.boolean().optional(), every: duration.optional(), check_every: duration.optional() }).strict().optional(),
   })
   .strict();
 
@@ -199,6 +201,9 @@ function crossReferences(config: z.output<typeof baseSchema>, ctx: z.core.$Refin
     if (env.emergency && env.emergency.approvals.required < 1) {
       ctx.addIssue({ code: 'custom', path: [...at, 'emergency', 'approvals', 'required'], message: '--emergency bypasses the calendar, never approvals: require at least 1 approval' });
     }
+    if (env.rehearsal?.every !== undefined && env.rehearsal.allow === false) {
+      ctx.addIssue({ code: 'custom', path: [...at, 'rehearsal', 'every'], message: 'drills are scheduled here but `allow: false` forbids them: remove one of the two' });
+    }
     if (env.rollback && (env.rollback.approvals?.approvers.length ?? 0) === 0 && (env.approvals?.approvers.length ?? 0) === 0) {
       ctx.addIssue({
         code: 'custom',
@@ -209,6 +214,9 @@ function crossReferences(config: z.output<typeof baseSchema>, ctx: z.core.$Refin
   }
   for (const [gateName, gate] of Object.entries(config.gates)) {
     if (gate.type === 'soak' && !(gate.in in envs)) ctx.addIssue({ code: 'custom', path: ['gates', gateName, 'in'], message: `no environment called "${gate.in}"` });
+    if (gate.type === 'rollback-rehearsed' && gate.environment !== undefined && !(gate.environment in envs)) {
+      ctx.addIssue({ code: 'custom', path: ['gates', gateName, 'environment'], message: `no environment called "${gate.environment}"` });
+    }
   }
   for (const [appName, app] of Object.entries(config.apps)) {
     if (!(app.executor in config.executors)) {

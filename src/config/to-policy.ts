@@ -4,6 +4,7 @@ import canonicalize from 'canonicalize';
 import type { GateConfig } from './gate-schema.js';
 import { environmentSettings, settingValues, type SettingValues } from './app-settings.js';
 import type { EnvironmentSettings } from '../domain/settings.js';
+import type { RehearsalPolicy } from '../domain/drill.js';
 import type { SettingsFacts } from '../gates/settings-gate.js';
 import type { ExecutorConfig, ShipgateConfig } from './schema.js';
 
@@ -52,6 +53,7 @@ export function toPolicy(config: ShipgateConfig, configHash: string): Policy {
       rollbackRespectsCalendar: env.rollback?.respect_calendar ?? false,
       autoRollback: env.rollback?.auto_on_alert ? { severity: env.rollback.auto_on_alert.severity, withinMs: env.rollback.auto_on_alert.within } : null,
       gates: env.gates.map((gate) => ({ name: gate, configHash: gateConfigHash(config.gates[gate]!) })),
+      rehearsal: rehearsalPolicy(config, name),
     });
   }
   const apps = new Map(
@@ -65,6 +67,16 @@ export function toPolicy(config: ShipgateConfig, configHash: string): Policy {
     }),
   );
   return { apps, environments, configHash };
+}
+
+/**
+ * Drills are allowed where a later environment takes versions from this one; at the end
+ * of a path (production) only with `rehearsal.allow` or a schedule (`every`).
+ */
+function rehearsalPolicy(config: ShipgateConfig, name: string): RehearsalPolicy {
+  const own = config.environments[name]?.rehearsal;
+  const feedsAnother = Object.values(config.environments).some((e) => e.from === name);
+  return { allowed: own?.allow ?? (feedsAnother || own?.every !== undefined), everyMs: own?.every ?? null };
 }
 
 /** The executor that deploys APP to ENV: the app's per-environment override, the environment's, then the app's. */

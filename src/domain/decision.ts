@@ -1,4 +1,5 @@
 import type { Promotion, Instant } from './promotion.js';
+import type { DrillRecord } from './drill.js';
 
 /** A fact for the audit log; the store adds sequence, time, config hash and the hash chain. */
 export interface AuditFact {
@@ -38,11 +39,12 @@ export interface SideChange {
   effects: Effect[];
 }
 
-export type Accepted = { kind: 'accept'; next: Promotion; audit: AuditFact[]; effects: Effect[]; ledger?: LedgerChange; reply?: string; others?: SideChange[] };
+/** `drill`: a drill that ended, remembered per app and environment in the same commit. */
+export type Accepted = { kind: 'accept'; next: Promotion; audit: AuditFact[]; effects: Effect[]; ledger?: LedgerChange; reply?: string; others?: SideChange[]; drill?: DrillRecord };
 
 export type Decision = Accepted | { kind: 'refuse'; reason: string; audit?: AuditFact } | { kind: 'unchanged'; reason: string };
 
-export function accept(next: Promotion, audit: AuditFact[], effects: Effect[], extra: { ledger?: LedgerChange; reply?: string; others?: SideChange[] } = {}): Accepted {
+export function accept(next: Promotion, audit: AuditFact[], effects: Effect[], extra: { ledger?: LedgerChange; reply?: string; others?: SideChange[]; drill?: DrillRecord } = {}): Accepted {
   return { kind: 'accept', next, audit, effects, ...extra };
 }
 

@@ -93,7 +93,8 @@ export function deliveryFigures(pairs: readonly (readonly [string, string])[], f
   }
 
   const figures = pairs.map(([app, environment]): PairFigures => {
-    const mine = [...(byPair.get(`${app} ${environment}`) ?? [])].sort((a, b) => a.requestedAt - b.requestedAt);
+    // Drills rehearse the rollback path; they change nothing that ships, so they are no delivery.
+    const mine = (byPair.get(`${app} ${environment}`) ?? []).filter((p) => p.kind !== 'drill').sort((a, b) => a.requestedAt - b.requestedAt);
     const counts = new Map<string, number>();
     const leadTimes: number[] = [];
     const restoreTimes: number[] = [];

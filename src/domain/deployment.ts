@@ -4,6 +4,7 @@ import type { DeployedVersion } from './request.js';
 import type { OpenDrift } from './drift.js';
 import { fallbackOf } from './request.js';
 import { escapeMrkdwn } from './slack-text.js';
+import { decideDrillLegFailed, decideDrillLegSucceeded, legVersion } from './drill.js';
 
 /** A rollback queued behind this deployment may start once it ends, whatever the outcome. */
 function releaseQueued(p: Promotion): Effect[] {
@@ -31,7 +32,7 @@ export function decideDeployCall(p: Promotion, fromLive: DeployedVersion | null,
   }
   return accept(
     { ...p, deployment: { startedAt: p.deployment?.startedAt ?? now, finishedAt: null, error: null, calledAt: now } },
-    [{ type: 'deploy_called', actor: 'shipgate', detail: { version: p.version, from_version: fromLive?.version ?? null } }],
+    [{ type: 'deploy_called', actor: 'shipgate', detail: { version: legVersion(p), from_version: fromLive?.version ?? null, ...(p.drill ? { drill_leg: p.drill.leg } : {}) } }],
     [],
   );
 }
@@ -50,7 +51,7 @@ export function decideDeploymentRunning(p: Promotion, handle: string, link: stri
   if (p.deployment?.handle) return unchanged("The executor's deployment is already recorded.");
   return accept(
     { ...p, deployment: { ...p.deployment, startedAt: p.deployment?.startedAt ?? now, finishedAt: null, error: null, handle, link } },
-    [{ type: 'deploy_started_remote', actor: 'shipgate', detail: { version: p.version, link } }],
+    [{ type: 'deploy_started_remote', actor: 'shipgate', detail: { version: legVersion(p), link } }],
     [{ type: 'render' }],
   );
 }
@@ -58,6 +59,7 @@ export function decideDeploymentRunning(p: Promotion, handle: string, link: stri
 /** The executor accepted the deployment: the environment now runs the version. */
 export function decideDeploymentSucceeded(p: Promotion, now: Instant): Decision {
   if (p.state !== 'deploying') return unchanged(`Promotion ${p.id} is ${p.state}, not deploying.`);
+  if (p.kind === 'drill') return decideDrillLegSucceeded(p, now);
   const verb = p.kind === 'rollback' ? 'Rolled back' : 'Deployed';
   const fallback = fallbackOf(p);
   const undone = p.kind === 'rollback' ? (p.undoes ?? (p.previousVersion ? [p.previousVersion] : [])) : [];
@@ -82,6 +84,7 @@ export function decideDeploymentSucceeded(p: Promotion, now: Instant): Decision 
  */
 export function decideDeploymentFailed(p: Promotion, error: string, now: Instant, link: string | null = null): Decision {
   if (p.state !== 'deploying') return unchanged(`Promotion ${p.id} is ${p.state}, not deploying.`);
+  if (p.kind === 'drill') return decideDrillLegFailed(p, error, now);
   const shownLink = link ?? p.deployment?.link ?? null;
   const next: Promotion = { ...p, state: 'failed', deployment: { ...p.deployment, startedAt: p.deployment?.startedAt ?? now, finishedAt: now, error, ...(shownLink ? { link: shownLink } : {}) } };
   return accept(

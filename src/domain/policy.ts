@@ -4,6 +4,7 @@ import type { EnvironmentSettings } from './settings.js';
 import type { Lock } from './lock.js';
 import type { AdHocFreeze } from './ad-hoc-freeze.js';
 import type { Quorum } from './quorum.js';
+import type { RehearsalPolicy } from './drill.js';
 
 /** Who may approve, and how many of them must. Approvers are Slack user ids (U…/W…) or user group ids (S…). */
 export interface ApprovalPolicy {
@@ -47,6 +48,8 @@ export interface EnvironmentPolicy {
   freezes?: readonly AdHocFreeze[];
   /** Members of each group named by a freeze's `allow` list, looked up before the decision; absent: none known. */
   breakGlass?: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Rollback drills: allowed here, and how often scheduled; absent: none. */
+  rehearsal?: RehearsalPolicy;
 }
 
 export interface AppPolicy {

@@ -1,5 +1,6 @@
 import type { PromotionSettings } from './settings.js';
 import type { Lock } from './lock.js';
+import type { Drill } from './drill.js';
 
 /** Epoch milliseconds. Domain code never reads the clock; time is passed in. */
 export type Instant = number;
@@ -22,7 +23,8 @@ export const FINAL_STATES = ['deployed', 'rejected', 'cancelled', 'superseded', 
 
 export type OpenState = (typeof OPEN_STATES)[number];
 export type PromotionState = (typeof ACTIVE_STATES)[number] | typeof QUEUED | (typeof FINAL_STATES)[number];
-export type PromotionKind = 'promote' | 'rollback';
+/** `drill`: a rehearsal of the rollback path, back to the version known good and forward again (see drill.ts). */
+export type PromotionKind = 'promote' | 'rollback' | 'drill';
 
 export interface Approval {
   user: string;
@@ -140,6 +142,10 @@ export interface Promotion {
   heldBy?: Lock | null;
   /** Deployed during a freeze whose break-glass list names the requester: that freeze's name. */
   breakGlass?: string | null;
+  /** For a rollback queued behind a drill: the drill's id (the drill may leave the environment on this rollback's version). */
+  behindDrill?: string | null;
+  /** For a drill: its legs and their timings. */
+  drill?: Drill | null;
 }
 
 export function isOpen(state: PromotionState): state is OpenState {

@@ -10,6 +10,7 @@ import { promotionSettings } from './settings.js';
 import { lockedRefusal, lockFor, type Lock } from './lock.js';
 import type { AdHocFreeze } from './ad-hoc-freeze.js';
 import { reminderEffects } from './reminders.js';
+import type { DrillRecord } from './drill.js';
 
 export interface DeployedVersion {
   version: string;
@@ -35,6 +36,8 @@ export interface AppSnapshot {
   locks?: readonly Lock[];
   /** The environment's ad-hoc freezes as stored. */
   freezes?: readonly AdHocFreeze[];
+  /** The newest drill of the app in the target environment that ended; absent: none known. */
+  lastDrill?: DrillRecord | null;
 }
 
 /** The refusal for a promotion out of an environment whose running version is not the one Shipgate recorded. */
@@ -274,12 +277,12 @@ export function decideRollbackRequest(ask: RollbackAsk, policy: Policy, snapshot
     const reason = ask.membershipUnknown ?? `Only ${describeApprovers(env.rollback)} can roll back ${ask.environment}.`;
     return refuse(reason, { type: 'rollback_refused', actor: ask.requester, detail: { reason } });
   }
-  const live = snapshot.current.get(ask.environment);
+  const holder = snapshot.inFlight;
+  const live = holder ? (liveBeforeDrill(holder) ?? snapshot.current.get(ask.environment)) : snapshot.current.get(ask.environment);
   if (!live) return refuse(`${ask.app} has never been deployed to ${ask.environment}; there is nothing to roll back.`);
   const target = chooseRollbackTarget(ask, live, snapshot);
   if (!target.ok) return refuse(target.reason);
 
-  const holder = snapshot.inFlight;
   const pendingRollback = [holder, snapshot.queued].find((w) => w && isPending(w.state) && w.kind === 'rollback' && w.version === target.version);
   if (pendingRollback) return unchanged(`A rollback of ${ask.app} in ${ask.environment} to ${target.version} is already under way (${pendingRollback.id}).`);
 
@@ -288,7 +291,7 @@ export function decideRollbackRequest(ask: RollbackAsk, policy: Policy, snapshot
     const others: SideChange[] = [];
     if (snapshot.queued && isPending(snapshot.queued.state)) others.push(supersede(snapshot.queued, p, ask.now));
     others.push({ next: { ...holder, queuedRollback: p.id }, audit: [], effects: [] });
-    const queued: Promotion = { ...p, state: 'queued' };
+    const queued: Promotion = { ...p, state: 'queued', ...(holder.kind === 'drill' ? { behindDrill: holder.id } : {}) };
     return accept(
       queued,
       [
@@ -303,6 +306,14 @@ export function decideRollbackRequest(ask: RollbackAsk, policy: Policy, snapshot
   const queued = waitingRollback(snapshot);
   const others = [holder, queued].flatMap((w) => (w ? [supersede(w, p, ask.now)] : []));
   return requested(p, env, ask.now, 'rollback_requested', others);
+}
+
+/**
+ * While a drill runs, the ledger follows its legs; a rollback asked for meanwhile is
+ * about the version the drill returns to (what ran before it), not the one it visits.
+ */
+export function liveBeforeDrill(holder: Promotion): DeployedVersion | null {
+  return holder.kind === 'drill' && holder.drill ? { version: holder.version, promotionId: holder.drill.currentPromotion, at: holder.requestedAt } : null;
 }
 
 /** A rollback still queued (its deployment ended, or it waits behind one), if any. */
@@ -323,6 +334,11 @@ export function decideQueuedRollbackStart(rollback: Promotion, policy: Policy, s
   const holder = snapshot.inFlight;
   if (holder?.state === 'deploying') return unchanged(`Still waiting for ${holder.id} to finish deploying.`);
   const live = snapshot.current.get(rollback.environment);
+  if (live && rollback.behindDrill && live.version === rollback.version && rollback.undoes?.length) {
+    // The drill it waited for stopped on this very version: the rollback still runs (a redeploy of what runs), so what it undoes is marked bad.
+    const p: Promotion = { ...rollback, state: 'awaiting_approval', lastKnownGood: lastKnownGood(snapshot.history, snapshot.bad, [rollback.version, ...rollback.undoes])?.version ?? null };
+    return requested(p, env, now, 'rollback_started', holder ? [supersede(holder, p, now)] : []);
+  }
   const asked = snapshot.bad.has(rollback.version) ? null : rollback.version;
   const target = live ? chooseRollbackTarget({ app: rollback.app, environment: rollback.environment, version: asked }, live, snapshot) : null;
   if (!live || !target?.ok) {

@@ -22,6 +22,12 @@ export interface DeployRequest {
   reason: string;
   /** The target environment's settings for this app; absent when shipgate.yml gives none. */
   settings?: DeploySettings;
+  /**
+   * A leg of a rollback drill (absent otherwise): `back` to the version known good, then
+   * `forward` to the one that ran before. Each leg is a `rollback` with a promotion id of
+   * its own (`sg-12-back`, `sg-12-forward`), so each has its own Idempotency-Key.
+   */
+  drill?: { id: string; leg: 'back' | 'forward' };
 }
 
 /**
@@ -39,9 +45,26 @@ export class DeployError extends Error {
 }
 
 export function deployRequestFor(p: Promotion, settings?: DeploySettings): DeployRequest {
+  if (p.kind === 'drill' && p.drill) {
+    const back = p.drill.leg === 'back';
+    return {
+      promotion_id: `${p.id}-${p.drill.leg}`,
+      kind: 'rollback',
+      app: p.app,
+      version: back ? p.drill.target : p.version,
+      environment: p.environment,
+      from_environment: null,
+      previous_version: back ? p.version : p.drill.target,
+      requested_by: p.requester,
+      approved_by: [],
+      reason: `rollback drill ${p.id}: ${back ? `back to ${p.drill.target}` : `forward to ${p.version}`}`,
+      ...(settings ? { settings } : {}),
+      drill: { id: p.id, leg: p.drill.leg },
+    };
+  }
   return {
     promotion_id: p.id,
-    kind: p.kind,
+    kind: p.kind === 'drill' ? 'rollback' : p.kind,
     app: p.app,
     version: p.version,
     environment: p.environment,

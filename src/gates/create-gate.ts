@@ -7,12 +7,15 @@ import { JunitGate } from './junit-gate.js';
 import { PrometheusGate } from './prometheus-gate.js';
 import { SettingsGate, type SettingsFacts } from './settings-gate.js';
 import { SoakGate, type SoakFacts } from './soak-gate.js';
+import { RollbackRehearsedGate, type RehearsalFacts } from './rollback-rehearsed-gate.js';
 
 /** For callers that know no settings: every environment sets none. */
 const NO_SETTINGS: SettingsFacts = { settings: () => null, from: () => null };
+/** For callers that know no drills: none ever ran. */
+const NO_DRILLS: RehearsalFacts = { drills: async () => [], from: () => null };
 
 /** One case per gate type; a new type is one file, one schema entry and one line here. */
-export function createGate(config: GateConfig, facts: SoakFacts, settings: SettingsFacts = NO_SETTINGS): Gate {
+export function createGate(config: GateConfig, facts: SoakFacts, settings: SettingsFacts = NO_SETTINGS, rehearsals: RehearsalFacts = NO_DRILLS): Gate {
   const http = { headers: config.headers, timeoutMs: config.timeout, maxBytes: config.max_size };
   // Evidence links show the URL as written (secrets as `${NAME}`), never the expanded one.
   const shownUrl = 'url' in config ? (config.url_as_written ?? config.url) : '';
@@ -31,5 +34,7 @@ export function createGate(config: GateConfig, facts: SoakFacts, settings: Setti
       return new SettingsGate({ required: config.required }, settings);
     case 'soak':
       return new SoakGate({ in: config.in, atLeastMs: config.at_least, withoutAlerts: config.without_alerts }, facts);
+    case 'rollback-rehearsed':
+      return new RollbackRehearsedGate({ withinMs: config.within, environment: config.environment ?? null }, rehearsals);
   }
 }

@@ -6,9 +6,13 @@ import { QUEUE, type DeployJob, type Queues } from './queues.js';
 
 const DAY = 24 * 3600 * 1000;
 
-/** One job per deployment: the promotion and when its deployment started, so no later deployment meets an old job's id. */
-export function deployJobId(p: Pick<Promotion, 'id' | 'deployment'>): string {
-  return `deploy-${p.id}-${p.deployment?.startedAt ?? 0}`;
+/**
+ * One job per deployment: the promotion and when its deployment started, so no later
+ * deployment meets an old job's id; a drill's legs (which may start in the same
+ * millisecond) each get their own.
+ */
+export function deployJobId(p: Pick<Promotion, 'id' | 'deployment' | 'drill'>): string {
+  return `deploy-${p.id}-${p.deployment?.startedAt ?? 0}${p.drill ? `-${p.drill.leg}` : ''}`;
 }
 
 /**

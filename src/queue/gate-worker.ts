@@ -15,6 +15,7 @@ import type { WorkerDeps } from './workers.js';
 export function createGateWorker(deps: WorkerDeps, facts: SoakFacts): Worker<GateJob> {
   const { config, store, service, clock, log } = deps;
   const settings = settingsFactsFor(config);
+  const rehearsals = { drills: (app: string, environment: string) => store.drills(app, environment, 20), from: settings.from };
 
   async function runGate(job: Job<GateJob>, token: string | undefined): Promise<void> {
     const { promotionId, run, gate } = job.data;
@@ -31,7 +32,7 @@ export function createGateWorker(deps: WorkerDeps, facts: SoakFacts): Worker<Gat
     const started = clock.now();
     let verdict: GateVerdict | GateWait;
     try {
-      verdict = await createGate(gateConfig, facts, settings).run({ promotionId, app: p.app, version: p.version, environment: p.environment, now: started, signal: AbortSignal.timeout(gateConfig.timeout) });
+      verdict = await createGate(gateConfig, facts, settings, rehearsals).run({ promotionId, app: p.app, version: p.version, environment: p.environment, now: started, signal: AbortSignal.timeout(gateConfig.timeout) });
     } catch (error) {
       if (!(error instanceof GateError)) log.error({ promotion: promotionId, gate, err: error }, 'gate failed unexpectedly');
       verdict = { status: 'error', summary: error instanceof GateError ? error.message : `unexpected failure: ${(error as Error).message}`, evidenceUrl: null };

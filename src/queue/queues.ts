@@ -18,7 +18,7 @@ export interface DeployJob {
   alertKey?: string;
   /** `remind`: a reminder or an escalation, due at `at`. */
   stage?: 'remind' | 'escalate';
-  /** `drift-check` (a job scheduler per app and environment): what to compare with the ledger. */
+  /** `drift-check` and `drill-due` (job schedulers per app and environment): which app and environment. */
   app?: string;
   environment?: string;
   /** `refresh-copy` and `refresh-scan`: the data refresh they work for. */

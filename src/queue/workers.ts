@@ -14,6 +14,7 @@ import type { MessagePublisher } from '../slack/message-publisher.js';
 import { RetryLaterError } from '../slack/delivery-errors.js';
 import type { PromotionStore } from '../store/promotion-store.js';
 import { QUEUE, type DeployJob, type SlackJob } from './queues.js';
+import { deployJobId } from './bull-jobs.js';
 
 export interface WorkerDeps {
   clock: Clock;
@@ -83,7 +84,11 @@ export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers
           return followUps.refresh?.scan(job.data.refreshId ?? '');
         case 'freeze-notices':
           return void (await followUps.freezeNotices?.());
+        case 'drill-due':
+          return void (await followUps.drillDue(job.data.app ?? '', job.data.environment ?? ''));
       }
+      // A drill's legs share the promotion: the job of a leg already over (run again after it stalled) must not act on the next one.
+      if (await isPastLeg(deps.store, id, job.id)) return;
       const call = await service.deployCall(id);
       if (call.call === 'wait' && token) {
         // Not an attempt: look again shortly, once `from` settles.
@@ -104,9 +109,18 @@ export function createDeployWorker(deps: WorkerDeps, followUps: FollowUpHandlers
     }
     if (!job || job.name !== 'deploy' || !job.finishedOn || !job.data.promotionId) return;
     const reason = `${error.message} (after ${job.attemptsMade} attempts)`;
-    service.deploymentFailed(job.data.promotionId, reason).catch((err: unknown) => log.error({ err, promotion: job.data.promotionId }, 'could not record a failed deployment; the sweep will'));
+    const id = job.data.promotionId;
+    isPastLeg(deps.store, id, job.id)
+      .then((past) => (past ? undefined : service.deploymentFailed(id, reason)))
+      .catch((err: unknown) => log.error({ err, promotion: job.data.promotionId }, 'could not record a failed deployment; the sweep will'));
   });
   return worker;
+}
+
+/** True when the job belongs to a drill's leg that is no longer the one deploying. */
+async function isPastLeg(store: PromotionStore, id: string, jobId: string | undefined): Promise<boolean> {
+  const p = (await store.get(id))?.promotion;
+  return !!p?.drill && p.state === 'deploying' && jobId !== deployJobId(p);
 }
 
 /**
@@ -193,6 +207,8 @@ export interface FollowUpHandlers {
   };
   /** Tell each environment's channel of a calendar freeze about to start (the `freeze-notices` scheduler's job). */
   freezeNotices?(): Promise<unknown>;
+  /** Start a scheduled rollback drill if one is due and the window open (a `drill-due` scheduler's job). */
+  drillDue(app: string, environment: string): Promise<unknown>;
 }
 
 /**

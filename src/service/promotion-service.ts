@@ -11,8 +11,9 @@ import type { AdHocFreeze } from '../domain/ad-hoc-freeze.js';
 import type { Calendar } from '../domain/calendar/calendar.js';
 import type { GateResult, Instant, Promotion } from '../domain/promotion.js';
 import { policyFor } from '../domain/readiness.js';
-import { decidePromotionRequest, decideQueuedRollbackStart, decideRollbackRequest, rollbackTargetOf } from '../domain/request.js';
+import { decidePromotionRequest, decideQueuedRollbackStart, decideRollbackRequest, liveBeforeDrill, rollbackTargetOf, type DeployedVersion } from '../domain/request.js';
 import type { Outcome } from '../store/promotion-store.js';
+import { decideDrillRequest } from '../domain/drill.js';
 import { approverGroupsOf } from './membership.js';
 import { DirectoryError, type Calendars, type Clock, type Directory, type PromotionRepository } from './ports.js';
 import type { DelegationSource } from './delegation-service.js';
@@ -118,14 +119,36 @@ export class PromotionService {
     return this.finish(outcome);
   }
 
+  /**
+   * `/promote rehearse rollback APP ENV`, or the environment's rehearsal schedule
+   * (`scheduled`, with Shipgate as requester): a drill, back to the version known good
+   * and forward again, asked by someone who may roll the environment back.
+   */
+  async rehearse(ask: { app: string; environment: string; requester: string; scheduled?: boolean }): Promise<ServiceResult> {
+    const env = this.policy.environments.get(ask.environment);
+    const membership = env && this.policy.apps.has(ask.app) && !ask.scheduled ? await approverGroupsOf(this.directory, env.rollback, ask.requester) : { memberOf: [], unknown: null };
+    const policy = await this.livePolicy(ask.environment);
+    const outcome = await this.repository.create(ask.app, ask.environment, this.environments, (snapshot, id) =>
+      decideDrillRequest({ ...ask, id, requesterMemberOf: membership.memberOf, membershipUnknown: membership.unknown, now: this.clock.now() }, policy, snapshot),
+    );
+    return this.finish(outcome);
+  }
+
   /** The **Roll back** button under a deployment (or an alert): while that deployment still runs, back to the last version known good. */
   async rollbackDeployment(promotionId: string, user: string, options: { automatic?: boolean; reason?: string } = {}): Promise<ServiceResult> {
     const stored = await this.repository.get(promotionId);
     if (!stored) return { ok: false, reason: `There is no promotion ${promotionId}.`, kind: 'missing' };
     const p = stored.promotion;
-    const target = rollbackTargetOf(p, await this.repository.current(p.app, p.environment));
+    const target = rollbackTargetOf(p, await this.liveOutsideDrills(p.app, p.environment));
     if (!target.ok) return { ok: false, reason: target.reason, kind: 'refuse' };
     return this.rollback({ app: p.app, environment: p.environment, version: null, reason: options.reason ?? `rollback of ${p.id}`, requester: user, automatic: options.automatic ?? false });
+  }
+
+  /** What runs in an environment, or while a drill runs there, what ran before it (the **Roll back** button stays good). */
+  private async liveOutsideDrills(app: string, environment: string): Promise<DeployedVersion | null> {
+    const { live, deploying } = await this.repository.fromState(app, environment);
+    const holder = deploying ? (await this.repository.get(deploying))?.promotion : null;
+    return (holder ? liveBeforeDrill(holder) : null) ?? live;
   }
 
   /** The deployment a rollback waited for has ended: the rollback starts against what runs now. */

@@ -7,6 +7,7 @@ export type PromoteCommand =
   | { type: 'promote'; app: string; version: string; environment: string; reason: string; emergency: boolean; forceBad: boolean }
   | { type: 'calendar'; environment: string }
   | { type: 'rollback'; app: string; environment: string; version: string | null; reason: string }
+  | { type: 'rehearse'; app: string; environment: string }
   | { type: 'status'; app: string | null }
   | { type: 'cancel'; id: string }
   | { type: 'report'; names: string[]; sinceMs: number }
@@ -45,6 +46,8 @@ export function parsePromoteCommand(text: string): Parsed {
     }
     case 'rollback':
       return parseRollback(rest);
+    case 'rehearse':
+      return parseRehearse(rest);
     case 'lock':
     case 'unlock':
       return parseLock(first.toLowerCase() as 'lock' | 'unlock', rest);
@@ -103,6 +106,15 @@ function parseRollback(words: string[]): Parsed {
     reason = tail.slice(2);
   }
   return { ok: true, value: { type: 'rollback', app, environment, version, reason: reason.join(' ') } };
+}
+
+/** `rehearse rollback APP ENV`: a rollback drill, back to the version known good and forward again. */
+function parseRehearse(words: string[]): Parsed {
+  const example = '/promote rehearse rollback web staging';
+  const [what, app, environment, ...extra] = words;
+  if (what?.toLowerCase() !== 'rollback') return usage('`rehearse` rehearses a rollback: say `rehearse rollback APP ENV`.', example);
+  if (!app || !environment || extra.length > 0 || !NAME.test(app) || !NAME.test(environment.toLowerCase())) return usage('`rehearse rollback` takes an app and an environment.', example);
+  return { ok: true, value: { type: 'rehearse', app, environment: environment.toLowerCase() } };
 }
 
 /**

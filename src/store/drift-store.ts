@@ -111,11 +111,16 @@ export class DriftStore {
     const read: DriftRead = {
       record: json ? (JSON.parse(json) as DriftRecord) : null,
       ledger,
-      ledgerKind: ledgerJson ? (JSON.parse(ledgerJson) as Promotion).kind : null,
+      // A drill's legs name the promotions that first deployed each version, so the ledger never names a drill.
+      ledgerKind: ledgerJson ? kindOf(JSON.parse(ledgerJson) as Promotion) : null,
       deploying: holderPromotion?.state === 'deploying' ? holderPromotion.id : null,
     };
     return { read, rev: Number(rev ?? 0), expect, head: head ?? '' };
   }
+}
+
+function kindOf(p: Promotion): 'promote' | 'rollback' {
+  return p.kind === 'drill' ? 'rollback' : p.kind;
 }
 
 function unwrap(results: [Error | null, unknown][] | null): unknown[] {

@@ -57,6 +57,8 @@ export function keysFor(prefix: string) {
     freezeNotice: (env: string, start: number, rule: string) => k('freeze-notice', env, String(start), rule),
     /** Approval rights handed on (JSON list) and a revision every change bumps. */
     delegations: k('delegations'),
+    /** Rollback drills of an app in an environment once ended, newest first (JSON DrillRecord). */
+    drills: (app: string, env: string) => k('drills', app, env),
     /** The write budget of one Slack channel (see ChannelRate). */
     channelRate: (channel: string) => k('channel-rate', channel),
     /** Data refreshes: each record (json, rev), the id counter, all of them by time, and one in flight per dataset and target. */

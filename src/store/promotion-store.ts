@@ -12,6 +12,10 @@ import type { Keys } from './keys.js';
 import { noteEntry } from './note-log.js';
 import { writeOutbox } from './outbox.js';
 import { HISTORY_KEPT, writeLedger } from './ledger-write.js';
+import type { DrillRecord } from '../domain/drill.js';
+
+/** Drills remembered per app and environment. */
+export const DRILLS_KEPT = 100;
 
 export interface StoredPromotion {
   promotion: Promotion;
@@ -99,6 +103,12 @@ export class PromotionStore {
     return new Map(Object.entries(await this.redis.hgetall(this.keys.bad(app, environment))));
   }
 
+  /** Drills of an app in an environment that ended, newest first. */
+  async drills(app: string, environment: string, limit = DRILLS_KEPT): Promise<DrillRecord[]> {
+    const raw = await this.redis.lrange(this.keys.drills(app, environment), 0, limit - 1);
+    return raw.map((r) => JSON.parse(r) as DrillRecord);
+  }
+
   /** Promotions asked for most recently first. */
   async recent(limit: number): Promise<Promotion[]> {
     return this.loadAll(await this.redis.zrevrange(this.keys.all, 0, limit - 1));
@@ -173,10 +183,11 @@ export class PromotionStore {
       .hget(this.keys.inFlight(app, environment), 'id')
       .lrange(this.keys.history(app, environment), 0, HISTORY_KEPT - 1)
       .hgetall(this.keys.bad(app, environment))
-      .hmget(this.keys.locks(environment), ...LOCK_FIELDS);
+      .hmget(this.keys.locks(environment), ...LOCK_FIELDS)
+      .lindex(this.keys.drills(app, environment), 0);
     for (const env of environments) pipeline.hgetall(this.keys.ledger(app, env));
     for (const env of environments) pipeline.hmget(this.keys.drift(app, env), 'running', 'detected');
-    const [head, lockedBy, history, bad, lockFields, ...rest] = unwrap(await pipeline.exec());
+    const [head, lockedBy, history, bad, lockFields, lastDrill, ...rest] = unwrap(await pipeline.exec());
     const locks = locksOf(lockFields as (string | null)[]);
     const ledgers = rest.slice(0, environments.length);
     const driftFields = rest.slice(environments.length) as (string | null)[][];
@@ -211,6 +222,8 @@ export class PromotionStore {
       drifts,
       locks: locks.locks.filter((l) => l.app === null || l.app === app),
       freezes: inForce(locks.freezes, this.now()),
+      // A drill's record is written as it gives up the slot, so the slot's expectation covers it too.
+      lastDrill: lastDrill ? (JSON.parse(lastDrill as string) as DrillRecord) : null,
     };
     return { head: (head as string | null) ?? '', snapshot, revs, expect };
   }
@@ -334,6 +347,10 @@ export class PromotionStore {
     }
     await this.chainAudit(plan, scope, audits);
     if (decision.ledger) writeLedger(plan, this.keys, decision.ledger);
+    if (decision.drill) {
+      const key = this.keys.drills(decision.drill.app, decision.drill.environment);
+      plan.op('LPUSH', key, JSON.stringify(decision.drill)).op('LTRIM', key, 0, DRILLS_KEPT - 1);
+    }
     if (!(await plan.run(this.redis))) return null;
     return { kind: 'accept', promotion: decision.next, rev, effects: decision.effects, reply: decision.reply ?? null };
   }

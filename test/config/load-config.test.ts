@@ -48,8 +48,11 @@ describe('shipgate.yml', () => {
       rollbackRespectsCalendar: false,
       autoRollback: null,
       gates: [],
+      // The end of the path: no drills unless it says so.
+      rehearsal: { allowed: false, everyMs: null },
     });
     expect(policy.environments.get('development')?.channel).toBe('C0DEPLOYS');
+    expect(policy.environments.get('development')?.rehearsal).toEqual({ allowed: true, everyMs: null });
     expect(config.executors.hook).toMatchObject({ secret: env.HOOK_SECRET, attempts: 5, timeout: 10_000 });
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -83,6 +86,12 @@ describe('shipgate.yml', () => {
       base('  production: { gates: [soak] }', 'gates:\n  soak: { type: soak, in: staging, at_least: 2h }'),
       'shipgate.yml:9: gates.soak.in: no environment called "staging"',
     ],
+    [
+      'a rollback-rehearsed gate in an unknown environment',
+      base('  production: { gates: [rehearsed] }', 'gates:\n  rehearsed: { type: rollback-rehearsed, within: 30d, environment: staging }'),
+      'shipgate.yml:9: gates.rehearsed.environment: no environment called "staging"',
+    ],
+    ['drills scheduled where they are forbidden', base('  production:\n    rehearsal: { allow: false, every: 30d }'), 'environments.production.rehearsal.every: drills are scheduled here but `allow: false` forbids them'],
     ['an unknown executor', base('  production: {}').replace('executor: hook', 'executor: argo'), 'shipgate.yml:3: apps.web.executor: no executor called "argo"'],
     [
       'an emergency policy that needs no approval',

@@ -12,6 +12,8 @@ describe('the /promote grammar', () => {
     ['calendar production', { type: 'calendar', environment: 'production' }],
     ['rollback web production', { type: 'rollback', app: 'web', environment: 'production', version: null, reason: '' }],
     ['rollback web production to 1.4.1 bad release', { type: 'rollback', app: 'web', environment: 'production', version: '1.4.1', reason: 'bad release' }],
+    ['rehearse rollback web staging', { type: 'rehearse', app: 'web', environment: 'staging' }],
+    ['Rehearse ROLLBACK web Production', { type: 'rehearse', app: 'web', environment: 'production' }],
     ['status', { type: 'status', app: null }],
     ['status web', { type: 'status', app: 'web' }],
     ['cancel SG-12', { type: 'cancel', id: 'sg-12' }],
@@ -35,6 +37,9 @@ describe('the /promote grammar', () => {
     ['refresh customers from production staging', /Say where the data goes: `to ENV`/],
     ['rollback web production to', /is not a version/],
     ['calendar', /`calendar` takes one environment/],
+    ['rehearse web staging', /say `rehearse rollback APP ENV`/],
+    ['rehearse rollback web', /takes an app and an environment/],
+    ['rehearse rollback web staging now', /takes an app and an environment/],
   ])('refuses "%s" and shows the grammar', (text, problem) => {
     const parsed = parsePromoteCommand(text);
     expect(parsed.ok).toBe(false);
@@ -45,7 +50,7 @@ describe('the /promote grammar', () => {
   });
 
   it('reads back any well-formed request, with or without `to` (property)', () => {
-    const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/).filter((n) => !['help', 'status', 'cancel', 'rollback', 'calendar', 'report', 'to'].includes(n));
+    const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/).filter((n) => !['help', 'status', 'cancel', 'rollback', 'rehearse', 'calendar', 'report', 'to'].includes(n));
     const version = fc.tuple(fc.nat(99), fc.nat(99), fc.nat(99)).map(([a, b, c]) => `${a}.${b}.${c}`);
     // Words starting with -- are options (refused when unknown), not part of the reason.
     const reason = fc.array(fc.stringMatching(/^[^\s]{1,8}$/).filter((w) => !w.startsWith('--')), { maxLength: 5 });

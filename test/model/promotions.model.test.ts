@@ -20,6 +20,8 @@
  *   once (approving in person or through a delegate); staging needs a quorum from QA
  *   and from the lead (all_of), where the lead is in both groups;
  * - a reminder is sent at most once per wait;
+ * - a rollback drill deploys only while it holds the environment's slot, and nothing
+ *   else deploys there meanwhile (each leg is one call with its own Idempotency-Key);
  * - the audit chains verify.
  *
  * Steps can also run at once (a rollback while a slow deployment runs), so queued
@@ -84,7 +86,8 @@ const modelConfig = (gateUrl: string) => (deployUrl: string, prefix: string) =>
     .replace('approvals: { required: 1, approvers: [S0QA, U0LEAD] }', 'approvals: { all_of: [{ group: S0QA, required: 1, name: QA }, { group: U0LEAD, required: 1, name: Lead }] }')
     .replace('self_approval: false, expire_after: 4h }', 'self_approval: false, expire_after: 4h, remind_after: 2h, escalate_after: 6h, escalate_to: S0ONCALL }')
     .replace('    rollback: { approvals: { required: 1, approvers: [S0ONCALL] } }', '    rollback: { approvals: { required: 1, approvers: [S0ONCALL] }, auto_on_alert: { severity: critical, within: 1h } }\n    calendar: production')
-    .replace('queue: {', 'queue: { shutdown_grace: 300ms, sweep_every: 2s,');
+    .replace('queue: {', 'queue: { shutdown_grace: 300ms, sweep_every: 2s,')
+    .replace('    calendar: production', '    calendar: production\n    rehearsal: { allow: true }');
 
 /** Group membership as the fake Slack answers it, with the lead also in QA (so all_of must place him). */
 const GROUPS: Record<string, string[]> = { ...USERGROUPS, S0QA: [...USERGROUPS.S0QA, PEOPLE.lead] };
@@ -234,6 +237,24 @@ class Rollback extends Step {
   }
   toString() {
     return `rollback(${this.env}, ${this.user}${this.duplicate ? ', twice' : ''})`;
+  }
+}
+
+/** `/promote rehearse rollback web ENV`, by anyone or by one of the environment's rollback approvers. */
+class Rehearse extends Step {
+  constructor(
+    readonly env: Exclude<Env, 'development'>,
+    /** A person, or the index of one of the environment's rollback approvers. */
+    readonly who: string | number,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const user = typeof this.who === 'string' ? this.who : pick(approversOf(w.policy.environments.get(this.env)!.rollback.approvers), this.who);
+    if (user) await w.service.rehearse({ app: APP, environment: this.env, requester: user });
+  }
+  toString() {
+    return `rehearse(${this.env}, ${typeof this.who === 'string' ? this.who : `rollback approver #${this.who}`})`;
   }
 }
 
@@ -487,6 +508,19 @@ class AtOnce extends Step {
   }
 }
 
+/** Steps one after the other, within one step: a slow target, then what meets it. */
+class Chain extends Step {
+  constructor(readonly steps: Step[]) {
+    super();
+  }
+  async act(w: World) {
+    for (const step of this.steps) await step.act(w);
+  }
+  toString() {
+    return this.steps.map((s) => s.toString()).join(' then ');
+  }
+}
+
 class RestartWorker extends Step {
   async act(w: World) {
     // Stopped with a short grace: a job still running is cut off and resumes on the new worker.
@@ -499,6 +533,8 @@ class RestartWorker extends Step {
 }
 
 const user = fc.constantFrom(...EVERYONE);
+const rehearse = fc.tuple(fc.constantFrom('staging', 'production') as fc.Arbitrary<'staging' | 'production'>, fc.oneof(fc.nat(3), user)).map(([e, who]) => new Rehearse(e, who));
+const rollbackByOnCall = fc.tuple(fc.constantFrom('staging', 'production') as fc.Arbitrary<'staging' | 'production'>, fc.constantFrom(PEOPLE.omar, PEOPLE.olga, PEOPLE.lead), fc.boolean()).map(([e, u, d]) => new Rollback(e, u, d));
 const approveAsApprover = fc.tuple(fc.nat(3), fc.nat(3), fc.boolean()).map(([i, w, d]) => new ApproveAsApprover(i, w, d));
 const requestFromPath = fc.tuple(fc.constantFrom(...ENVIRONMENTS), fc.nat(7), user).map(([e, v, u]) => new Request(e, v, true, u));
 const lockByApprover = fc
@@ -552,6 +588,16 @@ const commands = fc.commands(
       .map(([all, i, clicks]) => new LockThenApprove(new LockStep('lock', 'of-waiting', all, i), clicks.map(([t, a]) => new ApproveAsApprover(t, a, false)))),
     fc.tuple(fc.constantFrom('lock', 'unlock') as fc.Arbitrary<'lock' | 'unlock'>, fc.constantFrom('staging', 'production') as fc.Arbitrary<Env>, fc.boolean(), user).map(([v, e, all, u]) => new LockStep(v, e, all, u)),
     fc.constant(new SlowDeploy()),
+    rehearse,
+    rehearse,
+    // A drill meets a real rollback, a request, an approval or an alert while its legs run.
+    fc
+      .tuple(rehearse, fc.oneof(rollbackByOnCall, requestFromPath, approveAsApprover, rehearse, fc.constantFrom('critical', 'warning').map((s) => new Alert(s as 'critical' | 'warning'))), fc.constantFrom(0, 100, 400))
+      .map(([a, b, delay]) => new AtOnce(a, b, delay)),
+    // A drill whose leg is slow meets a real rollback: the rollback queues, the drill stops after that leg.
+    fc
+      .tuple(fc.tuple(fc.constantFrom('staging', 'production') as fc.Arbitrary<'staging' | 'production'>, fc.nat(3)).map(([e, i]) => new Rehearse(e, i)), rollbackByOnCall, fc.constantFrom(100, 500))
+      .map(([a, b, delay]) => new AtOnce(new Chain([new SlowDeploy(), a]), b, delay)),
     fc
       .tuple(
         fc.oneof(approveAsApprover, requestFromPath),
@@ -634,6 +680,15 @@ async function checkInvariants(w: World): Promise<void> {
   }
   for (const p of await store.recent(200)) expect(isFinal(p.state) || open.some((o) => o.id === p.id), `${p.id} (${p.state}) is neither final nor indexed as pending`).toBe(true);
 
+  // A drill that ended is remembered, and left its environment on the version its record says (or something later moved it).
+  for (const env of ['staging', 'production'] as const) {
+    const [last] = await store.drills(APP, env, 1);
+    const drills = (await store.recent(200)).filter((p) => p.kind === 'drill' && p.environment === env && isFinal(p.state));
+    if (drills.length > 0) expect(last?.id, `the last drill of ${env} is remembered`).toBe(drills[0]!.id);
+    const latest = w.h.deployTarget.calls.filter((c) => c.status === 200 && c.body.environment === env).at(-1);
+    if (last && latest?.body.drill?.id === last.id) expect(await w.h.shipgate.live(APP, env), `${env} after drill ${last.id}`).toBe(last.liveAfter);
+  }
+
   // The ledger agrees with what the target last deployed in each environment.
   for (const env of ENVIRONMENTS) {
     const landed = w.h.deployTarget.calls.filter((c) => c.status === 200 && c.body.environment === env).at(-1);
@@ -643,7 +698,7 @@ async function checkInvariants(w: World): Promise<void> {
   expect(await audit.verify()).toMatchObject({ ok: true });
 }
 
-/** Where every run starts: production runs 1.0.0, staging 1.1.0, development 1.2.0. */
+/** Where every run starts: production runs 1.0.0 (after 0.9.0, so it has a version known good), staging 1.1.0, development 1.2.0. */
 async function history(w: World): Promise<void> {
   const walk = async (version: string, env: Env, approvers: string[]) => {
     const asked = await w.service.request({ app: APP, version, environment: env, reason: 'history', requester: PEOPLE.alice });
@@ -653,6 +708,9 @@ async function history(w: World): Promise<void> {
     await settle(w);
     expect(await w.h.shipgate.live(APP, env)).toBe(version);
   };
+  await walk('0.9.0', 'development', []);
+  await walk('0.9.0', 'staging', [PEOPLE.lead]);
+  await walk('0.9.0', 'production', [PEOPLE.rita, PEOPLE.raj]);
   await walk('1.0.0', 'development', []);
   await walk('1.0.0', 'staging', [PEOPLE.quinn, PEOPLE.lead]);
   await walk('1.0.0', 'production', [PEOPLE.rita, PEOPLE.raj]);
@@ -685,7 +743,7 @@ describe('promotions under random incident sequences (model-based, real service 
           const env = call.environment as Env;
           if ((await store.bad(APP, env)).has(call.version)) violations.push(`${call.promotion_id} deployed ${call.version}, marked bad in ${env}`);
           // A deployment that started during this step while a lock held the environment since before it (and still does).
-          const p = (await store.get(call.promotion_id))?.promotion;
+          const p = (await store.get(call.drill?.id ?? call.promotion_id))?.promotion;
           if (p && !world.before.started.has(p.id)) {
             const now = await lockStore.locksOf(env);
             const held = lockFor(p, world.before.locks.filter((l) => l.environment === env && now.some((n) => n.at === l.at && n.owner === l.owner && n.app === l.app)));
@@ -699,6 +757,11 @@ describe('promotions under random incident sequences (model-based, real service 
             );
             if (frozen) violations.push(`${p.id} (by ${p.requester}) started deploying ${call.version} to ${env} while <@${frozen.owner}> held it frozen`);
           }
+          // A drill holds the slot for both legs: only its own calls land while it does, and its calls only while it does.
+          const holderId = await redis.hget(keys.inFlight(APP, env), 'id');
+          const holder = holderId ? (await store.get(holderId))?.promotion : null;
+          if (holder?.kind === 'drill' && call.drill?.id !== holder.id) violations.push(`${call.promotion_id} deployed ${call.version} to ${env} while drill ${holder.id} held it`);
+          if (call.drill && holder?.id !== call.drill.id) violations.push(`drill leg ${call.promotion_id} deployed to ${env} while ${holderId ?? 'nothing'} held the slot`);
           const from = FROM[env];
           if (call.kind === 'promote' && from) {
             const live = await store.current(APP, from);

@@ -39,7 +39,7 @@ function onWhom(w: WaitingPromotion): string {
 function waitingLine(w: WaitingPromotion): string {
   const p = w.promotion;
   const approvals = w.required > 0 ? `, ${w.approvals}/${w.required} approvals` : '';
-  return `    ◦ ${p.id}: ${p.kind === 'rollback' ? 'rollback to ' : ''}${escapeMrkdwn(p.version)} ${p.state.replace('_', ' ')}${approvals}, ${onWhom(w)} (asked by ${user(p.requester)})`;
+  return `    ◦ ${p.id}: ${p.kind === 'rollback' ? 'rollback to ' : p.kind === 'drill' ? 'rollback drill of ' : ''}${escapeMrkdwn(p.version)} ${p.state.replace('_', ' ')}${approvals}, ${onWhom(w)} (asked by ${user(p.requester)})`;
 }
 
 function appLines(a: HomeAppLine): string {

@@ -4,6 +4,7 @@ export const HELP_TEXT = [
   '• `/promote APP VERSION to ENV --emergency reason…`: bypass the release calendar (never the approvals), where ENV has an emergency policy',
   '• `/promote APP VERSION to ENV --force-bad reason…`: promote a version a rollback undid in ENV (marked bad there); approvers see why',
   '• `/promote rollback APP ENV [to VERSION]`: roll ENV back (to the last version known good by default); it takes priority over promotions that wait',
+  '• `/promote rehearse rollback APP ENV`: a rollback drill (rollback approvers of ENV): back to the last version known good and forward again, timed',
   '• `/promote lock ENV [APP] reason…`: stop the line (approvers of ENV): new promotions are refused, approved ones wait; rollbacks still run',
   '• `/promote unlock ENV [APP]`: lift the lock; what waited for it starts',
   '• `/promote freeze ENV for 2h [--allow S0ONCALL,U0RAJ] reason…`: close ENV\'s calendar now for a while (approvers of ENV, at most 14d); `--allow` lists who may still deploy (break-glass); rollbacks still run',

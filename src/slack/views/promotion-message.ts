@@ -8,6 +8,7 @@ import { calendarApplies, calendarFor, isApprovalCurrent, policyFor } from '../.
 import { hasCalendar } from '../../domain/promotion-calendar.js';
 import { isOpen, type GateStatus } from '../../domain/promotion.js';
 import { slackLink } from '../../domain/deployment.js';
+import { drillTimings } from '../../domain/drill.js';
 import { ACTIONS } from '../actions.js';
 import { clip, escapeMrkdwn, slackDate, user } from './mrkdwn.js';
 
@@ -35,16 +36,19 @@ function stateLine(p: Promotion): string {
 }
 
 function title(p: Promotion): string {
+  if (p.kind === 'drill') return `Rollback drill of ${p.app} in ${p.environment}`;
   const what = p.kind === 'rollback' ? 'Rollback' : 'Promotion';
   return `${what} of ${p.app} ${p.version} to ${p.environment}`;
 }
 
 function path(p: Promotion): string {
+  if (p.kind === 'drill' && p.drill) return `${p.environment}: ${p.version} → ${p.drill.target} → ${p.version} (drill)`;
   if (p.kind === 'rollback') return `${p.environment}: ${p.previousVersion ?? '—'} → ${p.version} (rollback)`;
   return `${p.from ?? 'new'} → ${p.environment}`;
 }
 
 function approvalsLine(p: Promotion, env: EnvironmentPolicy, now: Instant): string {
+  if (p.kind === 'drill') return p.drill?.scheduled ? 'none: scheduled by the environment' : 'none: asked by someone who may roll back';
   const policy = policyFor(p, env);
   if (policy.required === 0) return 'none required';
   const counted = tally(p, policy, now);
@@ -93,6 +97,17 @@ function settingsLine(p: Promotion): string | null {
   return `*Settings that differ from ${escapeMrkdwn(p.from)}*: ${p.settings.differs.map((name) => `\`${escapeMrkdwn(name.replaceAll('`', "'"))}\``).join(', ')}`;
 }
 
+/** A drill's legs with their timings, and where it left the environment when it did not pass. */
+function drillText(p: Promotion): string | null {
+  const d = p.drill;
+  if (p.kind !== 'drill' || !d) return null;
+  const lines = [`*Drill*: ${escapeMrkdwn(drillTimings(d))}`];
+  if (p.state === 'failed' && d.leg === 'forward') lines.push(`:rotating_light: *Roll-forward failed: ${escapeMrkdwn(p.environment)} is left on ${escapeMrkdwn(d.target)}*, not ${escapeMrkdwn(p.version)}.`);
+  if (p.state === 'failed' && d.leg === 'back') lines.push(`:x: *The rollback to ${escapeMrkdwn(d.target)} failed*: the rollback path is broken; ${escapeMrkdwn(p.environment)} still runs ${escapeMrkdwn(p.version)}.`);
+  if (p.state === 'deployed') lines.push(`:white_check_mark: *Drill passed*: ${escapeMrkdwn(p.environment)} runs ${escapeMrkdwn(p.version)} again.`);
+  return lines.join('\n');
+}
+
 /** The promotion message: a pure function of the record, the environment and the time. */
 export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Instant): { text: string; blocks: KnownBlock[] } {
   const text = `${title(p)}: ${STATE_LABEL[p.state].replace(/^:[a-z_]+: /, '')}`;
@@ -119,6 +134,8 @@ export function promotionMessage(p: Promotion, env: EnvironmentPolicy, now: Inst
     const when = p.state === 'deployed' ? 'marked bad' : 'marked bad once this rollback is deployed';
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Undoes* ${p.undoes.map(escapeMrkdwn).join(', ')} (${when} in ${escapeMrkdwn(p.environment)})`) } });
   }
+  const drill = drillText(p);
+  if (drill) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(drill) } });
   if (p.state === 'blocked' && p.blockedReason) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Blocked:* ${escapeMrkdwn(p.blockedReason)}`) } });
   }

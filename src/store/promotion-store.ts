@@ -6,7 +6,7 @@ import type { AppSnapshot, DeployedVersion } from '../domain/request.js';
 import type { Lock } from '../domain/lock.js';
 import type { AuditWriter } from './audit-writer.js';
 import { CommitPlan } from './commit-script.js';
-import { pauseAfterConflict } from './contention.js';
+import { CommitTally, pauseAfterConflict } from './contention.js';
 import type { Keys } from './keys.js';
 import { noteEntry } from './note-log.js';
 import { writeOutbox } from './outbox.js';
@@ -54,6 +54,8 @@ interface AuditScope {
 export class PromotionStore {
   /** App and environment of promotions seen lately, to read their chain head with the record. */
   private readonly scopes = new Map<string, { app: string; environment: string }>();
+  /** Commit attempts against commits applied, for the benchmarks and the contention figures. */
+  readonly tally = new CommitTally();
 
   constructor(
     private readonly redis: Redis,
@@ -290,7 +292,7 @@ export class PromotionStore {
       if (!decision.audit) return { kind: 'refuse', reason: decision.reason };
       if (before) plan.expectField(this.keys.promotion(before.promotion.id), 'rev', String(before.rev));
       await this.chainAudit(plan, scope, [{ facts: [decision.audit], subject: before?.promotion ?? null }]);
-      return (await plan.run(this.redis)) ? { kind: 'refuse', reason: decision.reason } : null;
+      return (await this.run(plan)) ? { kind: 'refuse', reason: decision.reason } : null;
     }
     // Side changes first: a superseded promotion gives up the slot the new one takes.
     const changes = [...(decision.others ?? []).map((o) => ({ ...o, before: revOf(o.next, revs) })), { next: decision.next, audit: decision.audit, effects: decision.effects, before }];
@@ -309,8 +311,14 @@ export class PromotionStore {
     }
     await this.chainAudit(plan, scope, audits);
     if (decision.ledger) writeLedger(plan, this.keys, decision.ledger);
-    if (!(await plan.run(this.redis))) return null;
+    if (!(await this.run(plan))) return null;
     return { kind: 'accept', promotion: decision.next, rev, effects: decision.effects, reply: decision.reply ?? null };
+  }
+
+  private async run(plan: CommitPlan): Promise<boolean> {
+    const applied = await plan.run(this.redis);
+    this.tally.attempted(applied);
+    return applied;
   }
 
   /** Writes one record with its compare-and-set, the slot and the index of what is pending; returns its new revision. */

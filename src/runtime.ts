@@ -45,6 +45,7 @@ import { CalendarSource } from './config/load-calendars.js';
 import { keysFor, type Keys } from './store/keys.js';
 import { createGateWorker } from './queue/gate-worker.js';
 import { PromotionStore } from './store/promotion-store.js';
+import type { CommitTally } from './store/contention.js';
 import type { AuditKey } from './store/audit-key.js';
 import { AuditWriter } from './store/audit-writer.js';
 import { DriftStore } from './store/drift-store.js';
@@ -158,6 +159,8 @@ class Runtime {
 export interface Running {
   /** The HTTP port, when this process serves Slack or (a worker) its health routes. */
   port: number | null;
+  /** Commit attempts against commits applied by this process's promotion store. */
+  commits: CommitTally;
   close(): Promise<void>;
 }
 
@@ -227,6 +230,7 @@ export async function startServe(options: RuntimeOptions, port: number): Promise
   options.log.info({ port: bound, mode: options.slack.appToken ? 'socket' : 'http' }, 'shipgate serve is listening');
   return {
     port: bound,
+    commits: runtime.store.tally,
     async close() {
       await app.stop();
       await github?.close();
@@ -274,6 +278,7 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   options.log.info({ resumed, ...(http ? { port: http.port } : {}) }, 'shipgate worker is running');
   return {
     port: http?.port ?? null,
+    commits: runtime.store.tally,
     async close() {
       await http?.close();
       await relay.stop();

@@ -12,6 +12,9 @@ import type { WorkerDeps } from './workers.js';
  * that must wait (a soak) moves its job to the delayed set until then. Two workers
  * never hold the same child at once: BullMQ's job lock, with deterministic ids.
  */
+/** Gates mostly wait on the network (CI, coverage, Prometheus), so one worker runs many at once. */
+export const GATE_CONCURRENCY = 8;
+
 export function createGateWorker(deps: WorkerDeps, facts: SoakFacts): Worker<GateJob> {
   const { config, store, service, clock, log } = deps;
   const settings = settingsFactsFor(config);
@@ -52,6 +55,6 @@ export function createGateWorker(deps: WorkerDeps, facts: SoakFacts): Worker<Gat
       if (job.name === 'settle') await service.gatesSettled(job.data.promotionId, job.data.run);
       else await runGate(job, token);
     },
-    { connection: deps.connection, prefix: config.queue.prefix, concurrency: 8, lockDuration: config.queue.lock_duration, stalledInterval: config.queue.stalled_interval },
+    { connection: deps.connection, prefix: config.queue.prefix, concurrency: GATE_CONCURRENCY, lockDuration: config.queue.lock_duration, stalledInterval: config.queue.stalled_interval },
   );
 }

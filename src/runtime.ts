@@ -45,6 +45,7 @@ import { CalendarSource } from './config/load-calendars.js';
 import { keysFor, type Keys } from './store/keys.js';
 import { createGateWorker } from './queue/gate-worker.js';
 import { PromotionStore } from './store/promotion-store.js';
+import { GateProgressLog } from './store/gate-progress.js';
 import type { CommitTally } from './store/contention.js';
 import type { AuditKey } from './store/audit-key.js';
 import { AuditWriter } from './store/audit-writer.js';
@@ -264,7 +265,7 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   const executors = new ExecutorPool(config, { log: options.log, now: () => runtime.clock.now() });
   const driftCheck = (app: string, environment: string) => runtime.drift.check(app, environment, (a, env) => executors.for(a, env).current?.(a, env) ?? Promise.resolve(null));
   const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck };
-  const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts), ...(github ? [github.worker] : [])];
+  const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts, { progress: new GateProgressLog(runtime.redis, runtime.keys), render: (id) => runtime.jobs.render(id) }), ...(github ? [github.worker] : [])];
   for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   const relay = new OutboxRelay(runtime.redis.duplicate(), runtime.keys.outbox, `relay-${randomUUID()}`, async (entry) => {

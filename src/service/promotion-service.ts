@@ -3,10 +3,10 @@ import { decideApproval, decideCancel, decideRejection, type Click } from '../do
 import { unchanged, type Decision } from '../domain/decision.js';
 import { decideWindowCheck } from '../domain/schedule.js';
 import type { Lock } from '../domain/lock.js';
-import { decideGateResult, decideGateRunning, decideGatesSettled, decideRerunGates } from '../domain/gates.js';
+import { decideGatesSettled, decideRerunGates, type GateOutcome } from '../domain/gates.js';
 import { decideDeployCall, decideDeploymentFailed, decideDeploymentRunning, decideDeploymentSucceeded, decideRolledBack } from '../domain/deployment.js';
 import type { EnvironmentPolicy, Policy } from '../domain/policy.js';
-import type { GateResult, Promotion } from '../domain/promotion.js';
+import type { Promotion } from '../domain/promotion.js';
 import { policyFor } from '../domain/readiness.js';
 import { decidePromotionRequest, decideQueuedRollbackStart, decideRollbackRequest, rollbackTargetOf } from '../domain/request.js';
 import type { Outcome } from '../store/promotion-store.js';
@@ -189,16 +189,9 @@ export class PromotionService {
     return stored?.promotion.state === 'deploying' ? (stored.promotion.deployment?.handle ?? null) : null;
   }
 
-  gateRunning(id: string, run: number, gate: string, summary: string): Promise<ServiceResult> {
-    return this.apply(id, (p) => decideGateRunning(p, run, gate, summary));
-  }
-
-  gateFinished(id: string, run: number, gate: string, verdict: Omit<GateResult, 'configHash'>): Promise<ServiceResult> {
-    return this.apply(id, (p) => decideGateResult(p, run, gate, verdict));
-  }
-
-  gatesSettled(id: string, run: number): Promise<ServiceResult> {
-    return this.apply(id, (p, locks) => decideGatesSettled(p, run, { ...this.environment(p.environment), locks }, this.clock.now()));
+  /** A gate run settled: the verdicts its jobs returned (and the gates whose jobs gave up, with why) are committed at once. */
+  gatesSettled(id: string, run: number, verdicts: ReadonlyMap<string, GateOutcome>, gaveUp: ReadonlyMap<string, string>): Promise<ServiceResult> {
+    return this.apply(id, (p, locks) => decideGatesSettled(p, run, verdicts, gaveUp, { ...this.environment(p.environment), locks }, this.clock.now()));
   }
 
   rerunGates(id: string, user: string): Promise<ServiceResult> {

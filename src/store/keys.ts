@@ -47,6 +47,8 @@ export function keysFor(prefix: string) {
     driftRendered: (app: string, env: string) => k('drift-rendered', app, env),
     /** The locks of an environment (JSON list) and a revision every lock and unlock bumps, which commits expect. */
     locks: (env: string) => k('locks', env),
+    /** Live, unaudited gate progress of a promotion while its gates run: `r<run>:<gate>` -> JSON (see GateProgress). */
+    gateProgress: (id: string) => k('gate-progress', id),
     /** The write budget of one Slack channel (see ChannelRate). */
     channelRate: (channel: string) => k('channel-rate', channel),
   };

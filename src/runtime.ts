@@ -79,7 +79,7 @@ export interface RuntimeOptions {
 }
 
 /** The objects one process shares between its Slack receiver and its workers. */
-class Runtime {
+export class Runtime {
   readonly policy: Policy;
   readonly redis: Redis;
   readonly queues: Queues;

@@ -207,6 +207,11 @@ export class PromotionService {
     await this.finish(await this.repository.transition(id, (p, locks) => decideWindowCheck(p, { ...this.environment(p.environment), locks }, this.clock.now())));
   }
 
+  /**
+   * A click decides in three round trips after the ack: the record (which says whose
+   * approval counts); then the approvers' groups together with the record, its chain head
+   * and locks; then the commit, which writes what follows into the outbox.
+   */
   private async clicked(id: string, user: string, decide: (p: Promotion, click: Click, env: EnvironmentPolicy) => Decision): Promise<ServiceResult> {
     const stored = await this.repository.get(id);
     if (!stored) return { ok: false, reason: `There is no promotion ${id}.`, kind: 'missing' };
@@ -214,9 +219,9 @@ export class PromotionService {
       return { ok: false, reason: `Environment ${stored.promotion.environment} is no longer configured; this promotion cannot change.`, kind: 'refuse' };
     }
     const env = this.environment(stored.promotion.environment);
-    const membership = await approverGroupsOf(this.directory, policyFor(stored.promotion, env), user);
+    const [membership, read] = await Promise.all([approverGroupsOf(this.directory, policyFor(stored.promotion, env), user), this.repository.read(id)]);
     const click: Click = { user, memberOf: membership.memberOf, membershipUnknown: membership.unknown };
-    return this.finish(await this.repository.transition(id, (p, locks) => decide(p, click, { ...env, locks })));
+    return this.finish(await this.repository.transition(id, (p, locks) => decide(p, click, { ...env, locks }), [], read));
   }
 
   private finish(outcome: Outcome): ServiceResult {

@@ -50,6 +50,13 @@ interface AuditScope {
   head: string;
 }
 
+/** A promotion as a transition reads it: the record, its chain head (when known) and its environment's locks. */
+export interface DecisionRead {
+  stored: StoredPromotion | null;
+  scope: AuditScope | null;
+  locks: StoredLocks;
+}
+
 /** Promotion records, environment ledgers and the audit log, changed only through atomic commits. */
 export class PromotionStore {
   /** App and environment of promotions seen lately, to read their chain head with the record. */
@@ -71,7 +78,19 @@ export class PromotionStore {
   async get(id: string): Promise<StoredPromotion | null> {
     const raw = await this.redis.hmget(this.keys.promotion(id), 'json', 'rev');
     if (!raw[0] || !raw[1]) return null;
-    return { promotion: JSON.parse(raw[0]) as Promotion, rev: Number(raw[1]) };
+    const stored = { promotion: JSON.parse(raw[0]) as Promotion, rev: Number(raw[1]) };
+    // Its app and environment never change: a later decision reads its chain head and locks with the record.
+    this.rememberScope(id, stored.promotion);
+    return stored;
+  }
+
+  /**
+   * What a transition of the promotion decides on (the record, its chain head and its
+   * environment's locks), in one round trip once this process has read the promotion.
+   * A caller that must read something else first passes it to `transition` as its first read.
+   */
+  read(id: string): Promise<DecisionRead> {
+    return this.readWithHead(id);
   }
 
   async current(app: string, environment: string): Promise<DeployedVersion | null> {
@@ -203,11 +222,11 @@ export class PromotionStore {
    * unchanged (compare-and-set) and every expectation (for example what runs in another
    * environment) still holds.
    */
-  async transition(id: string, decide: (current: Promotion, locks: readonly Lock[]) => Decision, expectations: Expectation[] | (() => Promise<Expectation[]>) = []): Promise<Outcome> {
+  async transition(id: string, decide: (current: Promotion, locks: readonly Lock[]) => Decision, expectations: Expectation[] | (() => Promise<Expectation[]>) = [], first: DecisionRead | null = null): Promise<Outcome> {
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
       // What the decision relies on besides the record is read again on every attempt, so a conflict never repeats itself.
       const expected = typeof expectations === 'function' ? await expectations() : expectations;
-      const { stored, scope, locks } = await this.readWithHead(id);
+      const { stored, scope, locks } = attempt === 0 && first ? first : await this.readWithHead(id);
       if (!stored) return { kind: 'missing', reason: `There is no promotion ${id}.` };
       const plan = new CommitPlan();
       expected.forEach((e) => plan.expectField(e.key, e.field, e.value));
@@ -226,7 +245,7 @@ export class PromotionStore {
    * seen the promotion (its app and environment never change); the first time, the head
    * is read after the decision.
    */
-  private async readWithHead(id: string): Promise<{ stored: StoredPromotion | null; scope: AuditScope | null; locks: StoredLocks }> {
+  private async readWithHead(id: string): Promise<DecisionRead> {
     const known = this.scopes.get(id);
     if (!known) {
       const stored = await this.get(id);

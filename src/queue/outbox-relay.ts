@@ -77,6 +77,7 @@ export class OutboxRelay {
   }
 
   private async handle(messages: [string, string[]][]): Promise<void> {
+    const queued: string[] = [];
     for (const [id, fields] of messages) {
       const json = fields[fields.indexOf('e') + 1];
       try {
@@ -86,7 +87,9 @@ export class OutboxRelay {
         this.log.error({ err: error, entry: id }, 'could not queue an outbox entry; it will be retried');
         continue;
       }
-      await this.redis.multi().xack(this.streamKey, GROUP, id).xdel(this.streamKey, id).exec();
+      queued.push(id);
     }
+    // One acknowledgement for the whole batch: a relay that dies before it leaves its entries to be delivered again, which queues nothing twice.
+    if (queued.length > 0) await this.redis.multi().xack(this.streamKey, GROUP, ...queued).xdel(this.streamKey, ...queued).exec();
   }
 }

@@ -55,6 +55,8 @@ import { NoticeStore } from './store/notice-store.js';
 import { keysFor, type Keys } from './store/keys.js';
 import { createGateWorker } from './queue/gate-worker.js';
 import { PromotionStore } from './store/promotion-store.js';
+import { GateProgressLog } from './store/gate-progress.js';
+import type { CommitTally } from './store/contention.js';
 import type { AuditKey } from './store/audit-key.js';
 import { AuditWriter } from './store/audit-writer.js';
 import { DriftStore } from './store/drift-store.js';
@@ -95,7 +97,7 @@ export interface RuntimeOptions {
 }
 
 /** The objects one process shares between its Slack receiver and its workers. */
-class Runtime {
+export class Runtime {
   readonly policy: Policy;
   readonly redis: Redis;
   readonly queues: Queues;
@@ -191,6 +193,8 @@ class Runtime {
 export interface Running {
   /** The HTTP port, when this process serves Slack or (a worker) its health routes. */
   port: number | null;
+  /** Commit attempts against commits applied by this process's promotion store. */
+  commits: CommitTally;
   close(): Promise<void>;
 }
 
@@ -279,6 +283,7 @@ export async function startServe(options: RuntimeOptions, port: number): Promise
   options.log.info({ port: bound, mode: options.slack.appToken ? 'socket' : 'http' }, 'shipgate serve is listening');
   return {
     port: bound,
+    commits: runtime.store.tally,
     async close() {
       await app.stop();
       await github?.close();
@@ -321,7 +326,7 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
     options.log.info({ app, environment, ...(started.ok ? { promotion: started.promotion?.id } : { reason: started.reason }) }, started.ok ? 'scheduled rollback drill started' : 'no rollback drill now');
   };
   const followUps = { alertRollback: (promotionId: string, alertKey: string) => runtime.alerts.autoRollback(promotionId, alertKey), sweep: sweepNow, driftCheck, refresh, freezeNotices, archive: () => retention.run(), drillDue };
-  const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts), ...(github ? [github.worker] : [])];
+  const workers = [createDeployWorker(deps, followUps), createSlackWorker(deps), createGateWorker(deps, facts, { progress: new GateProgressLog(runtime.redis, runtime.keys), render: (id) => runtime.jobs.render(id) }), ...(github ? [github.worker] : [])];
   for (const worker of workers) worker.on('error', (error) => options.log.error({ err: error, queue: worker.name }, 'worker error'));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   const relay = new OutboxRelay(runtime.redis.duplicate(), runtime.keys.outbox, `relay-${randomUUID()}`, async (entry) => {
@@ -341,6 +346,7 @@ export async function startWorker(options: RuntimeOptions, httpPort: number | nu
   options.log.info({ resumed, ...(http ? { port: http.port } : {}) }, 'shipgate worker is running');
   return {
     port: http?.port ?? null,
+    commits: runtime.store.tally,
     async close() {
       await http?.close();
       await relay.stop();

@@ -1,4 +1,4 @@
-import { accept, refuse, unchanged, type Decision } from './decision.js';
+import { accept, refuse, unchanged, type AuditFact, type Decision } from './decision.js';
 import { describeApprovers, isAuthorized, type EnvironmentPolicy } from './policy.js';
 import { isGateFinal, type GateResult, type Instant, type Promotion } from './promotion.js';
 import { policyFor } from './readiness.js';
@@ -12,56 +12,59 @@ function currentRun(p: Promotion, run: number, gate?: string): string | null {
   return null;
 }
 
-/** A worker picked a gate up; shown as running. */
-export function decideGateRunning(p: Promotion, run: number, gate: string, summary: string): Decision {
-  const stale = currentRun(p, run, gate);
-  if (stale) return unchanged(stale);
-  const result = p.gates!.results[gate]!;
-  if (isGateFinal(result.status) || (result.status === 'running' && result.summary === summary)) return unchanged('already running');
-  return accept({ ...p, gates: { run, results: { ...p.gates!.results, [gate]: { ...result, status: 'running', summary } } } }, [], [{ type: 'render' }]);
-}
+/** A gate's verdict as its job returns it, with how long the gate took. */
+export type GateOutcome = Omit<GateResult, 'configHash'>;
 
-/** A gate's verdict, with its evidence, recorded once per run. */
-export function decideGateResult(p: Promotion, run: number, gate: string, verdict: Omit<GateResult, 'configHash'>): Decision {
-  const stale = currentRun(p, run, gate);
-  if (stale) return unchanged(stale);
-  const before = p.gates!.results[gate]!;
-  if (isGateFinal(before.status)) return unchanged(`Gate ${gate} already has its result for run ${run}.`);
-  const result: GateResult = { ...verdict, configHash: before.configHash };
-  return accept(
-    { ...p, gates: { run, results: { ...p.gates!.results, [gate]: result } } },
-    [
-      {
-        type: `gate_${result.status}`,
-        actor: 'shipgate',
-        detail: { gate, run, summary: result.summary, evidence: result.evidenceUrl, duration_ms: result.durationMs, gate_config: result.configHash },
-      },
-    ],
-    [{ type: 'render' }],
+/** What a gate shows while its run is under way: running (with what it waits for), or its verdict already. */
+export type GateProgress = Pick<GateResult, 'status' | 'summary' | 'evidenceUrl'>;
+
+/**
+ * The promotion as its message shows it while gates run: each gate still without a
+ * recorded verdict shows its live progress instead. The record itself is unchanged.
+ */
+export function withGateProgress(p: Promotion, progress: ReadonlyMap<string, GateProgress>): Promotion {
+  if (p.state !== 'checking' || p.gates === null || progress.size === 0) return p;
+  const results = Object.fromEntries(
+    Object.entries(p.gates.results).map(([name, r]) => {
+      const live = progress.get(name);
+      return [name, live && !isGateFinal(r.status) ? { ...r, ...live } : r];
+    }),
   );
+  return { ...p, gates: { run: p.gates.run, results } };
 }
 
 /**
- * Every child of the run has finished (or given up): a gate still without a verdict is
- * an error; all passed goes on to approvals and the calendar, anything else blocks.
+ * Every child of the run has finished (or given up): the verdicts their jobs returned are
+ * recorded at once, each with its evidence in the audit; a gate whose job gave up is an
+ * error. All passed goes on to approvals and the calendar, anything else blocks.
  */
-export function decideGatesSettled(p: Promotion, run: number, env: EnvironmentPolicy, now: Instant): Decision {
+export function decideGatesSettled(p: Promotion, run: number, verdicts: ReadonlyMap<string, GateOutcome>, gaveUp: ReadonlyMap<string, string>, env: EnvironmentPolicy, now: Instant): Decision {
   const stale = currentRun(p, run);
   if (stale) return unchanged(stale);
+  const recorded: AuditFact[] = [];
   const results = Object.fromEntries(
-    Object.entries(p.gates!.results).map(([name, r]) => [name, isGateFinal(r.status) ? r : { ...r, status: 'error' as const, summary: 'the gate did not finish (its job failed)', durationMs: null }]),
+    Object.entries(p.gates!.results).map(([name, before]): [string, GateResult] => {
+      if (isGateFinal(before.status)) return [name, before];
+      const verdict = verdicts.get(name);
+      const reason = gaveUp.get(name);
+      const result: GateResult = verdict
+        ? { ...verdict, configHash: before.configHash }
+        : { ...before, status: 'error', summary: reason ? `the gate did not finish (its job failed: ${reason})` : 'the gate did not finish (its job failed)', evidenceUrl: null, durationMs: null };
+      recorded.push({ type: `gate_${result.status}`, actor: 'shipgate', detail: { gate: name, run, summary: result.summary, evidence: result.evidenceUrl, duration_ms: result.durationMs, gate_config: result.configHash } });
+      return [name, result];
+    }),
   );
   const settled: Promotion = { ...p, gates: { run, results } };
   const problems = Object.entries(results).filter(([, r]) => r.status !== 'passed');
   if (problems.length === 0) {
     const started = startIfReady({ ...settled, state: 'awaiting_approval' }, env, now);
-    return accept(started.next, [{ type: 'gates_passed', actor: 'shipgate', detail: { run } }, ...started.audit], [{ type: 'render' }, { type: 'note', text: 'All gates passed.' }, ...started.effects]);
+    return accept(started.next, [...recorded, { type: 'gates_passed', actor: 'shipgate', detail: { run } }, ...started.audit], [{ type: 'render' }, { type: 'note', text: 'All gates passed.' }, ...started.effects]);
   }
   const reason = problems.map(([name, r]) => `${name} ${r.status === 'error' ? 'could not run' : 'failed'}: ${r.summary}`).join('; ');
   const shown = escapeMrkdwn(reason);
   return accept(
     { ...settled, state: 'blocked' },
-    [{ type: 'blocked', actor: 'shipgate', detail: { run, reason } }],
+    [...recorded, { type: 'blocked', actor: 'shipgate', detail: { run, reason } }],
     [{ type: 'render' }, { type: 'note', text: `Blocked: ${shown}. Fix it and press *Re-run gates*, or cancel.` }],
   );
 }

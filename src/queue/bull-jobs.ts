@@ -93,8 +93,9 @@ export class BullJobs implements Jobs {
   /**
    * One flow per gate run. Ids are deterministic (`gate-<promotion>-r<run>-<gate>`), so
    * a retried request never starts the same gate twice; every child carries a failure
-   * policy (ignoreDependencyOnFailure) so a child that gives up never leaves the parent
-   * waiting: the parent then records that gate as an error.
+   * policy (ignoreDependencyOnFailure) so a child that gives up (attempts spent, or
+   * stalled too often after its worker died) never leaves the parent waiting: the parent
+   * then records that gate as an error, with the reason BullMQ kept.
    */
   async runGates(p: Promotion, run: number): Promise<void> {
     // Adding a flow again would attach new children to a parent that exists: check first.
@@ -114,7 +115,7 @@ export class BullJobs implements Jobs {
       children: names.map((gate) => ({
         name: 'gate',
         queueName: QUEUE.gates,
-        data: { promotionId: p.id, run, gate },
+        data: { promotionId: p.id, run, gate, app: p.app, version: p.version, environment: p.environment },
         opts: {
           jobId: `gate-${p.id}-r${run}-${gate}`,
           attempts: (this.config.gates[gate]?.retries ?? 0) + 1,

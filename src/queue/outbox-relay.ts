@@ -89,6 +89,7 @@ export class OutboxRelay {
   }
 
   private async handle(messages: [string, string[]][]): Promise<void> {
+    const queued: string[] = [];
     for (const [id, fields] of messages) {
       const json = fields[fields.indexOf('e') + 1];
       try {
@@ -108,8 +109,10 @@ export class OutboxRelay {
           .exec();
         continue;
       }
-      await this.redis.multi().xack(this.streamKey, GROUP, id).xdel(this.streamKey, id).exec();
+      queued.push(id);
     }
+    // One acknowledgement for the whole batch: a relay that dies before it leaves its entries to be delivered again, which queues nothing twice.
+    if (queued.length > 0) await this.redis.multi().xack(this.streamKey, GROUP, ...queued).xdel(this.streamKey, ...queued).exec();
   }
 
   /** How many times the group has handed this entry out (XREADGROUP, then each XAUTOCLAIM). */

@@ -3,8 +3,12 @@ import type { Redis } from 'ioredis';
 
 export const QUEUE = { deploy: 'deploy', slack: 'slack', gates: 'gates' } as const;
 
-/** `gate` children run one gate each; their `settle` parent decides the run once all are done. */
-export type GateJob = { promotionId: string; run: number; gate?: string };
+/**
+ * `gate` children run one gate each and return its verdict; their `settle` parent commits
+ * the run's verdicts once all are done. A child carries what its gate needs to know about
+ * the promotion (absent from jobs queued before it did: then the record is read).
+ */
+export type GateJob = { promotionId: string; run: number; gate?: string; app?: string; version?: string; environment?: string };
 
 /**
  * `deploy` jobs call the executor; `check-window` jobs ask the calendar again at `at`;

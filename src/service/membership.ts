@@ -14,13 +14,17 @@ export interface Membership {
 export async function approverGroupsOf(directory: Directory, policy: ApprovalPolicy, user: string): Promise<Membership> {
   // all_of places people in groups, so a person listed by id is looked up in the groups too.
   if (policy.approvers.includes(user) && !policy.quorums?.length) return { memberOf: [], unknown: null };
+  // Every group is asked at once: a click waits for one look-up, not one per group.
+  const groups = policy.approvers.filter(isGroupId);
+  const answers = await Promise.allSettled(groups.map((group) => directory.membersOf(group)));
   const memberOf: string[] = [];
-  for (const group of policy.approvers.filter(isGroupId)) {
-    try {
-      if ((await directory.membersOf(group)).has(user)) memberOf.push(group);
-    } catch (error) {
-      if (error instanceof DirectoryError) return { memberOf, unknown: error.message };
-      throw error;
+  for (const [i, answer] of answers.entries()) {
+    if (answer.status === 'fulfilled') {
+      if (answer.value.has(user)) memberOf.push(groups[i]!);
+    } else if (answer.reason instanceof DirectoryError) {
+      return { memberOf, unknown: answer.reason.message };
+    } else {
+      throw answer.reason;
     }
   }
   return { memberOf, unknown: null };

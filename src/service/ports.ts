@@ -5,7 +5,7 @@ import type { AdHocFreeze } from '../domain/ad-hoc-freeze.js';
 import type { OpenDrift } from '../domain/drift.js';
 import type { Instant, Promotion } from '../domain/promotion.js';
 import type { AppSnapshot, DeployedVersion } from '../domain/request.js';
-import type { Expectation, Outcome, StoredPromotion } from '../store/promotion-store.js';
+import type { DecisionRead, Expectation, Outcome, StoredPromotion } from '../store/promotion-store.js';
 
 /** Where promotions live; every change is a compare-and-set commit with its audit entries and its outbox entries. */
 export interface PromotionRepository {
@@ -21,7 +21,9 @@ export interface PromotionRepository {
    * `locks`: the locks on the promotion's environment that concern its app, read with it and expected unchanged at the commit.
    * `expectations` may be read again on each attempt (a function), when the decision relies on them.
    */
-  transition(id: string, decide: (current: Promotion, locks: readonly Lock[], freezes: readonly AdHocFreeze[]) => Decision, expectations?: Expectation[] | (() => Promise<Expectation[]>)): Promise<Outcome>;
+  transition(id: string, decide: (current: Promotion, locks: readonly Lock[], freezes: readonly AdHocFreeze[]) => Decision, expectations?: Expectation[] | (() => Promise<Expectation[]>), first?: DecisionRead | null): Promise<Outcome>;
+  /** What a transition decides on, read ahead (with other reads at the same time) and handed to `transition` as its first read. */
+  read(id: string): Promise<DecisionRead>;
   transitionWithSnapshot(id: string, environments: readonly string[], decide: (current: Promotion, snapshot: AppSnapshot) => Decision): Promise<Outcome>;
   /** What runs in the environment a promotion comes from, whether a deployment there is in flight, and what a commit relying on that must still find. */
   fromState(app: string, environment: string): Promise<{ live: DeployedVersion | null; deploying: string | null; drift?: OpenDrift | null; expectations: Expectation[] }>;

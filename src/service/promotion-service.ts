@@ -4,12 +4,12 @@ import { unchanged, type Decision } from '../domain/decision.js';
 import { decideWindowCheck } from '../domain/schedule.js';
 import { decideReminder, pendingReminders, type ReminderStage } from '../domain/reminders.js';
 import type { Lock } from '../domain/lock.js';
-import { decideGateResult, decideGateRunning, decideGatesSettled, decideRerunGates } from '../domain/gates.js';
+import { decideGatesSettled, decideRerunGates, type GateOutcome } from '../domain/gates.js';
 import { decideDeployCall, decideDeploymentFailed, decideDeploymentRunning, decideDeploymentSucceeded, decideRolledBack } from '../domain/deployment.js';
 import { isGroupId, type EnvironmentPolicy, type Policy } from '../domain/policy.js';
 import type { AdHocFreeze } from '../domain/ad-hoc-freeze.js';
 import type { Calendar } from '../domain/calendar/calendar.js';
-import type { GateResult, Instant, Promotion } from '../domain/promotion.js';
+import type { Instant, Promotion } from '../domain/promotion.js';
 import { policyFor } from '../domain/readiness.js';
 import { decidePromotionRequest, decideQueuedRollbackStart, decideRollbackRequest, liveBeforeDrill, rollbackTargetOf, type DeployedVersion } from '../domain/request.js';
 import type { Outcome } from '../store/promotion-store.js';
@@ -237,18 +237,11 @@ export class PromotionService {
     return stored?.promotion.state === 'deploying' ? (stored.promotion.deployment?.handle ?? null) : null;
   }
 
-  gateRunning(id: string, run: number, gate: string, summary: string): Promise<ServiceResult> {
-    return this.apply(id, (p) => decideGateRunning(p, run, gate, summary));
-  }
-
-  gateFinished(id: string, run: number, gate: string, verdict: Omit<GateResult, 'configHash'>): Promise<ServiceResult> {
-    return this.apply(id, (p) => decideGateResult(p, run, gate, verdict));
-  }
-
-  async gatesSettled(id: string, run: number): Promise<ServiceResult> {
+  /** A gate run settled: the verdicts its jobs returned (and the gates whose jobs gave up, with why) are committed at once. */
+  async gatesSettled(id: string, run: number, verdicts: ReadonlyMap<string, GateOutcome>, gaveUp: ReadonlyMap<string, string>): Promise<ServiceResult> {
     const env = await this.environmentOf(id);
     if (!env) return { ok: false, reason: `There is no promotion ${id}.`, kind: 'missing' };
-    return this.apply(id, (p, locks, freezes) => decideGatesSettled(p, run, { ...env, locks, freezes }, this.clock.now()));
+    return this.apply(id, (p, locks, freezes) => decideGatesSettled(p, run, verdicts, gaveUp, { ...env, locks, freezes }, this.clock.now()));
   }
 
   rerunGates(id: string, user: string): Promise<ServiceResult> {
@@ -286,18 +279,29 @@ export class PromotionService {
     return env ? pendingReminders(p, env) : [];
   }
 
+  /**
+   * A click decides in three round trips after the ack: the record (which says whose
+   * approval counts); then, at once, the approvers' groups, the delegations, the
+   * break-glass lists, and the record with its chain head and locks; then the commit,
+   * which writes what follows into the outbox.
+   */
   private async clicked(id: string, user: string, decide: (p: Promotion, click: Click, env: EnvironmentPolicy) => Decision, delegated = false): Promise<ServiceResult> {
     const stored = await this.repository.get(id);
     if (!stored) return { ok: false, reason: `There is no promotion ${id}.`, kind: 'missing' };
     if (!this.policy.environments.has(stored.promotion.environment)) {
       return { ok: false, reason: `Environment ${stored.promotion.environment} is no longer configured; this promotion cannot change.`, kind: 'refuse' };
     }
-    const env = await this.environment(stored.promotion.environment);
-    const policy = policyFor(stored.promotion, env);
-    const membership = await approverGroupsOf(this.directory, policy, user);
-    const delegations = delegated && this.delegations ? await this.delegations.heldBy(user, env.name, policy) : [];
+    const name = stored.promotion.environment;
+    // Who may approve depends on the configured policy only, so it is looked up alongside the rest.
+    const policy = policyFor(stored.promotion, this.policy.environments.get(name)!);
+    const [env, membership, delegations, read] = await Promise.all([
+      this.environment(name),
+      approverGroupsOf(this.directory, policy, user),
+      delegated && this.delegations ? this.delegations.heldBy(user, name, policy) : Promise.resolve([]),
+      this.repository.read(id),
+    ]);
     const click: Click = { user, memberOf: membership.memberOf, membershipUnknown: membership.unknown, delegations };
-    return this.finish(await this.repository.transition(id, (p, locks, freezes) => decide(p, click, { ...env, locks, freezes })));
+    return this.finish(await this.repository.transition(id, (p, locks, freezes) => decide(p, click, { ...env, locks, freezes }), [], read));
   }
 
   private finish(outcome: Outcome): ServiceResult {

@@ -9,6 +9,8 @@ import type { AlertStore } from '../store/alert-store.js';
 import type { DriftStore } from '../store/drift-store.js';
 import type { RefreshStore } from '../store/refresh-store.js';
 import type { Keys } from '../store/keys.js';
+import { GateProgressLog } from '../store/gate-progress.js';
+import { withGateProgress } from '../domain/gates.js';
 import { NoteLog } from '../store/note-log.js';
 import type { PromotionStore } from '../store/promotion-store.js';
 import { ChannelRate } from './channel-rate.js';
@@ -68,11 +70,13 @@ export class MessagePublisher {
   private readonly rate: ChannelRate;
   private readonly once: PostOnce;
   private readonly notesLog: NoteLog;
+  private readonly gateProgress: GateProgressLog;
 
   constructor(private readonly deps: PublisherDeps) {
     this.rate = deps.rate ?? new ChannelRate(deps.redis, deps.keys);
     this.once = new PostOnce(deps.client, deps.redis, deps.log);
     this.notesLog = new NoteLog(deps.redis, deps.keys);
+    this.gateProgress = new GateProgressLog(deps.redis, deps.keys);
   }
 
   async render(id: string, force = false): Promise<void> {
@@ -80,7 +84,9 @@ export class MessagePublisher {
     const shown = await this.locked(keys.renderLock(id), async () => {
       const stored = await store.get(id);
       if (!stored) return false;
-      const p = stored.promotion;
+      // Gates report progress outside the record while their run is under way; the message shows it live.
+      const running = stored.promotion.state === 'checking' && stored.promotion.gates !== null;
+      const p = running ? withGateProgress(stored.promotion, await this.gateProgress.of(id, stored.promotion.gates!.run)) : stored.promotion;
       const configured = policy.environments.get(p.environment);
       if (!configured) return false;
       const message = promotionMessage(p, { ...configured, calendar: calendars.calendarFor(p.environment), freezes: await store.freezesOf(p.environment) }, clock.now());

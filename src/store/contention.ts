@@ -32,3 +32,21 @@ export class KeyedQueue {
     return result;
   }
 }
+
+/**
+ * How many commit scripts a store ran against how many of them applied: their ratio is
+ * the attempts per commit (1.00 when no commit ever had to read again and decide anew).
+ */
+export class CommitTally {
+  attempts = 0;
+  commits = 0;
+
+  attempted(applied: boolean): void {
+    this.attempts++;
+    if (applied) this.commits++;
+  }
+
+  get attemptsPerCommit(): number {
+    return this.commits === 0 ? 0 : this.attempts / this.commits;
+  }
+}

@@ -59,6 +59,8 @@ export function keysFor(prefix: string) {
     delegations: k('delegations'),
     /** Rollback drills of an app in an environment once ended, newest first (JSON DrillRecord). */
     drills: (app: string, env: string) => k('drills', app, env),
+    /** Live, unaudited gate progress of a promotion while its gates run: `r<run>:<gate>` -> JSON (see GateProgress). */
+    gateProgress: (id: string) => k('gate-progress', id),
     /** The write budget of one Slack channel (see ChannelRate). */
     channelRate: (channel: string) => k('channel-rate', channel),
     /** Data refreshes: each record (json, rev), the id counter, all of them by time, and one in flight per dataset and target. */

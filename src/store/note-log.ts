@@ -1,32 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
+import { withScripts } from './lua-scripts.js';
 
 /** One line for a promotion's thread, as its commit appended it. */
 export interface NoteEntry {
   text: string;
   rollbackTo?: string;
 }
-
-/** Moves the posted cursor forward only: a slow worker never winds it back. */
-const ADVANCE_LUA = `
-local at = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) > at then redis.call('SET', KEYS[1], ARGV[1]) end
-return 0
-`;
-
-/**
- * Appends once per key: a second delivery of the same alert note returns the first
- * position. It also moves the promotion's rev on: a promotion commit in flight read the
- * list's length to number its own notes, and must now fail and read it again.
- */
-const APPEND_ONCE_LUA = `
-local known = redis.call('GET', KEYS[2])
-if known then return tonumber(known) end
-local n = redis.call('RPUSH', KEYS[1], ARGV[1])
-redis.call('SET', KEYS[2], n)
-if redis.call('HEXISTS', KEYS[3], 'rev') == 1 then redis.call('HINCRBY', KEYS[3], 'rev', 1) end
-return n
-`;
 
 /**
  * The thread notes of each promotion, in the order of the commits that produced them
@@ -53,12 +33,14 @@ export class NoteLog {
   }
 
   async markPosted(id: string, position: number): Promise<void> {
-    await this.redis.eval(ADVANCE_LUA, 1, this.keys.notesPosted(id), position);
+    // Only forward: a slow worker never winds the cursor back.
+    await withScripts(this.redis).shipgateAdvancePosted(this.keys.notesPosted(id), position);
   }
 
   /** Appends a note that no promotion commit produced (an alert's), once per KEY; its 1-based position. */
   async appendOnce(id: string, key: string, entry: NoteEntry): Promise<number> {
-    return Number(await this.redis.eval(APPEND_ONCE_LUA, 3, this.keys.notes(id), this.keys.alertNoted(key), this.keys.promotion(id), JSON.stringify(entry)));
+    // It also moves the promotion's rev on: a commit in flight numbered its own notes after the old length, and must read again.
+    return Number(await withScripts(this.redis).shipgateAppendNoteOnce(this.keys.notes(id), this.keys.alertNoted(key), this.keys.promotion(id), JSON.stringify(entry)));
   }
 }
 

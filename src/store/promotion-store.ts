@@ -7,7 +7,7 @@ import { inForce, type AdHocFreeze } from '../domain/ad-hoc-freeze.js';
 import type { Lock } from '../domain/lock.js';
 import type { AuditWriter } from './audit-writer.js';
 import { CommitPlan } from './commit-script.js';
-import { KeyedQueue, pauseAfterConflict } from './contention.js';
+import { CommitTally, KeyedQueue, pauseAfterConflict } from './contention.js';
 import type { Keys } from './keys.js';
 import { noteEntry } from './note-log.js';
 import { writeOutbox } from './outbox.js';
@@ -63,12 +63,21 @@ interface AuditScope {
   head: string;
 }
 
+/** A promotion as a transition reads it: the record, its chain head (when known) and its environment's locks. */
+export interface DecisionRead {
+  stored: StoredPromotion | null;
+  scope: AuditScope | null;
+  locks: StoredLocks;
+}
+
 /** Promotion records, environment ledgers and the audit log, changed only through atomic commits. */
 export class PromotionStore {
   /** App and environment of promotions seen lately, to read their chain head with the record. */
   private readonly scopes = new Map<string, { app: string; environment: string }>();
   /** New promotions of one app and environment commit one at a time in this process (see KeyedQueue). */
   private readonly creating = new KeyedQueue();
+  /** Commit attempts against commits applied, for the benchmarks and the contention figures. */
+  readonly tally = new CommitTally();
 
   constructor(
     private readonly redis: Redis,
@@ -85,7 +94,19 @@ export class PromotionStore {
   async get(id: string): Promise<StoredPromotion | null> {
     const raw = await this.redis.hmget(this.keys.promotion(id), 'json', 'rev');
     if (!raw[0] || !raw[1]) return null;
-    return { promotion: JSON.parse(raw[0]) as Promotion, rev: Number(raw[1]) };
+    const stored = { promotion: JSON.parse(raw[0]) as Promotion, rev: Number(raw[1]) };
+    // Its app and environment never change: a later decision reads its chain head and locks with the record.
+    this.rememberScope(id, stored.promotion);
+    return stored;
+  }
+
+  /**
+   * What a transition of the promotion decides on (the record, its chain head and its
+   * environment's locks), in one round trip once this process has read the promotion.
+   * A caller that must read something else first passes it to `transition` as its first read.
+   */
+  read(id: string): Promise<DecisionRead> {
+    return this.readWithHead(id);
   }
 
   async current(app: string, environment: string): Promise<DeployedVersion | null> {
@@ -238,11 +259,11 @@ export class PromotionStore {
    * unchanged (compare-and-set) and every expectation (for example what runs in another
    * environment) still holds.
    */
-  async transition(id: string, decide: (current: Promotion, locks: readonly Lock[], freezes: readonly AdHocFreeze[]) => Decision, expectations: Expectation[] | (() => Promise<Expectation[]>) = []): Promise<Outcome> {
+  async transition(id: string, decide: (current: Promotion, locks: readonly Lock[], freezes: readonly AdHocFreeze[]) => Decision, expectations: Expectation[] | (() => Promise<Expectation[]>) = [], first: DecisionRead | null = null): Promise<Outcome> {
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
       // What the decision relies on besides the record is read again on every attempt, so a conflict never repeats itself.
       const expected = typeof expectations === 'function' ? await expectations() : expectations;
-      const { stored, scope, locks } = await this.readWithHead(id);
+      const { stored, scope, locks } = attempt === 0 && first ? first : await this.readWithHead(id);
       if (!stored) return { kind: 'missing', reason: `There is no promotion ${id}.` };
       const plan = new CommitPlan();
       expected.forEach((e) => plan.expectField(e.key, e.field, e.value));
@@ -262,7 +283,7 @@ export class PromotionStore {
    * seen the promotion (its app and environment never change); the first time, the head
    * is read after the decision.
    */
-  private async readWithHead(id: string): Promise<{ stored: StoredPromotion | null; scope: AuditScope | null; locks: StoredLocks }> {
+  private async readWithHead(id: string): Promise<DecisionRead> {
     const known = this.scopes.get(id);
     if (!known) {
       const stored = await this.get(id);
@@ -328,7 +349,7 @@ export class PromotionStore {
       if (!decision.audit) return { kind: 'refuse', reason: decision.reason };
       if (before) plan.expectField(this.keys.promotion(before.promotion.id), 'rev', String(before.rev));
       await this.chainAudit(plan, scope, [{ facts: [decision.audit], subject: before?.promotion ?? null }]);
-      return (await plan.run(this.redis)) ? { kind: 'refuse', reason: decision.reason } : null;
+      return (await this.run(plan)) ? { kind: 'refuse', reason: decision.reason } : null;
     }
     // Side changes first: a superseded promotion gives up the slot the new one takes.
     const changes = [...(decision.others ?? []).map((o) => ({ ...o, before: revOf(o.next, revs) })), { next: decision.next, audit: decision.audit, effects: decision.effects, before }];
@@ -351,8 +372,14 @@ export class PromotionStore {
       const key = this.keys.drills(decision.drill.app, decision.drill.environment);
       plan.op('LPUSH', key, JSON.stringify(decision.drill)).op('LTRIM', key, 0, DRILLS_KEPT - 1);
     }
-    if (!(await plan.run(this.redis))) return null;
+    if (!(await this.run(plan))) return null;
     return { kind: 'accept', promotion: decision.next, rev, effects: decision.effects, reply: decision.reply ?? null };
+  }
+
+  private async run(plan: CommitPlan): Promise<boolean> {
+    const applied = await plan.run(this.redis);
+    this.tally.attempted(applied);
+    return applied;
   }
 
   /** Writes one record with its compare-and-set, the slot and the index of what is pending; returns its new revision. */

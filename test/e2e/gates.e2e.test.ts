@@ -165,19 +165,18 @@ describe('promotion gates', () => {
     await gates.pause();
     const { message } = await h.ask(alice, '/promote web 2.0.0 to staging', 'C0DEPLOYS');
     const id = (await h.shipgate.promotion(message)).id;
-    const key = h.shipgate.keys.promotion(id);
-    const good = (await h.shipgate.redis.hget(key, 'json'))!;
-    await h.shipgate.redis.hset(key, 'json', '{unreadable'); // every child now throws
+    const progress = h.shipgate.keys.gateProgress(id);
+    await h.shipgate.redis.set(progress, 'not a hash'); // every child now throws when it reports its verdict
     await gates.resume();
     await eventually(async () => expect(await gates.getJobCountByTypes('failed')).toBe(3), { timeoutMs: 15_000 });
-    await h.shipgate.redis.hset(key, 'json', good);
+    await h.shipgate.redis.del(progress);
     await eventually(async () => expect((await h.shipgate.promotion(id)).state).toBe('blocked'), { timeoutMs: 15_000 });
     const results = (await h.shipgate.promotion(id)).gates!.results;
-    expect(Object.values(results).map((r) => [r.status, r.summary])).toEqual([
-      ['error', 'the gate did not finish (its job failed)'],
-      ['error', 'the gate did not finish (its job failed)'],
-      ['error', 'the gate did not finish (its job failed)'],
-    ]);
+    // Each says why its job gave up, as BullMQ kept it for the parent.
+    expect(Object.values(results).map((r) => r.status)).toEqual(['error', 'error', 'error']);
+    for (const r of Object.values(results)) expect(r.summary).toMatch(/^the gate did not finish \(its job failed: WRONGTYPE/);
+    const audited = (await h.shipgate.auditEntries()).filter((e) => e.promotion === id && e.type === 'gate_error');
+    expect(audited.map((e) => e.detail.gate).sort()).toEqual(Object.keys(results).sort());
     await gates.close();
   });
 

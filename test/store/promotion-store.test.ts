@@ -7,6 +7,7 @@ import { GENESIS } from '../../src/store/audit-chain.js';
 import { AuditLog } from '../../src/store/audit-log.js';
 import { AuditWriter } from '../../src/store/audit-writer.js';
 import { keysFor, type Keys } from '../../src/store/keys.js';
+import { withScripts } from '../../src/store/lua-scripts.js';
 import { PromotionStore } from '../../src/store/promotion-store.js';
 import { TEST_REDIS_URL } from '../support/global-setup.js';
 import { deleteKeysUnder, testPrefix } from '../support/test-prefix.js';
@@ -76,16 +77,16 @@ describe('the promotion store', () => {
 
   /** A store whose next commit waits until `meanwhile` has run: a second replica committing between our reads and our commit. */
   function racingStore() {
-    const connection = new Redis(TEST_REDIS_URL);
-    const realEval = connection.eval.bind(connection);
+    const connection = withScripts(new Redis(TEST_REDIS_URL));
+    const realCommit = connection.shipgateCommit.bind(connection);
     const race = { meanwhile: null as (() => Promise<unknown>) | null, commits: 0 };
-    connection.eval = (async (...args: Parameters<typeof realEval>) => {
+    connection.shipgateCommit = async (...args: Parameters<typeof realCommit>) => {
       race.commits++;
       const meanwhile = race.meanwhile;
       race.meanwhile = null;
       if (meanwhile) await meanwhile();
-      return realEval(...args);
-    }) as typeof connection.eval;
+      return realCommit(...args);
+    };
     return { store: new PromotionStore(connection, keys, () => NOW, new AuditWriter(keys, key)), race, close: () => connection.disconnect() };
   }
 

@@ -181,6 +181,10 @@ export async function startShipgate(options: StartOptions = {}) {
     clock,
     runtimeOptions,
     startWorker: startWorkerHere,
+    /** Commit attempts and commits applied, summed over every receiver and worker of this Shipgate. */
+    commits(): { attempts: number; commits: number } {
+      return running.reduce((sum, r) => ({ attempts: sum.attempts + r.commits.attempts, commits: sum.commits + r.commits.commits }), { attempts: 0, commits: 0 });
+    },
     /** The promotion record behind a message (its buttons and context carry the id). */
     async promotion(message: SlackMessage | string): Promise<Promotion> {
       const id = typeof message === 'string' ? message : idOf(fake.refreshed(message));

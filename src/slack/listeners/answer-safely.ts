@@ -8,7 +8,7 @@ const INTERNAL =
  * A person who typed a command or clicked a button always gets an answer, even when
  * Redis or Slack fails underneath; the error goes to the log, not to the channel.
  */
-export async function answerSafely<T extends ServiceResult | { ok: true }>(work: () => Promise<T>, logger: Logger): Promise<T | { ok: false; reason: string }> {
+export async function answerSafely<T extends ServiceResult | { ok: boolean }>(work: () => Promise<T>, logger: Logger): Promise<T | { ok: false; reason: string }> {
   try {
     return await work();
   } catch (error) {

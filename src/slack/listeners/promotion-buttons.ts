@@ -1,9 +1,8 @@
-import type { App, BlockButtonAction } from '@slack/bolt';
+import type { App } from '@slack/bolt';
 import type { Metrics } from '../../metrics.js';
 import type { PromotionService, ServiceResult } from '../../service/promotion-service.js';
 import { ACTIONS } from '../actions.js';
-import { answerSafely } from './answer-safely.js';
-import { ephemeral } from '../views/ephemeral.js';
+import { registerIdButtons } from './id-buttons.js';
 
 type ButtonHandler = (promotionId: string, user: string) => Promise<ServiceResult>;
 
@@ -16,12 +15,5 @@ export function registerPromotionButtons(app: App, promotions: PromotionService,
     [ACTIONS.rollback]: (id, user) => promotions.rollbackDeployment(id, user),
     [ACTIONS.rerunGates]: (id, user) => promotions.rerunGates(id, user),
   };
-  for (const [actionId, handle] of Object.entries(handlers)) {
-    app.action<BlockButtonAction>({ type: 'block_actions', action_id: actionId }, async ({ ack, body, action, respond, logger }) => {
-      await ack();
-      const outcome = await answerSafely(() => handle(action.value ?? '', body.user.id), logger);
-      metrics.slackRequests.inc({ kind: actionId, outcome: outcome.ok ? 'ok' : 'refused' });
-      await respond(ephemeral(outcome.ok ? outcome.reply : outcome.reason));
-    });
-  }
+  registerIdButtons(app, handlers, metrics);
 }

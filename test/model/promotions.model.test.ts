@@ -709,7 +709,7 @@ async function history(w: World): Promise<void> {
     expect(await w.h.shipgate.live(APP, env)).toBe(version);
   };
   await walk('0.9.0', 'development', []);
-  await walk('0.9.0', 'staging', [PEOPLE.lead]);
+  await walk('0.9.0', 'staging', [PEOPLE.quinn, PEOPLE.lead]);
   await walk('0.9.0', 'production', [PEOPLE.rita, PEOPLE.raj]);
   await walk('1.0.0', 'development', []);
   await walk('1.0.0', 'staging', [PEOPLE.quinn, PEOPLE.lead]);

@@ -785,8 +785,8 @@ describe('promotions under random incident sequences (model-based, real service 
         const audit = new AuditLog(redis, keys, testAuditKey(), { archive });
         const freezes = new FreezeService(policy, lockStore, directory, h.shipgate.clock, log);
         const world: World = { h, policy, service, alerts, deployQueue, gatesQueue, worker: await h.shipgate.startWorker(), gate, violations, alertCount: 0, locks, freezes, delegations, archive, audit, before: { locks: [], freezes: [], started: new Set() } };
-        await history(world);
         try {
+          await history(world);
           await fc.asyncModelRun(() => ({ model: {} as Model, real: world }), cmds);
         } finally {
           await deployQueue.close();

@@ -1,8 +1,8 @@
-import bytes from 'bytes';
 import { z } from 'zod';
 import { PII_KINDS } from '../gates/data-scan-gate.js';
 import { productionEnvironments } from '../domain/refresh.js';
 import { duration } from './duration.js';
+import { size } from './size.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'expected a lower-case name (letters, digits, - and _)');
 const approver = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'expected a Slack user id (U…, W…) or user group id (S…)');
@@ -17,15 +17,6 @@ const sampleUrl = z.string().refine((u) => {
     return false;
   }
 }, 'expected an http or https URL ({dataset}, {environment} and {refresh} are filled in)');
-
-const size = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
-  const parsed = typeof value === 'number' ? value : bytes.parse(value);
-  if (parsed === null || !Number.isFinite(parsed) || parsed <= 0) {
-    ctx.addIssue({ code: 'custom', message: `expected a size such as 10MB, got "${String(value)}"` });
-    return z.NEVER;
-  }
-  return parsed;
-});
 
 /** Where the copy's sample is read for the masking check, and what it must not contain. */
 const sample = z

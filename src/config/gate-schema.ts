@@ -1,7 +1,7 @@
-import bytes from 'bytes';
 import { z } from 'zod';
 import { PII_KINDS } from '../gates/data-scan-gate.js';
 import { duration } from './duration.js';
+import { size } from './size.js';
 
 const templateUrl = z.string().refine((u) => {
   try {
@@ -10,15 +10,6 @@ const templateUrl = z.string().refine((u) => {
     return false;
   }
 }, 'expected an http or https URL ({app}, {version} and {environment} are filled in)');
-
-const size = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
-  const parsed = typeof value === 'number' ? value : bytes.parse(value);
-  if (parsed === null || !Number.isFinite(parsed) || parsed <= 0) {
-    ctx.addIssue({ code: 'custom', message: `expected a size such as 10MB, got "${String(value)}"` });
-    return z.NEVER;
-  }
-  return parsed;
-});
 
 /** Filled in by the loader: the URL as written in shipgate.yml, secrets unexpanded, for evidence links. */
 const urlAsWritten = { url_as_written: z.string().optional() };

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QUEUE } from '../../src/queue/queues.js';
-import { textOf } from '../support/fake-slack.js';
+import { buttonsOf, textOf } from '../support/fake-slack.js';
 import { eventually } from '../support/eventually.js';
 import { replyTo } from '../support/reply-to.js';
 import { PEOPLE, standardConfig, startShipgate, type Harness } from '../support/start-shipgate.js';
@@ -204,6 +204,8 @@ describe('rollback drills', () => {
     const drill = await h.shipgate.promotion(message);
     await eventually(async () => expect((await h.shipgate.store.drills('web', 'staging'))[0]?.outcome).toBe('succeeded'));
 
+    // The button comes with the render that follows the blocked state; click it once it shows.
+    await eventually(() => expect(buttonsOf(h.fake.refreshed(first)).map((b) => b.label)).toContain('Re-run gates'));
     await h.slack.click(alice, first, 'Re-run gates');
     await eventually(async () => expect((await h.shipgate.promotion(first)).state).toBe('awaiting_approval'));
     expect((await h.shipgate.promotion(first)).gates?.results.rehearsed?.summary).toMatch(new RegExp(`rollback rehearsed in staging within 30 days: last drill \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, .* ago \\(${drill.id}, succeeded\\), 1\\.1\\.0 → 1\\.0\\.0 → 1\\.1\\.0`));

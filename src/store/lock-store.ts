@@ -6,7 +6,7 @@ import { CommitPlan } from './commit-script.js';
 import { pauseAfterConflict } from './contention.js';
 import type { Keys } from './keys.js';
 import { writeOutbox } from './outbox.js';
-import { LOCK_FIELDS, locksOf, type StoredLocks } from './promotion-store.js';
+import { activePromotions, LOCK_FIELDS, locksOf, type StoredLocks } from './promotion-store.js';
 import type { AdHocFreeze, FreezeDecision } from '../domain/ad-hoc-freeze.js';
 import type { AuditFact } from '../domain/decision.js';
 
@@ -102,17 +102,8 @@ export class LockStore {
 
   /** A check, now, of each promotion the lifted lock or freeze held back; the check decides again with what is then in force. */
   private async checkHeldBack(plan: CommitPlan, environment: string, rev: number, heldBack: (active: Promotion[]) => Promotion[]): Promise<void> {
-    const ids = await this.redis.zrange(this.keys.active, 0, -1);
-    const waiting = heldBack(await this.loadAll(ids));
+    const waiting = heldBack(await activePromotions(this.redis, this.keys));
     writeOutbox(plan, this.keys.outbox, waiting.map((p, index) => ({ kind: 'lock', environment, rev, index, promotionId: p.id })));
-  }
-
-  private async loadAll(ids: string[]): Promise<Promotion[]> {
-    if (ids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hget(this.keys.promotion(id), 'json');
-    const results = (await pipeline.exec()) ?? [];
-    return results.flatMap(([, json]) => (typeof json === 'string' ? [JSON.parse(json) as Promotion] : []));
   }
 }
 

@@ -137,15 +137,11 @@ export class PromotionStore {
 
   /** Promotions not in a final state: holding their environment's slot, or queued behind it. */
   async active(): Promise<Promotion[]> {
-    return this.loadAll(await this.redis.zrange(this.keys.active, 0, -1));
+    return activePromotions(this.redis, this.keys);
   }
 
-  private async loadAll(ids: string[]): Promise<Promotion[]> {
-    if (ids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hget(this.keys.promotion(id), 'json');
-    const results = (await pipeline.exec()) ?? [];
-    return results.flatMap(([, json]) => (typeof json === 'string' ? [JSON.parse(json) as Promotion] : []));
+  private loadAll(ids: string[]): Promise<Promotion[]> {
+    return loadPromotions(this.redis, this.keys, ids);
   }
 
   /**
@@ -446,4 +442,18 @@ function unwrap(results: [Error | null, unknown][] | null): unknown[] {
   const failed = (results ?? []).find(([error]) => error);
   if (failed) throw failed[0];
   return (results ?? []).map(([, value]) => value);
+}
+
+/** The records of IDS in one round trip; an id whose record is gone is left out. */
+export async function loadPromotions(redis: Redis, keys: Keys, ids: string[]): Promise<Promotion[]> {
+  if (ids.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.hget(keys.promotion(id), 'json');
+  const results = (await pipeline.exec()) ?? [];
+  return results.flatMap(([, json]) => (typeof json === 'string' ? [JSON.parse(json) as Promotion] : []));
+}
+
+/** Promotions not in a final state, read for any store that must act on them. */
+export async function activePromotions(redis: Redis, keys: Keys): Promise<Promotion[]> {
+  return loadPromotions(redis, keys, await redis.zrange(keys.active, 0, -1));
 }

@@ -3,23 +3,13 @@ import utc from 'dayjs/plugin/utc.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textOf, type SlackMessage } from '../support/fake-slack.js';
 import { eventually } from '../support/eventually.js';
-import { replyTo } from '../support/reply-to.js';
+import { clickReply, replyTo } from '../support/reply-to.js';
 import { PEOPLE, standardConfig, startShipgate, type Harness } from '../support/start-shipgate.js';
 import { chainName } from '../../src/store/audit-chain.js';
 
 dayjs.extend(utc);
 const { alice, rita, raj, quinn, mallory, lead } = PEOPLE;
 
-/** Clicks LABEL as USER and returns the ephemeral answer. */
-async function clickReply(h: Harness, user: string, message: SlackMessage, label: string): Promise<string> {
-  const before = h.fake.responses.filter((r) => r.user === user).length;
-  await h.slack.click(user, message, label);
-  return eventually(() => {
-    const replies = h.fake.responses.filter((r) => r.user === user);
-    expect(replies.length).toBeGreaterThan(before);
-    return replies.at(-1)!.body.text ?? '';
-  });
-}
 
 const approvalsLine = (h: Harness, message: SlackMessage) => {
   const text = textOf(h.fake.refreshed(message));

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buttonsOf, textOf, type SlackMessage } from '../support/fake-slack.js';
 import { eventually } from '../support/eventually.js';
-import { replyTo } from '../support/reply-to.js';
+import { clickReply, replyTo } from '../support/reply-to.js';
 import { PEOPLE, startShipgate, type Harness } from '../support/start-shipgate.js';
 import { QUEUE } from '../../src/queue/queues.js';
 
@@ -12,15 +12,6 @@ const MONDAY_WINDOW = 'timezone: UTC\nwindows:\n  - days: [mon]\n    start: "10:
 const OPENS = Date.parse('2026-12-07T10:00:00Z');
 const CLOSES = Date.parse('2026-12-07T11:00:00Z');
 
-async function clickReply(h: Harness, user: string, message: SlackMessage, label: string): Promise<string> {
-  const before = h.fake.responses.filter((r) => r.user === user).length;
-  await h.slack.click(user, message, label);
-  return eventually(() => {
-    const replies = h.fake.responses.filter((r) => r.user === user);
-    expect(replies.length).toBeGreaterThan(before);
-    return replies.at(-1)!.body.text ?? '';
-  });
-}
 
 describe('pre-approval of promotions waiting for a window', () => {
   let h: Harness;
